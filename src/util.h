@@ -1,0 +1,28 @@
+/*
+ * util.h -- small helpers shared by every module: allocation that aborts
+ * on failure (as tmux's xmalloc.c), monotonic time, string building.
+ */
+#ifndef SIPEAT_UTIL_H
+#define SIPEAT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIPEAT_PRINTFLIKE(a, b) __attribute__((format(printf, a, b)))
+
+void	*xmalloc(size_t size);
+void	*xcalloc(size_t nmemb, size_t size);
+void	*xrealloc(void *ptr, size_t size);
+void	*xreallocarray(void *ptr, size_t nmemb, size_t size);
+char	*xstrdup(const char *s);
+char	*xstrndup(const char *s, size_t n);
+char	*xasprintf(const char *fmt, ...) SIPEAT_PRINTFLIKE(1, 2);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t	 now_ms(void);
+/* Sleeps for ms milliseconds (restarts on EINTR). Never used as synchronisation. */
+void	 sleep_ms(int64_t ms);
+/* snprintf that never overflows and always terminates; returns dst. */
+char	*strlcpy_s(char *dst, const char *src, size_t size);
+
+#endif
