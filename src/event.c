@@ -1,0 +1,637 @@
+/*
+ * event.c -- the SipEat envelope (SPEC section 2).
+ *
+ * Design: a message value is checked in three layers, cheapest first, so
+ * that hostile input fails fast and never costs stack or much memory:
+ *   1. bytes: no NUL anywhere (json-c would stop at one and ignore the
+ *      rest), and strict UTF-8 (RFC 3629: no overlong forms, no surrogates,
+ *      nothing above U+10FFFF; json-c's own check lets those through);
+ *   2. syntax: json-c's tokener in strict mode with a depth limit of
+ *      EVENT_DEPTH_MAX, over exactly len bytes, with nothing after the
+ *      value (json-c is iterative: 100,000 nested brackets fail at level 65
+ *      without recursion);
+ *   3. envelope: an object with a non-empty string "type", an object
+ *      "data", and optional string "id" and "timestamp".
+ * Known json-c leniencies even in strict mode, accepted here: single-quoted
+ * object keys, NaN/Infinity, raw control characters inside strings, and
+ * numbers like "1.".
+ *
+ * The event keeps the json-c tree; every string handed out is borrowed
+ * from it. Paths are dotted ("data.location.address"); a segment of digits
+ * indexes an array. Templates expand "${path}" and "$$".
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "util.h"
+
+#define EVENT_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+static void SIPEAT_PRINTFLIKE(3, 4)
+seterr(char *errstr, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errstr == NULL || errsz == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(errstr, errsz, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (at most n bytes
+ * available), or 0 if the bytes there are not one (RFC 3629 table 3-7).
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char	lo = 0x80, hi = 0xbf;
+	size_t		need, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	if (s[0] < 0xe0)
+		need = 2;
+	else if (s[0] < 0xf0) {
+		need = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (s[0] == 0xed)
+			hi = 0x9f;	/* UTF-16 surrogates */
+	} else {
+		need = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (s[0] == 0xf4)
+			hi = 0x8f;	/* above U+10FFFF */
+	}
+	if (n < need)
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < need; i++) {
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	}
+	return need;
+}
+
+static int
+utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char	*s = (const unsigned char *)buf;
+	size_t			 i = 0, n;
+
+	while (i < len) {
+		n = utf8_seq(s + i, len - i);
+		if (n == 0)
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+/* Copies src into dst (size bytes) without cutting a UTF-8 sequence. */
+static void
+copy_cut(char *dst, size_t size, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (len >= size) {
+		len = size - 1;
+		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/*
+ * Frees what parsing built and leaves ev as after a failed parse: id at
+ * idbuf, which the caller has filled with the best id known.
+ */
+static int
+parse_fail(struct event *ev)
+{
+	json_object_put(ev->root);
+	json_object_put(ev->idobj);
+	ev->root = ev->data = ev->idobj = NULL;
+	ev->type = ev->timestamp = NULL;
+	ev->id = ev->idbuf;
+	return -1;
+}
+
+/* Runs json-c over exactly len bytes; the root or NULL with errstr set. */
+static json_object *
+parse_json(const char *buf, size_t len, char *errstr, size_t errsz)
+{
+	struct json_tokener	*tok;
+	json_object		*root;
+	enum json_tokener_error	 jerr;
+
+	tok = json_tokener_new_ex(EVENT_DEPTH_MAX);
+	if (tok == NULL) {
+		seterr(errstr, errsz, "not valid JSON: out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (root == NULL && jerr == json_tokener_continue) {
+		/*
+		 * json-c cannot know the input ended: a top-level number
+		 * ("123") or a truncated document stays "continue". The
+		 * terminating NUL that json_tokener_parse() would pass
+		 * tells it the input is complete.
+		 */
+		root = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+	} else if (root != NULL && json_tokener_get_parse_end(tok) != len) {
+		/* Strict mode already rejects this; kept as a guard. */
+		json_object_put(root);
+		root = NULL;
+		jerr = json_tokener_error_parse_unexpected;
+	}
+	if (root == NULL && jerr == json_tokener_success) {
+		/* The document was "null", which json-c returns as NULL. */
+		seterr(errstr, errsz, "not a JSON object");
+	} else if (root == NULL) {
+		switch (jerr) {
+		case json_tokener_error_depth:
+			seterr(errstr, errsz, "nested deeper than %d levels",
+			    EVENT_DEPTH_MAX);
+			break;
+		case json_tokener_error_parse_utf8_string:
+			/*
+			 * The bytes were valid UTF-8 already, so this is
+			 * a byte order mark or such where JSON forbids it.
+			 */
+			seterr(errstr, errsz, "not valid JSON: %s",
+			    json_tokener_error_desc(json_tokener_error_parse_unexpected));
+			break;
+		case json_tokener_continue:
+			seterr(errstr, errsz, "not valid JSON: %s",
+			    json_tokener_error_desc(json_tokener_error_parse_eof));
+			break;
+		default:
+			seterr(errstr, errsz, "not valid JSON: %s",
+			    json_tokener_error_desc(jerr));
+			break;
+		}
+	}
+	json_tokener_free(tok);
+	return root;
+}
+
+/*
+ * Checks the optional "id": 0 if absent (or null), 1 if valid (*id set),
+ * -1 with errstr if not acceptable.
+ */
+static int
+parse_id(json_object *root, const char **id, char *errstr, size_t errsz)
+{
+	json_object	*v;
+	const char	*s;
+	size_t		 len, i;
+
+	if (!json_object_object_get_ex(root, "id", &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_string)) {
+		seterr(errstr, errsz, "\"id\" is not a string");
+		return -1;
+	}
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len == 0) {
+		seterr(errstr, errsz, "\"id\" is empty");
+		return -1;
+	}
+	if (len > EVENT_ID_MAX - 1) {
+		seterr(errstr, errsz, "\"id\" is longer than %d bytes",
+		    EVENT_ID_MAX - 1);
+		return -1;
+	}
+	/*
+	 * The id goes into HTTP headers (Idempotency-Key), Kafka headers
+	 * and log lines: a CR, LF or NUL there would forge them.
+	 */
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			seterr(errstr, errsz, "\"id\" contains a control character");
+			return -1;
+		}
+	}
+	*id = s;
+	return 1;
+}
+
+/*
+ * Parses and validates one message value (see event.h for the errors).
+ * Returns 0 with ev owning the tree, or -1 with ev->root NULL and
+ * ev->id at ev->idbuf. Any thread; ev is then owned by that thread.
+ */
+int
+event_parse(struct event *ev, const char *buf, size_t len,
+    const char *fallback_id, char *errstr, size_t errsz)
+{
+	json_object	*v;
+	const char	*id = NULL;
+	int		 idok;
+	char		 iderr[128];
+
+	memset(ev, 0, sizeof *ev);
+	copy_cut(ev->idbuf, sizeof ev->idbuf, fallback_id != NULL ? fallback_id : "");
+	ev->id = ev->idbuf;
+
+	if (len == 0) {
+		seterr(errstr, errsz, "not valid JSON: %s",
+		    json_tokener_error_desc(json_tokener_error_parse_eof));
+		return -1;
+	}
+	if (len > INT_MAX) {
+		seterr(errstr, errsz, "not valid JSON: larger than %d bytes", INT_MAX);
+		return -1;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		seterr(errstr, errsz, "not valid JSON: NUL byte at offset %zu",
+		    (size_t)((const char *)memchr(buf, '\0', len) - buf));
+		return -1;
+	}
+	if (!utf8_valid(buf, len)) {
+		seterr(errstr, errsz, "invalid UTF-8");
+		return -1;
+	}
+	ev->root = parse_json(buf, len, errstr, errsz);
+	if (ev->root == NULL)
+		return parse_fail(ev);
+	if (!json_object_is_type(ev->root, json_type_object)) {
+		seterr(errstr, errsz, "not a JSON object");
+		return parse_fail(ev);
+	}
+
+	/* A valid envelope id names the invalid event too: take it first. */
+	idok = parse_id(ev->root, &id, iderr, sizeof iderr);
+	if (idok == 1)
+		copy_cut(ev->idbuf, sizeof ev->idbuf, id);
+
+	if (!json_object_object_get_ex(ev->root, "type", &v)) {
+		seterr(errstr, errsz, "missing \"type\"");
+		return parse_fail(ev);
+	}
+	if (v == NULL || !json_object_is_type(v, json_type_string)) {
+		seterr(errstr, errsz, "\"type\" is not a string");
+		return parse_fail(ev);
+	}
+	if (json_object_get_string_len(v) == 0) {
+		seterr(errstr, errsz, "\"type\" is empty");
+		return parse_fail(ev);
+	}
+	ev->type = json_object_get_string(v);
+
+	if (!json_object_object_get_ex(ev->root, "data", &v)) {
+		seterr(errstr, errsz, "missing \"data\"");
+		return parse_fail(ev);
+	}
+	if (v == NULL || !json_object_is_type(v, json_type_object)) {
+		seterr(errstr, errsz, "\"data\" is not an object");
+		return parse_fail(ev);
+	}
+	ev->data = v;
+
+	if (idok == -1) {
+		seterr(errstr, errsz, "%s", iderr);
+		return parse_fail(ev);
+	}
+	if (json_object_object_get_ex(ev->root, "timestamp", &v) && v != NULL) {
+		if (!json_object_is_type(v, json_type_string)) {
+			seterr(errstr, errsz, "\"timestamp\" is not a string");
+			return parse_fail(ev);
+		}
+		ev->timestamp = json_object_get_string(v);
+	}
+
+	if (idok == 1)
+		ev->id = id;
+	else
+		ev->idobj = json_object_new_string(ev->idbuf);
+	return 0;
+}
+
+/*
+ * Frees the tree; ev is then all NULL. Safe on a cleared event and after
+ * a failed event_parse(). Owning thread.
+ */
+void
+event_clear(struct event *ev)
+{
+	json_object_put(ev->root);
+	json_object_put(ev->idobj);
+	memset(ev, 0, sizeof *ev);
+}
+
+/* Absent, null and "" all count as missing. */
+static int
+field_missing(json_object *data, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(data, key, &v) || v == NULL)
+		return 1;
+	if (json_object_is_type(v, json_type_string) &&
+	    json_object_get_string_len(v) == 0)
+		return 1;
+	return 0;
+}
+
+/*
+ * Checks the required data fields of the built-in types (SPEC section 2),
+ * in the order listed there; the first missing one is named. Returns 0 or
+ * -1 with errstr. Any thread.
+ */
+int
+event_check_required(const struct event *ev, char *errstr, size_t errsz)
+{
+	static const struct {
+		const char	*type;
+		const char	*fields[4];
+	} required[] = {
+		{ "contact.created", { "name", "email", NULL } },
+		{ "request.created", { "customerName", "drinkName", "machineId", NULL } },
+		{ "machine.created", { "machineId", "name", NULL } },
+	};
+	size_t	i, j;
+
+	if (ev->type == NULL || ev->data == NULL) {
+		seterr(errstr, errsz, "not a parsed event");
+		return -1;
+	}
+	for (i = 0; i < sizeof required / sizeof required[0]; i++) {
+		if (strcmp(ev->type, required[i].type) != 0)
+			continue;
+		for (j = 0; required[i].fields[j] != NULL; j++) {
+			if (field_missing(ev->data, required[i].fields[j])) {
+				seterr(errstr, errsz, "missing required field data.%s",
+				    required[i].fields[j]);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* One step of a path: a key of an object, or an index of an array. */
+static json_object *
+lookup_step(json_object *cur, const char *seg, size_t len)
+{
+	json_object	*v;
+	char		 small[128], *key;
+	size_t		 i, idx = 0;
+	int		 found;
+
+	if (json_object_is_type(cur, json_type_array)) {
+		if (len == 0 || len > 9)
+			return NULL;
+		for (i = 0; i < len; i++) {
+			if (!isdigit((unsigned char)seg[i]))
+				return NULL;
+			idx = idx * 10 + (size_t)(seg[i] - '0');
+		}
+		if (idx >= json_object_array_length(cur))
+			return NULL;
+		return json_object_array_get_idx(cur, idx);
+	}
+	if (!json_object_is_type(cur, json_type_object))
+		return NULL;
+	if (len < sizeof small) {
+		memcpy(small, seg, len);
+		small[len] = '\0';
+		key = small;
+	} else
+		key = xstrndup(seg, len);
+	found = json_object_object_get_ex(cur, key, &v);
+	if (key != small)
+		free(key);
+	return found ? v : NULL;
+}
+
+/*
+ * Value at a dotted path from the root, borrowed from ev (NULL if absent
+ * or JSON null). "id" is always there: the envelope's or the fallback.
+ * Owning thread (json-c objects are not thread-safe).
+ */
+json_object *
+event_lookup(const struct event *ev, const char *path)
+{
+	json_object	*cur;
+	const char	*p, *dot;
+	size_t		 len;
+
+	if (ev->root == NULL || path == NULL || *path == '\0')
+		return NULL;
+	if (strcmp(path, "id") == 0 && ev->idobj != NULL)
+		return ev->idobj;
+	cur = ev->root;
+	for (p = path; cur != NULL; p = dot + 1) {
+		dot = strchr(p, '.');
+		len = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		if (len == 0)
+			return NULL;
+		cur = lookup_step(cur, p, len);
+		if (dot == NULL)
+			break;
+	}
+	return cur;
+}
+
+/*
+ * 1 if path exists and is not null, false, "", [] or {}; else 0. Note
+ * that 0 is true: it is a value that was given. Owning thread.
+ */
+int
+event_truthy(const struct event *ev, const char *path)
+{
+	json_object *v = event_lookup(ev, path);
+
+	if (v == NULL)
+		return 0;
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return 0;
+	case json_type_boolean:
+		return json_object_get_boolean(v) ? 1 : 0;
+	case json_type_string:
+		return json_object_get_string_len(v) > 0;
+	case json_type_array:
+		return json_object_array_length(v) > 0;
+	case json_type_object:
+		return json_object_object_length(v) > 0;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * The envelope as compact JSON, with "/" unescaped. The buffer belongs to
+ * the root object: valid until event_clear() or the next serialisation of
+ * the root. NULL for a cleared event. Owning thread.
+ */
+const char *
+event_json(const struct event *ev)
+{
+	if (ev->root == NULL)
+		return NULL;
+	return json_object_to_json_string_ext(ev->root, EVENT_JSON_FLAGS);
+}
+
+/* Growing output buffer for template expansion. */
+struct tbuf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+static void
+tbuf_add(struct tbuf *b, const char *s, size_t n)
+{
+	if (b == NULL)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		while (b->len + n + 1 > b->cap)
+			b->cap = b->cap != 0 ? b->cap * 2 : 64;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* 1-based column of byte offset off, in code points (UTF-8 lead bytes). */
+static size_t
+column(const char *s, size_t off)
+{
+	size_t i, col = 1;
+
+	for (i = 0; i < off; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			col++;
+	}
+	return col;
+}
+
+/*
+ * Walks tmpl once: with ev and out NULL it only validates; otherwise it
+ * appends the expansion to out. Returns 0 or -1 with errstr.
+ */
+static int
+template_walk(const char *tmpl, const struct event *ev, struct tbuf *out,
+    char *errstr, size_t errsz)
+{
+	json_object	*v;
+	const char	*text;
+	char		*path;
+	size_t		 i = 0, j, start, k;
+
+	while (tmpl[i] != '\0') {
+		if (tmpl[i] != '$') {
+			for (j = i; tmpl[j] != '\0' && tmpl[j] != '$'; j++)
+				;
+			tbuf_add(out, tmpl + i, j - i);
+			i = j;
+			continue;
+		}
+		if (tmpl[i + 1] == '$') {
+			tbuf_add(out, "$", 1);
+			i += 2;
+			continue;
+		}
+		if (tmpl[i + 1] != '{') {
+			/* A lone "$" (prices, shell words) is literal. */
+			tbuf_add(out, "$", 1);
+			i++;
+			continue;
+		}
+		start = i + 2;
+		for (j = start; tmpl[j] != '\0' && tmpl[j] != '}'; j++) {
+			/* "${a ${b}": the first one is the unclosed one. */
+			if (tmpl[j] == '$' && tmpl[j + 1] == '{')
+				break;
+		}
+		if (tmpl[j] != '}') {
+			seterr(errstr, errsz, "unclosed ${ at column %zu",
+			    column(tmpl, i));
+			return -1;
+		}
+		if (j == start) {
+			seterr(errstr, errsz, "empty ${} at column %zu",
+			    column(tmpl, i));
+			return -1;
+		}
+		for (k = start; k < j; k++) {
+			if ((tmpl[k] == '.' && (k == start || k + 1 == j ||
+			    tmpl[k + 1] == '.'))) {
+				seterr(errstr, errsz,
+				    "invalid path \"%.*s\" at column %zu",
+				    (int)(j - start), tmpl + start,
+				    column(tmpl, i));
+				return -1;
+			}
+		}
+		if (ev != NULL) {
+			path = xstrndup(tmpl + start, j - start);
+			v = event_lookup(ev, path);
+			if (v == NULL) {
+				seterr(errstr, errsz, "missing field %s", path);
+				free(path);
+				return -1;
+			}
+			free(path);
+			if (json_object_is_type(v, json_type_string))
+				text = json_object_get_string(v);
+			else
+				text = json_object_to_json_string_ext(v,
+				    EVENT_JSON_FLAGS);
+			tbuf_add(out, text, strlen(text));
+		}
+		i = j + 1;
+	}
+	return 0;
+}
+
+/*
+ * 0 if tmpl is well formed, else -1 with errstr: "unclosed ${ at column
+ * N", "empty ${} at column N", "invalid path \"a..b\" at column N"
+ * (N counts code points from 1, at the "$"). Any thread.
+ */
+int
+template_validate(const char *tmpl, char *errstr, size_t errsz)
+{
+	return template_walk(tmpl, NULL, NULL, errstr, errsz);
+}
+
+/*
+ * Newly allocated expansion of tmpl for ev (caller frees), or NULL with
+ * errstr: a template error, or "missing field PATH" when PATH is absent
+ * or null. Owning thread of ev.
+ */
+char *
+template_expand(const char *tmpl, const struct event *ev, char *errstr,
+    size_t errsz)
+{
+	struct tbuf b = { NULL, 0, 0 };
+
+	tbuf_add(&b, "", 0);
+	if (template_walk(tmpl, ev, &b, errstr, errsz) != 0) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}

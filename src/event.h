@@ -1,0 +1,66 @@
+/*
+ * event.h -- the SipEat envelope (SPEC section 2): parsing with json-c under
+ * a depth limit and strict UTF-8, field access by path, the required data
+ * fields of the three built-in types, and ${...} templates.
+ */
+#ifndef SIPEAT_EVENT_H
+#define SIPEAT_EVENT_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+#define EVENT_DEPTH_MAX	64	/* deeper JSON is invalid, never a stack overflow */
+#define EVENT_ID_MAX	256
+
+struct event {
+	json_object	*root;		/* owned: the whole envelope */
+	json_object	*data;		/* borrowed from root: the "data" object */
+	const char	*type;		/* borrowed from root */
+	const char	*id;		/* borrowed from root, or points at idbuf */
+	const char	*timestamp;	/* borrowed from root, or NULL */
+	json_object	*idobj;		/* owned: fallback id as a JSON string, or NULL */
+	char		 idbuf[EVENT_ID_MAX];
+};
+
+/*
+ * Parses one message value of len bytes (not NUL-terminated). fallback_id
+ * ("TOPIC/PARTITION/OFFSET") becomes the id when the envelope has none.
+ * Returns 0, or -1 with ev cleared and errstr saying why the event is
+ * invalid: "not valid JSON: ...", "not a JSON object", "missing \"type\"",
+ * "\"type\" is not a string", "missing \"data\"", "\"data\" is not an object",
+ * "\"id\" is not a string", "invalid UTF-8", "nested deeper than 64 levels";
+ * also "\"type\" is empty", "\"id\" is empty", "\"id\" is longer than 255
+ * bytes", "\"id\" contains a control character", "\"timestamp\" is not a
+ * string". A NUL byte anywhere in buf is invalid JSON. "id" or "timestamp"
+ * set to null count as absent. After a failure ev->id still points at
+ * ev->idbuf holding the best id known (the envelope's if valid, else
+ * fallback_id), for the invalid-event notification; event_clear() is then
+ * harmless. ev must not be copied by value (id may point into ev->idbuf).
+ */
+int		 event_parse(struct event *ev, const char *buf, size_t len,
+		     const char *fallback_id, char *errstr, size_t errsz);
+void		 event_clear(struct event *ev);
+/*
+ * Checks the required data fields of contact.created, request.created and
+ * machine.created (SPEC section 2). Other types have none. Returns 0, or -1
+ * with errstr "missing required field data.email".
+ */
+int		 event_check_required(const struct event *ev, char *errstr, size_t errsz);
+/* Value at a dotted path from the envelope root: "data.location.address", "id". */
+json_object	*event_lookup(const struct event *ev, const char *path);
+/* Path exists and is not null, false, "" , 0-length array or object. */
+int		 event_truthy(const struct event *ev, const char *path);
+/* The envelope as compact JSON (owned by ev, valid until event_clear). */
+const char	*event_json(const struct event *ev);
+
+/*
+ * Templates: "${id}", "${type}", "${data.email}", "${data.location.address}".
+ * "$$" is a literal "$". Strings expand to their text, other values to JSON.
+ */
+/* 0 if tmpl is well formed, else -1 and errstr ("unclosed ${ at column 7"). */
+int		 template_validate(const char *tmpl, char *errstr, size_t errsz);
+/* Newly allocated expansion, or NULL with errstr "missing field data.x". */
+char		*template_expand(const char *tmpl, const struct event *ev,
+		     char *errstr, size_t errsz);
+
+#endif

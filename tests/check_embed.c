@@ -1,0 +1,922 @@
+/*
+ * check_embed.c -- tests for embed.c: the exact embeds of SPEC section 4
+ * for a success, a failure and an invalid event, humanized names, nested
+ * flattening, every Discord limit with multibyte text at the cut points,
+ * the 25-field and 6000-character rules, payloads and digests. Lengths are
+ * checked with a counter written here, independent of utf8_len().
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embed.h"
+#include "util.h"
+
+#define EMOJI	"\xf0\x9f\x98\x80"	/* U+1F600, 4 bytes */
+#define CJK	"\xe6\xbc\xa2"		/* U+6F22, 3 bytes */
+#define ACUTE	"\xcc\x81"		/* U+0301 combining acute, 2 bytes */
+#define E_ACUTE	("e" ACUTE)		/* e + combining acute: 2 code points */
+#define ELLIPSIS "\xe2\x80\xa6"		/* "…" */
+#define DASH	"\xe2\x80\x94"		/* "—" */
+
+/* Code points of valid UTF-8: bytes that are not continuation bytes. */
+static size_t
+cps(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	}
+	return n;
+}
+
+/* Strict UTF-8 check (no overlongs, surrogates or > U+10FFFF). */
+static int
+utf8_ok(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned long cp;
+	int n, i;
+
+	while (*s != '\0') {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if ((*s & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *s & 0x1f;
+		} else if ((*s & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *s & 0x0f;
+		} else if ((*s & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *s & 0x07;
+		} else
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
+static const char *
+str_at(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static size_t
+nfields(json_object *e)
+{
+	json_object *f;
+
+	ck_assert(json_object_object_get_ex(e, "fields", &f));
+	return json_object_array_length(f);
+}
+
+static json_object *
+field(json_object *e, size_t i)
+{
+	json_object *f;
+
+	ck_assert(json_object_object_get_ex(e, "fields", &f));
+	ck_assert_uint_lt(i, json_object_array_length(f));
+	return json_object_array_get_idx(f, i);
+}
+
+static const char *
+fname(json_object *e, size_t i)
+{
+	return str_at(field(e, i), "name");
+}
+
+static const char *
+fvalue(json_object *e, size_t i)
+{
+	return str_at(field(e, i), "value");
+}
+
+static const char *
+footer(json_object *e)
+{
+	json_object *f;
+
+	if (!json_object_object_get_ex(e, "footer", &f))
+		return NULL;
+	return str_at(f, "text");
+}
+
+/*
+ * Discord's count, done here independently: title, description, field
+ * names and values, footer text. Also checks every string is valid UTF-8
+ * and every per-part limit holds.
+ */
+static size_t
+discord_chars(json_object *e)
+{
+	const char *s;
+	size_t n = 0, i;
+
+	s = str_at(e, "title");
+	ck_assert_ptr_nonnull(s);
+	ck_assert(utf8_ok(s));
+	ck_assert_uint_le(cps(s), EMBED_MAX_TITLE);
+	n += cps(s);
+	s = str_at(e, "description");
+	if (s != NULL) {
+		ck_assert(utf8_ok(s));
+		ck_assert_uint_le(cps(s), EMBED_MAX_DESC);
+		n += cps(s);
+	}
+	s = footer(e);
+	if (s != NULL) {
+		ck_assert(utf8_ok(s));
+		ck_assert_uint_le(cps(s), EMBED_MAX_FOOTER);
+		n += cps(s);
+	}
+	ck_assert_uint_le(nfields(e), EMBED_MAX_FIELDS);
+	for (i = 0; i < nfields(e); i++) {
+		ck_assert(utf8_ok(fname(e, i)));
+		ck_assert(utf8_ok(fvalue(e, i)));
+		ck_assert_uint_ge(cps(fname(e, i)), 1);
+		ck_assert_uint_ge(cps(fvalue(e, i)), 1);
+		ck_assert_uint_le(cps(fname(e, i)), EMBED_MAX_FIELD_NAME);
+		ck_assert_uint_le(cps(fvalue(e, i)), EMBED_MAX_FIELD_VALUE);
+		n += cps(fname(e, i)) + cps(fvalue(e, i));
+	}
+	return n;
+}
+
+/* Builds and checks the count against the independent one. */
+static json_object *
+build(const struct embed_event *in)
+{
+	json_object *e;
+	size_t chars = 0;
+
+	e = embed_build(in, &chars);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(chars, discord_chars(e));
+	ck_assert_uint_le(chars, EMBED_MAX_TOTAL);
+	return e;
+}
+
+/* Asserts the field list is exactly names[i]: values[i]. */
+static void
+assert_fields(json_object *e, const char *const *names,
+    const char *const *values, size_t n)
+{
+	size_t i;
+
+	ck_assert_uint_eq(nfields(e), n);
+	for (i = 0; i < n; i++) {
+		ck_assert_str_eq(fname(e, i), names[i]);
+		ck_assert_str_eq(fvalue(e, i), values[i]);
+	}
+}
+
+static char *
+repeat(const char *unit, size_t times)
+{
+	size_t len = strlen(unit), i;
+	char *s = xmalloc(len * times + 1);
+
+	for (i = 0; i < times; i++)
+		memcpy(s + i * len, unit, len);
+	s[len * times] = '\0';
+	return s;
+}
+
+static json_object *
+parse(const char *json)
+{
+	json_object *o = json_tokener_parse(json);
+
+	ck_assert_ptr_nonnull(o);
+	return o;
+}
+
+START_TEST(test_contact_success)
+{
+	static const char *const names[] = { "Name", "Email", "Phone",
+	    "Company Name", "Message", "Event ID" };
+	static const char *const values[] = { "John Doe", "john@example.com",
+	    "+1234567890", "Acme Inc", "I'd like to inquire about your services",
+	    "3f0c-11" };
+	json_object *data, *e, *v;
+	struct embed_event in;
+
+	data = parse("{\"name\":\"John Doe\",\"email\":\"john@example.com\","
+	    "\"phone\":\"+1234567890\",\"companyName\":\"Acme Inc\","
+	    "\"message\":\"I'd like to inquire about your services\"}");
+	memset(&in, 0, sizeof in);
+	in.type = "contact.created";
+	in.icon = "📝";
+	in.title = "New Contact Form Submission";
+	in.success = 1;
+	in.data = data;
+	in.event_id = "3f0c-11";
+	in.finished = 1689431445;
+	e = build(&in);
+	ck_assert_str_eq(str_at(e, "title"), "📝 contact.created event processed");
+	ck_assert_str_eq(str_at(e, "description"), "📝 New Contact Form Submission");
+	ck_assert(json_object_object_get_ex(e, "color", &v));
+	ck_assert_int_eq(json_object_get_int(v), 3066993);
+	ck_assert_str_eq(footer(e), "✅ Successfully processed");
+	ck_assert_str_eq(str_at(e, "timestamp"), "2023-07-15T14:30:45Z");
+	assert_fields(e, names, values, 6);
+	json_object_put(e);
+	json_object_put(data);
+}
+END_TEST
+
+START_TEST(test_request_failure)
+{
+	static const char *const names[] = { "Customer Name", "Drink Name",
+	    "Machine ID", "Machine Name", "Customer Email", "Quantity", "Price",
+	    "Paid", "Options", "Error", "Event ID" };
+	static const char *const values[] = { "Ann", "Latte", "m-1", "Lobby",
+	    "ann@example.com", "2", "3.50", "false", "[\"oat\",\"hot\"]",
+	    "stage charge: HTTP 502 Bad Gateway", "sipeat.request.events/0/17" };
+	json_object *data, *e, *v;
+	struct embed_event in;
+
+	data = parse("{\"customerName\":\"Ann\",\"drinkName\":\"Latte\","
+	    "\"machineId\":\"m-1\",\"machineName\":\"Lobby\","
+	    "\"customerEmail\":\"ann@example.com\",\"quantity\":2,\"price\":3.50,"
+	    "\"paid\":false,\"options\":[\"oat\",\"hot\"]}");
+	memset(&in, 0, sizeof in);
+	in.type = "request.created";
+	in.icon = "🥤";
+	in.title = "New Drink Request";
+	in.success = 0;
+	in.error = "stage charge: HTTP 502 Bad Gateway";
+	in.data = data;
+	in.event_id = "sipeat.request.events/0/17";
+	in.finished = 0;
+	e = build(&in);
+	ck_assert_str_eq(str_at(e, "title"), "🥤 request.created event failed");
+	ck_assert_str_eq(str_at(e, "description"), "🥤 New Drink Request");
+	ck_assert(json_object_object_get_ex(e, "color", &v));
+	ck_assert_int_eq(json_object_get_int(v), 15158332);
+	ck_assert_str_eq(footer(e), "❌ Processing failed");
+	ck_assert_str_eq(str_at(e, "timestamp"), "1970-01-01T00:00:00Z");
+	assert_fields(e, names, values, 11);
+	/* Short values sit inline, the error never does. */
+	ck_assert(json_object_object_get_ex(field(e, 0), "inline", &v));
+	ck_assert_int_eq(json_object_get_boolean(v), 1);
+	ck_assert(json_object_object_get_ex(field(e, 9), "inline", &v));
+	ck_assert_int_eq(json_object_get_boolean(v), 0);
+	json_object_put(e);
+	json_object_put(data);
+}
+END_TEST
+
+START_TEST(test_invalid_event)
+{
+	static const char *const names[] = { "Error", "Event ID" };
+	static const char *const values[] = { "not valid JSON: unexpected character",
+	    "sipeat.contact.events/1/5" };
+	struct embed_event in;
+	json_object *e;
+
+	memset(&in, 0, sizeof in);
+	in.type = "invalid";
+	in.icon = "⚠️";
+	in.title = "Invalid event";
+	in.error = "not valid JSON: unexpected character";
+	in.event_id = "sipeat.contact.events/1/5";
+	e = build(&in);
+	ck_assert_str_eq(str_at(e, "title"), "⚠️ invalid event failed");
+	ck_assert_str_eq(str_at(e, "description"), "⚠️ Invalid event");
+	ck_assert_str_eq(footer(e), "❌ Processing failed");
+	assert_fields(e, names, values, 2);
+	json_object_put(e);
+}
+END_TEST
+
+START_TEST(test_nested_flattening)
+{
+	static const char *const names[] = { "Machine ID", "Name", "Location Address",
+	    "Location Latitude", "Location Longitude", "Location Geo Zone ID", "Model",
+	    "Meta", "Capacity", "List", "Arr", "Event ID" };
+	static const char *const values[] = { "m-7", "Lobby", "1 Main St", "52.5200",
+	    "13.405", "z1", "X1", DASH, "40", DASH, "[1,{\"a/b\":null}]", "e1" };
+	json_object *data, *e;
+	struct embed_event in;
+
+	data = parse("{\"machineId\":\"m-7\",\"name\":\"Lobby\",\"location\":"
+	    "{\"address\":\"1 Main St\",\"latitude\":52.5200,\"longitude\":13.405,"
+	    "\"geo\":{\"zone_id\":\"z1\"}},\"model\":\"X1\",\"meta\":{},\"capacity\":40,\"list\":[],"
+	    "\"arr\":[1,{\"a/b\":null}]}");
+	memset(&in, 0, sizeof in);
+	in.type = "machine.created";
+	in.icon = "🏭";
+	in.title = "New Machine";
+	in.success = 1;
+	in.data = data;
+	in.event_id = "e1";
+	e = build(&in);
+	ck_assert_str_eq(str_at(e, "title"), "🏭 machine.created event processed");
+	assert_fields(e, names, values, 12);
+	json_object_put(e);
+	json_object_put(data);
+}
+END_TEST
+
+START_TEST(test_empty_values)
+{
+	static const char *const names[] = { "A", "B", "C", DASH, "Error", "Event ID" };
+	static const char *const values[] = { DASH, DASH, DASH, "x", DASH, DASH };
+	json_object *data, *e;
+	struct embed_event in;
+
+	data = parse("{\"a\":\"\",\"b\":null,\"c\":\" \\t\\n\",\"\":\"x\"}");
+	memset(&in, 0, sizeof in);
+	in.type = "t";
+	in.success = 0;
+	in.error = "";
+	in.data = data;
+	in.event_id = NULL;
+	e = build(&in);
+	/* No icon: no leading space; no handler title: the type. */
+	ck_assert_str_eq(str_at(e, "title"), "t event failed");
+	ck_assert_str_eq(str_at(e, "description"), "t");
+	assert_fields(e, names, values, 6);
+	json_object_put(e);
+	json_object_put(data);
+}
+END_TEST
+
+START_TEST(test_invalid_utf8_replaced)
+{
+	struct embed_event in;
+	json_object *data, *e;
+
+	/* json-c can carry bad bytes when built by hand rather than parsed. */
+	data = json_object_new_object();
+	json_object_object_add(data, "bad\xff", json_object_new_string("a\xc0\xafz\xe2\x82"));
+	memset(&in, 0, sizeof in);
+	in.type = "t\xed\xa0\x80";
+	in.success = 1;
+	in.data = data;
+	in.event_id = "id\x80";
+	e = build(&in);
+	ck_assert_str_eq(str_at(e, "title"), "t\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd event processed");
+	ck_assert_str_eq(fname(e, 0), "Bad\xef\xbf\xbd");
+	ck_assert_str_eq(fvalue(e, 0), "a\xef\xbf\xbd\xef\xbf\xbdz\xef\xbf\xbd\xef\xbf\xbd");
+	ck_assert_str_eq(fvalue(e, 1), "id\xef\xbf\xbd");
+	json_object_put(e);
+	json_object_put(data);
+}
+END_TEST
+
+START_TEST(test_humanize)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "companyName", "Company Name" },
+		{ "machineId", "Machine ID" },
+		{ "customerEmail", "Customer Email" },
+		{ "machineID", "Machine ID" },
+		{ "machineIDs", "Machine IDs" },
+		{ "machine_id", "Machine ID" },
+		{ "drink-name", "Drink Name" },
+		{ "id", "ID" },
+		{ "Id", "ID" },
+		{ "_id", "ID" },
+		{ "avatarUrl", "Avatar URL" },
+		{ "api_key", "API Key" },
+		{ "requestUUID", "Request UUID" },
+		{ "HTTPServer", "HTTP Server" },
+		{ "getHTTPResponseCode", "Get HTTP Response Code" },
+		{ "address2", "Address2" },
+		{ "line2Text", "Line2 Text" },
+		{ "sha256Sum", "Sha256 Sum" },
+		{ "EMAIL_ADDRESS", "EMAIL ADDRESS" },
+		{ "latitude", "Latitude" },
+		{ "__double__under", "Double Under" },
+		{ "a b", "A B" },
+		{ "idle", "Idle" },
+		{ "caf\xc3\xa9Name", "Caf\xc3\xa9Name" },
+		{ "", "" },
+	};
+	size_t i;
+	char *h;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		h = embed_humanize(cases[i].in);
+		ck_assert_msg(strcmp(h, cases[i].out) == 0, "%s -> \"%s\", want \"%s\"",
+		    cases[i].in, h, cases[i].out);
+		free(h);
+	}
+}
+END_TEST
+
+START_TEST(test_utf8_len)
+{
+	ck_assert_uint_eq(utf8_len(""), 0);
+	ck_assert_uint_eq(utf8_len("abc"), 3);
+	ck_assert_uint_eq(utf8_len("\xc3\xa9" CJK EMOJI), 3);
+	ck_assert_uint_eq(utf8_len("⚠️"), 2);
+	ck_assert_uint_eq(utf8_len("e" ACUTE), 2);
+	ck_assert_uint_eq(utf8_len("\xff\xfe"), 2);
+	ck_assert_uint_eq(utf8_len("\xe2\x82" "a"), 3);
+	ck_assert_uint_eq(utf8_len("\xc0\xaf"), 2);
+	ck_assert_uint_eq(utf8_len("\xe0\x80\xaf"), 3);
+	ck_assert_uint_eq(utf8_len("\xf0\x80\x80\xaf"), 4);
+	ck_assert_uint_eq(utf8_len("\xed\xa0\x80"), 3);
+	ck_assert_uint_eq(utf8_len("\xf4\x90\x80\x80"), 4);
+	ck_assert_uint_eq(utf8_len("\xf4\x8f\xbf\xbf"), 1);
+}
+END_TEST
+
+/* Truncates unit*times to max; checks validity, length and the tail. */
+static void
+check_cut(const char *unit, size_t times, size_t max, int cut)
+{
+	char *s = repeat(unit, times), *t;
+	size_t tl;
+
+	t = utf8_truncate(s, max);
+	ck_assert(utf8_ok(t));
+	if (cut) {
+		ck_assert_uint_eq(cps(t), max);
+		tl = strlen(t);
+		ck_assert_uint_ge(tl, 3);
+		ck_assert_str_eq(t + tl - 3, ELLIPSIS);
+		ck_assert_int_eq(strncmp(t, s, tl - 3), 0);
+	} else
+		ck_assert_str_eq(t, s);
+	free(t);
+	free(s);
+}
+
+START_TEST(test_utf8_truncate)
+{
+	static const char *const units[] = { "a", EMOJI, CJK, E_ACUTE, ("a" EMOJI CJK) };
+	static const size_t maxes[] = { 1, 2, 256, 1024, 2048, 4096 };
+	size_t i, j, m, ulen;
+	char *t;
+
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		ulen = cps(units[i]);
+		for (j = 0; j < sizeof maxes / sizeof maxes[0]; j++) {
+			m = maxes[j];
+			/* At the limit (when units fit evenly): unchanged. */
+			if (m % ulen == 0)
+				check_cut(units[i], m / ulen, m, 0);
+			/* One over and far over: cut to exactly m. */
+			check_cut(units[i], m / ulen + 1, m, 1);
+			check_cut(units[i], m + 7, m, 1);
+		}
+	}
+	/* Cut between a base letter and its combining mark. */
+	t = utf8_truncate("ab" "e" ACUTE "cd", 4);
+	ck_assert_str_eq(t, "abe" ELLIPSIS);
+	free(t);
+	t = utf8_truncate("abcd", 4);
+	ck_assert_str_eq(t, "abcd");
+	free(t);
+	t = utf8_truncate("abcde", 4);
+	ck_assert_str_eq(t, "abc" ELLIPSIS);
+	free(t);
+	t = utf8_truncate("ab", 1);
+	ck_assert_str_eq(t, ELLIPSIS);
+	free(t);
+	t = utf8_truncate("", 10);
+	ck_assert_str_eq(t, DASH);
+	free(t);
+	t = utf8_truncate("abc", 0);
+	ck_assert_str_eq(t, "");
+	free(t);
+	/* Bad bytes become U+FFFD, one per byte, and count as such. */
+	t = utf8_truncate("a\xff\xe2\x82z", 10);
+	ck_assert_str_eq(t, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz");
+	free(t);
+	t = utf8_truncate("\xff\xff\xff\xff", 3);
+	ck_assert_str_eq(t, "\xef\xbf\xbd\xef\xbf\xbd" ELLIPSIS);
+	free(t);
+}
+END_TEST
+
+/* An event embed with a type (title), a handler title and one field. */
+static json_object *
+build_with(const char *type, const char *title, const char *key, const char *value)
+{
+	struct embed_event in;
+	json_object *data, *e;
+
+	data = json_object_new_object();
+	json_object_object_add(data, key, json_object_new_string(value));
+	memset(&in, 0, sizeof in);
+	in.type = type;
+	in.icon = "📝";
+	in.title = title;
+	in.success = 1;
+	in.data = data;
+	in.event_id = "id";
+	e = build(&in);
+	json_object_put(data);
+	return e;
+}
+
+START_TEST(test_embed_part_limits)
+{
+	static const char *const units[] = { "a", EMOJI, CJK, E_ACUTE };
+	/* "📝 " + type + " event processed": 2 + 16 around the type. */
+	const size_t title_extra = 2 + strlen(" event processed");
+	size_t i, n;
+	char *s, *t;
+	json_object *e;
+
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		n = cps(units[i]);
+		/* Title: exactly at the limit, then over. */
+		if ((EMBED_MAX_TITLE - title_extra) % n == 0) {
+			s = repeat(units[i], (EMBED_MAX_TITLE - title_extra) / n);
+			e = build_with(s, "T", "k", "v");
+			ck_assert_uint_eq(cps(str_at(e, "title")), EMBED_MAX_TITLE);
+			ck_assert_ptr_null(strstr(str_at(e, "title"), ELLIPSIS));
+			json_object_put(e);
+			free(s);
+		}
+		s = repeat(units[i], EMBED_MAX_TITLE);
+		e = build_with(s, "T", "k", "v");
+		t = (char *)str_at(e, "title");
+		ck_assert_uint_eq(cps(t), EMBED_MAX_TITLE);
+		ck_assert_str_eq(t + strlen(t) - 3, ELLIPSIS);
+		json_object_put(e);
+		free(s);
+
+		/* Description "📝 " + title. */
+		if ((EMBED_MAX_DESC - 2) % n == 0) {
+			s = repeat(units[i], (EMBED_MAX_DESC - 2) / n);
+			e = build_with("t", s, "k", "v");
+			ck_assert_uint_eq(cps(str_at(e, "description")), EMBED_MAX_DESC);
+			ck_assert_ptr_null(strstr(str_at(e, "description"), ELLIPSIS));
+			json_object_put(e);
+			free(s);
+		}
+		s = repeat(units[i], EMBED_MAX_DESC / n + 1);
+		e = build_with("t", s, "k", "v");
+		t = (char *)str_at(e, "description");
+		ck_assert_uint_eq(cps(t), EMBED_MAX_DESC);
+		ck_assert_str_eq(t + strlen(t) - 3, ELLIPSIS);
+		json_object_put(e);
+		free(s);
+
+		/* Field name: keys have no capitals to change here. */
+		/* Not "a" nor "e": humanizing capitalises them. */
+		if ((i == 1 || i == 2) && EMBED_MAX_FIELD_NAME % n == 0) {
+			s = repeat(units[i], EMBED_MAX_FIELD_NAME / n);
+			e = build_with("t", "T", s, "v");
+			ck_assert_str_eq(fname(e, 0), s);
+			json_object_put(e);
+			free(s);
+		}
+		s = repeat(units[i], EMBED_MAX_FIELD_NAME / n + 1);
+		e = build_with("t", "T", s, "v");
+		t = (char *)fname(e, 0);
+		ck_assert_uint_eq(cps(t), EMBED_MAX_FIELD_NAME);
+		ck_assert_str_eq(t + strlen(t) - 3, ELLIPSIS);
+		json_object_put(e);
+		free(s);
+
+		/* Field value. */
+		if (EMBED_MAX_FIELD_VALUE % n == 0) {
+			s = repeat(units[i], EMBED_MAX_FIELD_VALUE / n);
+			e = build_with("t", "T", "k", s);
+			ck_assert_str_eq(fvalue(e, 0), s);
+			json_object_put(e);
+			free(s);
+		}
+		s = repeat(units[i], EMBED_MAX_FIELD_VALUE / n + 1);
+		e = build_with("t", "T", "k", s);
+		t = (char *)fvalue(e, 0);
+		ck_assert_uint_eq(cps(t), EMBED_MAX_FIELD_VALUE);
+		ck_assert_str_eq(t + strlen(t) - 3, ELLIPSIS);
+		ck_assert_int_eq(strncmp(t, s, strlen(t) - 3), 0);
+		json_object_put(e);
+		free(s);
+	}
+	/* The footer is fixed text; its limit is utf8_truncate's, above. */
+}
+END_TEST
+
+/* An event with n fields "f0".."f{n-1}" valued v (or "value i"). */
+static json_object *
+build_many(size_t n, int success, const char *v)
+{
+	struct embed_event in;
+	json_object *data, *e;
+	char key[32], val[32];
+	size_t i;
+
+	data = json_object_new_object();
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof key, "f%zu", i);
+		snprintf(val, sizeof val, "value %zu", i);
+		json_object_object_add(data, key, json_object_new_string(v != NULL ? v : val));
+	}
+	memset(&in, 0, sizeof in);
+	in.type = "request.created";
+	in.icon = "🥤";
+	in.title = "New Drink Request";
+	in.success = success;
+	in.error = "boom";
+	in.data = data;
+	in.event_id = "ev-1";
+	e = build(&in);
+	json_object_put(data);
+	return e;
+}
+
+START_TEST(test_field_count_limit)
+{
+	json_object *e;
+	char want[32];
+	size_t i;
+
+	/* Failure, 40 data fields: 22 shown, "…", Error, Event ID. */
+	e = build_many(40, 0, NULL);
+	ck_assert_uint_eq(nfields(e), 25);
+	for (i = 0; i < 22; i++) {
+		snprintf(want, sizeof want, "F%zu", i);
+		ck_assert_str_eq(fname(e, i), want);
+	}
+	ck_assert_str_eq(fname(e, 22), ELLIPSIS);
+	ck_assert_str_eq(fvalue(e, 22), ELLIPSIS " and 18 more fields");
+	ck_assert_str_eq(fname(e, 23), "Error");
+	ck_assert_str_eq(fvalue(e, 23), "boom");
+	ck_assert_str_eq(fname(e, 24), "Event ID");
+	ck_assert_str_eq(fvalue(e, 24), "ev-1");
+	json_object_put(e);
+
+	/* Success, 40: 23 shown, 17 folded, Event ID. */
+	e = build_many(40, 1, NULL);
+	ck_assert_uint_eq(nfields(e), 25);
+	ck_assert_str_eq(fname(e, 22), "F22");
+	ck_assert_str_eq(fvalue(e, 23), ELLIPSIS " and 17 more fields");
+	ck_assert_str_eq(fname(e, 24), "Event ID");
+	json_object_put(e);
+
+	/* Boundaries: 24 + Event ID fit; 25 do not (23 shown, 2 folded). */
+	e = build_many(24, 1, NULL);
+	ck_assert_uint_eq(nfields(e), 25);
+	ck_assert_str_eq(fname(e, 23), "F23");
+	ck_assert_str_eq(fname(e, 24), "Event ID");
+	json_object_put(e);
+	e = build_many(25, 1, NULL);
+	ck_assert_uint_eq(nfields(e), 25);
+	ck_assert_str_eq(fname(e, 22), "F22");
+	ck_assert_str_eq(fvalue(e, 23), ELLIPSIS " and 2 more fields");
+	json_object_put(e);
+	e = build_many(23, 0, NULL);
+	ck_assert_uint_eq(nfields(e), 25);
+	ck_assert_str_eq(fname(e, 22), "F22");
+	ck_assert_str_eq(fname(e, 23), "Error");
+	json_object_put(e);
+	e = build_many(24, 0, NULL);
+	ck_assert_uint_eq(nfields(e), 25);
+	ck_assert_str_eq(fname(e, 21), "F21");
+	ck_assert_str_eq(fvalue(e, 22), ELLIPSIS " and 2 more fields");
+	ck_assert_str_eq(fname(e, 23), "Error");
+	json_object_put(e);
+}
+END_TEST
+
+START_TEST(test_total_limit)
+{
+	json_object *e, *data;
+	struct embed_event in;
+	char *big, *name, key[300];
+	size_t i, chars;
+
+	/* 25 fields (24 data + Event ID) of 2000 characters each. */
+	big = repeat("x", 2000);
+	e = build_many(24, 1, big);
+	ck_assert_uint_eq(nfields(e), 25);
+	for (i = 0; i < 24; i++) {
+		ck_assert_uint_le(cps(fvalue(e, i)), EMBED_MAX_FIELD_VALUE);
+		ck_assert_uint_gt(cps(fvalue(e, i)), 100);
+	}
+	/* Shortened evenly: all data values end up the same length. */
+	for (i = 1; i < 24; i++)
+		ck_assert_uint_eq(cps(fvalue(e, i)), cps(fvalue(e, 0)));
+	ck_assert_str_eq(fvalue(e, 24), "ev-1");
+	ck_assert_uint_ge(discord_chars(e), EMBED_MAX_TOTAL - 24);
+	json_object_put(e);
+
+	/* Short values are kept while the longest are cut. */
+	data = json_object_new_object();
+	json_object_object_add(data, "short", json_object_new_string("keep me"));
+	for (i = 0; i < 10; i++) {
+		snprintf(key, sizeof key, "long%zu", i);
+		json_object_object_add(data, key, json_object_new_string(big));
+	}
+	memset(&in, 0, sizeof in);
+	in.type = "t";
+	in.success = 1;
+	in.data = data;
+	in.event_id = "ev";
+	e = build(&in);
+	ck_assert_str_eq(fvalue(e, 0), "keep me");
+	ck_assert_uint_lt(cps(fvalue(e, 1)), EMBED_MAX_FIELD_VALUE);
+	json_object_put(e);
+	json_object_put(data);
+	free(big);
+
+	/* Even 256-character names and 4-byte values fit, names cut last. */
+	data = json_object_new_object();
+	big = repeat(EMOJI, 1500);
+	for (i = 0; i < 30; i++) {
+		name = repeat("n", 280);
+		snprintf(key, sizeof key, "%s%zu", name, i);
+		free(name);
+		json_object_object_add(data, key, json_object_new_string(big));
+	}
+	memset(&in, 0, sizeof in);
+	in.type = "t";
+	in.title = repeat(CJK, 5000);
+	in.success = 0;
+	in.error = big;
+	in.data = data;
+	in.event_id = "ev";
+	e = embed_build(&in, &chars);
+	ck_assert_uint_eq(chars, discord_chars(e));
+	ck_assert_uint_le(chars, EMBED_MAX_TOTAL);
+	ck_assert_uint_eq(nfields(e), 25);
+	ck_assert_str_eq(fname(e, 23), "Error");
+	ck_assert_str_eq(fname(e, 24), "Event ID");
+	json_object_put(e);
+	json_object_put(data);
+	free((char *)in.title);
+	free(big);
+}
+END_TEST
+
+START_TEST(test_payload)
+{
+	json_object *e[2], *data;
+	struct embed_event in;
+	char *p, *want;
+
+	data = parse("{\"note\":\"@everyone caf\xc3\xa9 a/b\"}");
+	memset(&in, 0, sizeof in);
+	in.type = "t";
+	in.icon = "📝";
+	in.title = "T";
+	in.success = 1;
+	in.data = data;
+	in.event_id = "x";
+	in.finished = 1689431445;
+	e[0] = embed_build(&in, NULL);
+	e[1] = embed_build(&in, NULL);
+
+	p = embed_payload(e, 1, NULL, NULL);
+	want = xasprintf("{\"embeds\":[{\"title\":\"📝 t event processed\","
+	    "\"description\":\"📝 T\",\"color\":3066993,\"fields\":["
+	    "{\"name\":\"Note\",\"value\":\"@everyone caf\xc3\xa9 a/b\",\"inline\":true},"
+	    "{\"name\":\"Event ID\",\"value\":\"x\",\"inline\":true}],"
+	    "\"footer\":{\"text\":\"✅ Successfully processed\"},"
+	    "\"timestamp\":\"2023-07-15T14:30:45Z\"}],"
+	    "\"allowed_mentions\":{\"parse\":[]}}");
+	ck_assert_str_eq(p, want);
+	free(want);
+	free(p);
+
+	p = embed_payload(e, 2, "SipEat", "https://x.example/a.png");
+	want = xstrdup("{\"username\":\"SipEat\","
+	    "\"avatar_url\":\"https://x.example/a.png\",\"embeds\":[{");
+	ck_assert_int_eq(strncmp(p, want, strlen(want)), 0);
+	free(want);
+	ck_assert_ptr_nonnull(strstr(p, "}],\"allowed_mentions\":{\"parse\":[]}}"));
+	free(p);
+
+	p = embed_payload(NULL, 0, "", NULL);
+	ck_assert_str_eq(p, "{\"embeds\":[],\"allowed_mentions\":{\"parse\":[]}}");
+	free(p);
+
+	/* The embeds are borrowed and still whole. */
+	ck_assert_str_eq(str_at(e[0], "title"), "📝 t event processed");
+	json_object_put(e[0]);
+	json_object_put(e[1]);
+	json_object_put(data);
+}
+END_TEST
+
+START_TEST(test_digest)
+{
+	static const struct embed_digest_row rows[] = {
+		{ "request.created", 120, 0 },
+		{ "contact.created", 3, 2 },
+	};
+	static const char *const names[] = { "request.created", "contact.created" };
+	static const char *const values[] = { "120 processed, 0 failed",
+	    "3 processed, 2 failed" };
+	struct embed_digest_row many[30];
+	json_object *e, *v;
+	char types[30][16];
+	size_t chars, i;
+
+	e = embed_digest(rows, 2, 1689431445, &chars);
+	ck_assert_str_eq(str_at(e, "title"), "📊 125 events processed");
+	ck_assert(json_object_object_get_ex(e, "color", &v));
+	ck_assert_int_eq(json_object_get_int(v), 5793266);
+	ck_assert_str_eq(str_at(e, "timestamp"), "2023-07-15T14:30:45Z");
+	assert_fields(e, names, values, 2);
+	ck_assert_uint_eq(chars, discord_chars(e));
+	ck_assert_uint_eq(chars, 22 + 15 + 23 + 15 + 21);
+	json_object_put(e);
+
+	for (i = 0; i < 30; i++) {
+		snprintf(types[i], sizeof types[i], "type%zu", i);
+		many[i].type = types[i];
+		many[i].processed = 1;
+		many[i].failed = 0;
+	}
+	e = embed_digest(many, 30, 0, &chars);
+	ck_assert_str_eq(str_at(e, "title"), "📊 30 events processed");
+	ck_assert_uint_eq(nfields(e), 25);
+	ck_assert_str_eq(fname(e, 23), "type23");
+	ck_assert_str_eq(fvalue(e, 24), ELLIPSIS " and 6 more fields");
+	ck_assert_uint_eq(chars, discord_chars(e));
+	json_object_put(e);
+}
+END_TEST
+
+START_TEST(test_timestamp)
+{
+	char buf[32];
+
+	embed_timestamp(0, buf, sizeof buf);
+	ck_assert_str_eq(buf, "1970-01-01T00:00:00Z");
+	embed_timestamp(1689431445, buf, sizeof buf);
+	ck_assert_str_eq(buf, "2023-07-15T14:30:45Z");
+	embed_timestamp(1689431445, buf, 21);
+	ck_assert_str_eq(buf, "2023-07-15T14:30:45Z");
+	embed_timestamp(1689431445, buf, 5);
+	ck_assert_str_eq(buf, "");
+}
+END_TEST
+
+Suite *
+suite_embed(void)
+{
+	Suite *s = suite_create("embed");
+	TCase *tc;
+
+	tc = tcase_create("embed");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_contact_success);
+	tcase_add_test(tc, test_request_failure);
+	tcase_add_test(tc, test_invalid_event);
+	tcase_add_test(tc, test_nested_flattening);
+	tcase_add_test(tc, test_empty_values);
+	tcase_add_test(tc, test_invalid_utf8_replaced);
+	tcase_add_test(tc, test_humanize);
+	tcase_add_test(tc, test_payload);
+	tcase_add_test(tc, test_digest);
+	tcase_add_test(tc, test_timestamp);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_utf8_len);
+	tcase_add_test(tc, test_utf8_truncate);
+	tcase_add_test(tc, test_embed_part_limits);
+	tcase_add_test(tc, test_field_count_limit);
+	tcase_add_test(tc, test_total_limit);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite_embed());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

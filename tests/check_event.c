@@ -1,0 +1,559 @@
+/*
+ * check_event.c -- tests for event.c: every invalid envelope of SPEC
+ * section 2 with its exact reason, depth and UTF-8 limits, fallback ids,
+ * required fields, path lookup, truthiness and ${...} templates.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "util.h"
+
+#define CONTACT \
+	"{\"id\":\"3f0c-1\",\"type\":\"contact.created\"," \
+	"\"timestamp\":\"2023-07-15T14:30:45Z\",\"data\":{\"name\":\"John Doe\"," \
+	"\"email\":\"john@example.com\",\"phone\":\"+1234567890\"," \
+	"\"companyName\":\"Acme Inc\"," \
+	"\"message\":\"I'd like to inquire about your services\"}}"
+
+#define MACHINE \
+	"{\"type\":\"machine.created\",\"data\":{\"machineId\":\"m-7\"," \
+	"\"name\":\"Lobby\",\"location\":{\"address\":\"1 Main St\"," \
+	"\"latitude\":52.5200,\"longitude\":13.405},\"model\":null," \
+	"\"capacity\":40,\"tags\":[\"a\",\"b\"],\"active\":true,\"off\":false," \
+	"\"empty\":\"\",\"zero\":0,\"none\":[],\"nothing\":{},\"url\":\"http://x/y\"}}"
+
+static char errbuf[256];
+
+/* Parses a NUL-free C string; returns event_parse's result. */
+static int
+parse_str(struct event *ev, const char *s, const char *fallback)
+{
+	errbuf[0] = '\0';
+	return event_parse(ev, s, strlen(s), fallback, errbuf, sizeof errbuf);
+}
+
+/* Expects s (of len bytes) to be invalid with exactly reason. */
+static void
+expect_invalid(const char *s, size_t len, const char *reason)
+{
+	struct event ev;
+	int rc;
+
+	errbuf[0] = '\0';
+	rc = event_parse(&ev, s, len, "t/0/1", errbuf, sizeof errbuf);
+	ck_assert_msg(rc == -1, "accepted: %.*s", (int)len, s);
+	ck_assert_str_eq(errbuf, reason);
+	ck_assert_ptr_null(ev.root);
+	ck_assert_ptr_null(ev.data);
+	ck_assert_ptr_null(ev.type);
+	ck_assert_ptr_null(ev.idobj);
+	ck_assert_ptr_eq(ev.id, ev.idbuf);
+	event_clear(&ev);
+}
+
+#define INVALID(lit, reason) expect_invalid((lit), sizeof(lit) - 1, (reason))
+
+START_TEST(test_invalid_envelopes)
+{
+	INVALID("", "not valid JSON: unexpected end of data");
+	INVALID("   ", "not valid JSON: unexpected end of data");
+	INVALID("hello", "not valid JSON: unexpected character");
+	INVALID("{\"type\":", "not valid JSON: unexpected end of data");
+	INVALID("{\"type\":\"x\",}", "not valid JSON: unexpected character");
+	INVALID("[1,2]", "not a JSON object");
+	INVALID("\"contact.created\"", "not a JSON object");
+	INVALID("123", "not a JSON object");
+	INVALID("null", "not a JSON object");
+	INVALID("{}", "missing \"type\"");
+	INVALID("{\"data\":{}}", "missing \"type\"");
+	INVALID("{\"type\":1,\"data\":{}}", "\"type\" is not a string");
+	INVALID("{\"type\":null,\"data\":{}}", "\"type\" is not a string");
+	INVALID("{\"type\":\"\",\"data\":{}}", "\"type\" is empty");
+	INVALID("{\"type\":\"x\"}", "missing \"data\"");
+	INVALID("{\"type\":\"x\",\"data\":[]}", "\"data\" is not an object");
+	INVALID("{\"type\":\"x\",\"data\":\"s\"}", "\"data\" is not an object");
+	INVALID("{\"type\":\"x\",\"data\":null}", "\"data\" is not an object");
+	INVALID("{\"id\":5,\"type\":\"x\",\"data\":{}}", "\"id\" is not a string");
+	INVALID("{\"id\":{},\"type\":\"x\",\"data\":{}}", "\"id\" is not a string");
+	INVALID("{\"id\":\"\",\"type\":\"x\",\"data\":{}}", "\"id\" is empty");
+	INVALID("{\"id\":\"a\\r\\nX-Evil: 1\",\"type\":\"x\",\"data\":{}}",
+	    "\"id\" contains a control character");
+	INVALID("{\"id\":\"a\\u0000b\",\"type\":\"x\",\"data\":{}}",
+	    "\"id\" contains a control character");
+	INVALID("{\"type\":\"x\",\"data\":{},\"timestamp\":5}",
+	    "\"timestamp\" is not a string");
+	/* Trailing garbage, and a second document. */
+	INVALID("{\"type\":\"x\",\"data\":{}}x", "not valid JSON: unexpected character");
+	INVALID("{\"type\":\"x\",\"data\":{}}{}", "not valid JSON: unexpected character");
+	/* A NUL inside a string, and after the document. */
+	INVALID("{\"type\":\"x\0y\",\"data\":{}}", "not valid JSON: NUL byte at offset 10");
+	INVALID("{\"type\":\"x\",\"data\":{}}\0", "not valid JSON: NUL byte at offset 22");
+	/* A byte order mark is valid UTF-8 but not JSON. */
+	INVALID("\xef\xbb\xbf{\"type\":\"x\",\"data\":{}}", "not valid JSON: unexpected character");
+}
+END_TEST
+
+START_TEST(test_id_too_long)
+{
+	char buf[600], id[300];
+	struct event ev;
+
+	memset(id, 'a', 256);
+	id[256] = '\0';
+	snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"type\":\"x\",\"data\":{}}", id);
+	expect_invalid(buf, strlen(buf), "\"id\" is longer than 255 bytes");
+
+	id[255] = '\0';
+	snprintf(buf, sizeof buf, "{\"id\":\"%s\",\"type\":\"x\",\"data\":{}}", id);
+	ck_assert_int_eq(parse_str(&ev, buf, "t/0/1"), 0);
+	ck_assert_str_eq(ev.id, id);
+	event_clear(&ev);
+}
+END_TEST
+
+START_TEST(test_invalid_utf8)
+{
+	INVALID("{\"type\":\"x\",\"data\":{\"a\":\"\xff\"}}", "invalid UTF-8");
+	/* Overlong "/" and overlong NUL. */
+	INVALID("{\"type\":\"x\",\"data\":{\"a\":\"\xc0\xaf\"}}", "invalid UTF-8");
+	INVALID("{\"type\":\"x\",\"data\":{\"a\":\"\xe0\x80\xaf\"}}", "invalid UTF-8");
+	INVALID("{\"type\":\"x\",\"data\":{\"a\":\"\xf0\x80\x80\xaf\"}}", "invalid UTF-8");
+	INVALID("{\"type\":\"x\",\"data\":{\"a\":\"\xc0\x80\"}}", "invalid UTF-8");
+	/* UTF-16 surrogate, and beyond U+10FFFF. */
+	INVALID("{\"type\":\"x\",\"data\":{\"a\":\"\xed\xa0\x80\"}}", "invalid UTF-8");
+	INVALID("{\"type\":\"x\",\"data\":{\"a\":\"\xf4\x90\x80\x80\"}}", "invalid UTF-8");
+	/* Truncated sequence, in a string and at the very end. */
+	INVALID("{\"type\":\"x\",\"data\":{\"a\":\"\xe2\x82\"}}", "invalid UTF-8");
+	INVALID("{\"type\":\"x\",\"data\":{}}\xe2\x82", "invalid UTF-8");
+	/* Lone continuation byte in a key. */
+	INVALID("{\"type\":\"x\",\"data\":{\"\x80\":1}}", "invalid UTF-8");
+}
+END_TEST
+
+START_TEST(test_valid_utf8)
+{
+	struct event ev;
+	json_object *v;
+
+	/* 2-, 3- and 4-byte forms and U+10FFFF, U+FFFD. */
+	ck_assert_int_eq(parse_str(&ev, "{\"type\":\"x\",\"data\":{\"a\":"
+	    "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\xef\xbf\xbd\"}}",
+	    "t/0/1"), 0);
+	v = event_lookup(&ev, "data.a");
+	ck_assert_str_eq(json_object_get_string(v),
+	    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\xef\xbf\xbd");
+	event_clear(&ev);
+}
+END_TEST
+
+/* A document whose deepest value sits at nesting level depth. */
+static char *
+nested(size_t depth)
+{
+	static const char head[] = "{\"type\":\"x\",\"data\":";
+	size_t inner = depth - 2, n = 0, i;
+	char *s = xmalloc(sizeof head + 2 * inner + 8);
+
+	memcpy(s, head, sizeof head - 1);
+	n = sizeof head - 1;
+	s[n++] = '{';
+	s[n++] = '"';
+	s[n++] = 'a';
+	s[n++] = '"';
+	s[n++] = ':';
+	for (i = 0; i < inner; i++)
+		s[n++] = '[';
+	for (i = 0; i < inner; i++)
+		s[n++] = ']';
+	s[n++] = '}';
+	s[n++] = '}';
+	s[n] = '\0';
+	return s;
+}
+
+START_TEST(test_depth_limit)
+{
+	struct event ev;
+	char *s;
+
+	s = nested(EVENT_DEPTH_MAX);
+	ck_assert_int_eq(parse_str(&ev, s, "t/0/1"), 0);
+	event_clear(&ev);
+	free(s);
+
+	s = nested(EVENT_DEPTH_MAX + 1);
+	expect_invalid(s, strlen(s), "nested deeper than 64 levels");
+	free(s);
+}
+END_TEST
+
+START_TEST(test_deep_nesting_100k)
+{
+	size_t n = 100000, i;
+	char *s = xmalloc(2 * n);
+	int64_t t0;
+
+	for (i = 0; i < n; i++) {
+		s[i] = '[';
+		s[n + i] = ']';
+	}
+	t0 = now_ms();
+	expect_invalid(s, 2 * n, "nested deeper than 64 levels");
+	/* Unclosed, objects this time. */
+	for (i = 0; i + 5 <= n; i += 5)
+		memcpy(s + i, "{\"a\":", 5);
+	expect_invalid(s, n - n % 5, "nested deeper than 64 levels");
+	ck_assert_int_lt(now_ms() - t0, 1000);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_valid_contact)
+{
+	struct event ev;
+
+	ck_assert_int_eq(parse_str(&ev, CONTACT, "t/0/1"), 0);
+	ck_assert_str_eq(errbuf, "");
+	ck_assert_str_eq(ev.type, "contact.created");
+	ck_assert_str_eq(ev.id, "3f0c-1");
+	ck_assert_ptr_ne(ev.id, ev.idbuf);
+	ck_assert_ptr_null(ev.idobj);
+	ck_assert_str_eq(ev.timestamp, "2023-07-15T14:30:45Z");
+	ck_assert_int_eq(json_object_object_length(ev.data), 5);
+	ck_assert_str_eq(json_object_get_string(event_lookup(&ev, "data.companyName")),
+	    "Acme Inc");
+	ck_assert_str_eq(json_object_get_string(event_lookup(&ev, "id")), "3f0c-1");
+	/* Compact, same order, "/" not escaped. */
+	ck_assert_str_eq(event_json(&ev), CONTACT);
+	ck_assert_int_eq(event_check_required(&ev, errbuf, sizeof errbuf), 0);
+	event_clear(&ev);
+	ck_assert_ptr_null(ev.root);
+	ck_assert_ptr_null(event_json(&ev));
+	event_clear(&ev);
+}
+END_TEST
+
+START_TEST(test_whitespace_ok)
+{
+	struct event ev;
+
+	ck_assert_int_eq(parse_str(&ev, " \n{ \"type\" : \"x\" ,\t\"data\" : { } }\r\n ",
+	    "t/0/1"), 0);
+	ck_assert_str_eq(event_json(&ev), "{\"type\":\"x\",\"data\":{}}");
+	event_clear(&ev);
+}
+END_TEST
+
+START_TEST(test_fallback_id)
+{
+	struct event ev;
+	char *s, big[400];
+
+	ck_assert_int_eq(parse_str(&ev, MACHINE, "sipeat.machine.events/2/42"), 0);
+	ck_assert_str_eq(ev.id, "sipeat.machine.events/2/42");
+	ck_assert_ptr_eq(ev.id, ev.idbuf);
+	ck_assert_ptr_null(ev.timestamp);
+	ck_assert_str_eq(json_object_get_string(event_lookup(&ev, "id")),
+	    "sipeat.machine.events/2/42");
+	ck_assert_int_eq(event_truthy(&ev, "id"), 1);
+	s = template_expand("${id}/${type}", &ev, errbuf, sizeof errbuf);
+	ck_assert_str_eq(s, "sipeat.machine.events/2/42/machine.created");
+	free(s);
+	/* The envelope is not changed by the fallback. */
+	ck_assert_ptr_null(strstr(event_json(&ev), "\"id\""));
+	event_clear(&ev);
+
+	/* "id": null counts as absent. */
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":null,\"type\":\"x\",\"data\":{},"
+	    "\"timestamp\":null}", "t/1/2"), 0);
+	ck_assert_str_eq(ev.id, "t/1/2");
+	ck_assert_str_eq(json_object_get_string(event_lookup(&ev, "id")), "t/1/2");
+	ck_assert_ptr_null(ev.timestamp);
+	event_clear(&ev);
+
+	/* A fallback too long is cut, on a UTF-8 boundary. */
+	memset(big, 'b', sizeof big);
+	memcpy(big + 253, "\xe2\x82\xac", 3);
+	big[sizeof big - 1] = '\0';
+	ck_assert_int_eq(parse_str(&ev, "{\"type\":\"x\",\"data\":{}}", big), 0);
+	ck_assert_uint_eq(strlen(ev.id), 253);
+	event_clear(&ev);
+
+	/* NULL fallback. */
+	ck_assert_int_eq(parse_str(&ev, "{\"type\":\"x\",\"data\":{}}", NULL), 0);
+	ck_assert_str_eq(ev.id, "");
+	event_clear(&ev);
+}
+END_TEST
+
+START_TEST(test_failed_keeps_best_id)
+{
+	struct event ev;
+
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":\"ev-9\",\"data\":{}}", "t/0/5"), -1);
+	ck_assert_str_eq(errbuf, "missing \"type\"");
+	ck_assert_str_eq(ev.id, "ev-9");
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":7,\"data\":{}}", "t/0/5"), -1);
+	ck_assert_str_eq(ev.id, "t/0/5");
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "nope", "t/0/6"), -1);
+	ck_assert_str_eq(ev.id, "t/0/6");
+	event_clear(&ev);
+}
+END_TEST
+
+/* Parses type + data and runs event_check_required. */
+static int
+required(const char *type, const char *data)
+{
+	struct event ev;
+	char *s;
+	int rc;
+
+	s = xasprintf("{\"type\":\"%s\",\"data\":%s}", type, data);
+	ck_assert_int_eq(parse_str(&ev, s, "t/0/1"), 0);
+	free(s);
+	errbuf[0] = '\0';
+	rc = event_check_required(&ev, errbuf, sizeof errbuf);
+	event_clear(&ev);
+	return rc;
+}
+
+START_TEST(test_required_fields)
+{
+	ck_assert_int_eq(required("contact.created",
+	    "{\"name\":\"A\",\"email\":\"a@b\"}"), 0);
+	ck_assert_int_eq(required("contact.created", "{\"name\":\"A\"}"), -1);
+	ck_assert_str_eq(errbuf, "missing required field data.email");
+	ck_assert_int_eq(required("contact.created", "{\"email\":\"a@b\"}"), -1);
+	ck_assert_str_eq(errbuf, "missing required field data.name");
+	/* First missing in SPEC order, null and "" are missing. */
+	ck_assert_int_eq(required("contact.created", "{\"email\":null,\"name\":\"\"}"), -1);
+	ck_assert_str_eq(errbuf, "missing required field data.name");
+	ck_assert_int_eq(required("contact.created", "{\"email\":null,\"name\":\"n\"}"), -1);
+	ck_assert_str_eq(errbuf, "missing required field data.email");
+
+	ck_assert_int_eq(required("request.created",
+	    "{\"customerName\":\"c\",\"drinkName\":\"d\",\"machineId\":\"m\",\"x\":1}"), 0);
+	ck_assert_int_eq(required("request.created", "{}"), -1);
+	ck_assert_str_eq(errbuf, "missing required field data.customerName");
+	ck_assert_int_eq(required("request.created", "{\"customerName\":\"c\"}"), -1);
+	ck_assert_str_eq(errbuf, "missing required field data.drinkName");
+	ck_assert_int_eq(required("request.created",
+	    "{\"customerName\":\"c\",\"machineId\":\"m\"}"), -1);
+	ck_assert_str_eq(errbuf, "missing required field data.drinkName");
+	ck_assert_int_eq(required("request.created",
+	    "{\"customerName\":\"c\",\"drinkName\":\"d\",\"machineId\":\"\"}"), -1);
+	ck_assert_str_eq(errbuf, "missing required field data.machineId");
+	/* A number is a value. */
+	ck_assert_int_eq(required("request.created",
+	    "{\"customerName\":\"c\",\"drinkName\":\"d\",\"machineId\":0}"), 0);
+
+	ck_assert_int_eq(required("machine.created",
+	    "{\"machineId\":\"m\",\"name\":\"n\"}"), 0);
+	ck_assert_int_eq(required("machine.created", "{\"name\":\"n\"}"), -1);
+	ck_assert_str_eq(errbuf, "missing required field data.machineId");
+	ck_assert_int_eq(required("machine.created", "{\"machineId\":\"m\"}"), -1);
+	ck_assert_str_eq(errbuf, "missing required field data.name");
+
+	/* Other types have none. */
+	ck_assert_int_eq(required("other.thing", "{}"), 0);
+}
+END_TEST
+
+START_TEST(test_lookup)
+{
+	struct event ev;
+	json_object *v;
+
+	ck_assert_int_eq(parse_str(&ev, MACHINE, "t/0/1"), 0);
+	ck_assert_str_eq(json_object_get_string(event_lookup(&ev, "data.location.address")),
+	    "1 Main St");
+	v = event_lookup(&ev, "data.location.latitude");
+	ck_assert(json_object_is_type(v, json_type_double));
+	ck_assert_str_eq(json_object_to_json_string(v), "52.5200");
+	ck_assert_int_eq(json_object_get_int(event_lookup(&ev, "data.capacity")), 40);
+	ck_assert_str_eq(json_object_get_string(event_lookup(&ev, "type")),
+	    "machine.created");
+	ck_assert_str_eq(json_object_get_string(event_lookup(&ev, "data.tags.1")), "b");
+	ck_assert_ptr_null(event_lookup(&ev, "data.tags.2"));
+	ck_assert_ptr_null(event_lookup(&ev, "data.tags.x"));
+	ck_assert_ptr_null(event_lookup(&ev, "data.location.address.more"));
+	ck_assert_ptr_null(event_lookup(&ev, "data.nope"));
+	ck_assert_ptr_null(event_lookup(&ev, "data.model"));
+	ck_assert_ptr_null(event_lookup(&ev, "data..name"));
+	ck_assert_ptr_null(event_lookup(&ev, "data.name."));
+	ck_assert_ptr_null(event_lookup(&ev, ".data"));
+	ck_assert_ptr_null(event_lookup(&ev, ""));
+	ck_assert_ptr_eq(event_lookup(&ev, "data"), ev.data);
+	event_clear(&ev);
+	ck_assert_ptr_null(event_lookup(&ev, "type"));
+}
+END_TEST
+
+START_TEST(test_truthy)
+{
+	struct event ev;
+
+	ck_assert_int_eq(parse_str(&ev, MACHINE, "t/0/1"), 0);
+	ck_assert_int_eq(event_truthy(&ev, "data.name"), 1);
+	ck_assert_int_eq(event_truthy(&ev, "data.location"), 1);
+	ck_assert_int_eq(event_truthy(&ev, "data.location.address"), 1);
+	ck_assert_int_eq(event_truthy(&ev, "data.tags"), 1);
+	ck_assert_int_eq(event_truthy(&ev, "data.active"), 1);
+	ck_assert_int_eq(event_truthy(&ev, "data.zero"), 1);
+	ck_assert_int_eq(event_truthy(&ev, "data.capacity"), 1);
+	ck_assert_int_eq(event_truthy(&ev, "data.off"), 0);
+	ck_assert_int_eq(event_truthy(&ev, "data.empty"), 0);
+	ck_assert_int_eq(event_truthy(&ev, "data.model"), 0);
+	ck_assert_int_eq(event_truthy(&ev, "data.none"), 0);
+	ck_assert_int_eq(event_truthy(&ev, "data.nothing"), 0);
+	ck_assert_int_eq(event_truthy(&ev, "data.absent"), 0);
+	ck_assert_int_eq(event_truthy(&ev, "data.location.nope"), 0);
+	event_clear(&ev);
+}
+END_TEST
+
+/* Expands tmpl against MACHINE; NULL on error (errbuf set). */
+static char *
+expand(const char *tmpl)
+{
+	struct event ev;
+	char *s;
+
+	ck_assert_int_eq(parse_str(&ev, MACHINE, "t/0/9"), 0);
+	errbuf[0] = '\0';
+	s = template_expand(tmpl, &ev, errbuf, sizeof errbuf);
+	event_clear(&ev);
+	return s;
+}
+
+#define EXPANDS(tmpl, want) do {					\
+	char *s_ = expand(tmpl);					\
+	ck_assert_msg(s_ != NULL, "%s: %s", (tmpl), errbuf);		\
+	ck_assert_str_eq(s_, (want));					\
+	free(s_);							\
+} while (0)
+
+#define EXPAND_FAILS(tmpl, want) do {					\
+	char *s_ = expand(tmpl);					\
+	ck_assert_ptr_null(s_);						\
+	ck_assert_str_eq(errbuf, (want));				\
+} while (0)
+
+START_TEST(test_template_expand)
+{
+	EXPANDS("", "");
+	EXPANDS("plain text", "plain text");
+	EXPANDS("New machine ${data.name} (${data.machineId})",
+	    "New machine Lobby (m-7)");
+	EXPANDS("${data.location.address}", "1 Main St");
+	EXPANDS("${id} ${type}", "t/0/9 machine.created");
+	EXPANDS("${data.url}", "http://x/y");
+	/* Non-strings as compact JSON, numbers as written. */
+	EXPANDS("cap=${data.capacity}", "cap=40");
+	EXPANDS("${data.location.latitude}", "52.5200");
+	EXPANDS("${data.active}/${data.off}", "true/false");
+	EXPANDS("${data.tags}", "[\"a\",\"b\"]");
+	EXPANDS("${data.location}",
+	    "{\"address\":\"1 Main St\",\"latitude\":52.5200,\"longitude\":13.405}");
+	EXPANDS("${data.empty}|", "|");
+	/* Dollars. */
+	EXPANDS("$$", "$");
+	EXPANDS("$${data.name}", "${data.name}");
+	EXPANDS("$$$${id}", "$${id}");
+	EXPANDS("costs $5 and $", "costs $5 and $");
+	EXPANDS("$$$", "$$");
+	EXPANDS("a$b}", "a$b}");
+	EXPANDS("\xc3\xa9 ${data.name} \xe2\x82\xac", "\xc3\xa9 Lobby \xe2\x82\xac");
+
+	EXPAND_FAILS("Hi ${data.x}", "missing field data.x");
+	EXPAND_FAILS("${data.model}", "missing field data.model");
+	EXPAND_FAILS("${data.location.nope}", "missing field data.location.nope");
+	EXPAND_FAILS("Hello ${data", "unclosed ${ at column 7");
+	EXPAND_FAILS("x${}", "empty ${} at column 2");
+}
+END_TEST
+
+/* Validates tmpl: the errstr, or "" when well formed. */
+static const char *
+validate(const char *tmpl)
+{
+	errbuf[0] = '\0';
+	if (template_validate(tmpl, errbuf, sizeof errbuf) == 0)
+		ck_assert_str_eq(errbuf, "");
+	else
+		ck_assert_str_ne(errbuf, "");
+	return errbuf;
+}
+
+START_TEST(test_template_validate)
+{
+	ck_assert_str_eq(validate(""), "");
+	ck_assert_str_eq(validate("${data.email}"), "");
+	ck_assert_str_eq(validate("$$ $x ${a.b.c} $"), "");
+	ck_assert_str_eq(validate("${"), "unclosed ${ at column 1");
+	ck_assert_str_eq(validate("Hello ${data"), "unclosed ${ at column 7");
+	ck_assert_str_eq(validate("ab ${x} ${y"), "unclosed ${ at column 9");
+	ck_assert_str_eq(validate("${a ${b}"), "unclosed ${ at column 1");
+	ck_assert_str_eq(validate("$${ ${"), "unclosed ${ at column 5");
+	/* Columns count code points, not bytes. */
+	ck_assert_str_eq(validate("\xc3\xa9\xe2\x82\xac ${x"), "unclosed ${ at column 4");
+	ck_assert_str_eq(validate("${}"), "empty ${} at column 1");
+	ck_assert_str_eq(validate("abc ${} ${x}"), "empty ${} at column 5");
+	ck_assert_str_eq(validate("${data..x}"), "invalid path \"data..x\" at column 1");
+	ck_assert_str_eq(validate("a ${.x}"), "invalid path \".x\" at column 3");
+	ck_assert_str_eq(validate("a ${x.}"), "invalid path \"x.\" at column 3");
+	/* NULL errstr is allowed. */
+	ck_assert_int_eq(template_validate("${", NULL, 0), -1);
+}
+END_TEST
+
+Suite *
+suite_event(void)
+{
+	Suite *s = suite_create("event");
+	TCase *tc;
+
+	tc = tcase_create("parse");
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_invalid_envelopes);
+	tcase_add_test(tc, test_id_too_long);
+	tcase_add_test(tc, test_invalid_utf8);
+	tcase_add_test(tc, test_valid_utf8);
+	tcase_add_test(tc, test_depth_limit);
+	tcase_add_test(tc, test_deep_nesting_100k);
+	tcase_add_test(tc, test_valid_contact);
+	tcase_add_test(tc, test_whitespace_ok);
+	tcase_add_test(tc, test_fallback_id);
+	tcase_add_test(tc, test_failed_keeps_best_id);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("access");
+	tcase_add_test(tc, test_required_fields);
+	tcase_add_test(tc, test_lookup);
+	tcase_add_test(tc, test_truthy);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("template");
+	tcase_add_test(tc, test_template_expand);
+	tcase_add_test(tc, test_template_validate);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite_event());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
