@@ -1,0 +1,89 @@
+/*
+ * stage.h -- one step of a handler. Each action (validate, log, exec, and
+ * later http, smtp, kafka) exports one const struct stage_action; stage.c
+ * lists them in one table and runs a stage with its retry policy.
+ */
+#ifndef SIPEAT_STAGE_H
+#define SIPEAT_STAGE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "diag.h"
+#include "event.h"
+
+enum stage_status {
+	STAGE_OK = 0,
+	STAGE_FAIL,		/* permanent: not retried */
+	STAGE_TRANSIENT,	/* timeout, connection error, 5xx/429, exit 75: retried */
+};
+
+/* Per-worker context handed to every stage run (never shared by threads). */
+struct stage_ctx {
+	int		 worker;	/* index, for log lines */
+	volatile int	*stopping;	/* non-zero: the daemon is shutting down */
+	void		*curl;		/* the worker's CURL easy handle (later issue) */
+	struct producer	*producer;	/* the daemon's producer (kafka stage) */
+};
+
+struct stage;
+
+struct stage_action {
+	const char	*name;
+	/*
+	 * Reads the action's keys from sc into st->priv; appends problems
+	 * to d as FILE:LINE. Returns 0 or -1. Generic keys (action, when,
+	 * undo, timeout.ms, retries, retry.backoff.ms) are already parsed.
+	 */
+	int		 (*compile)(struct stage *st, const struct stage_conf *sc,
+			     const char *file, struct diag *d);
+	/* One attempt. On failure writes a one-line reason to err. */
+	enum stage_status (*run)(const struct stage *st, const struct event *ev,
+			     struct stage_ctx *ctx, char *err, size_t errsz);
+	void		 (*free)(struct stage *st);
+	/* Keys this action accepts besides the generic ones; NULL-terminated. */
+	const char *const *keys;
+};
+
+struct stage {
+	char				*name;
+	const struct stage_action	*action;
+	char				*when;		/* strategy only; NULL = always */
+	struct stage			*undo;		/* command only; borrowed */
+	int				 timeout_ms;	/* default 10000 */
+	int				 retries;	/* default 2 */
+	int				 retry_backoff_ms; /* default 200 */
+	void				*priv;		/* the action's compiled state */
+};
+
+extern const struct stage_action stage_validate_action;
+extern const struct stage_action stage_log_action;
+extern const struct stage_action stage_exec_action;
+
+const struct stage_action *stage_action_find(const char *name);
+/*
+ * Builds a stage from its section. pattern decides whether when/undo are
+ * allowed (undo is resolved later by the handler builder: undo_name is
+ * returned through *undo_name, borrowed from sc). NULL on error (in d).
+ */
+struct stage	*stage_compile(const struct stage_conf *sc, enum handler_pattern pattern,
+		     const char *file, struct diag *d, const char **undo_name);
+void		 stage_free(struct stage *st);
+/*
+ * Runs st with its retry policy: transient failures are retried up to
+ * st->retries times, waiting retry_backoff_ms * 2^(n-1) plus up to 20%
+ * jitter; no retry starts once *ctx->stopping is set. Returns STAGE_OK or
+ * the last failure, reason in err.
+ */
+enum stage_status stage_run(const struct stage *st, const struct event *ev,
+		     struct stage_ctx *ctx, char *err, size_t errsz);
+
+/*
+ * Splits an exec command into words like sh(1) without expanding anything
+ * (stage-exec.c). Returns 0 and a NULL-terminated *argv to free with
+ * stage_argv_free(), or -1 with err ("unterminated single quote at column 5").
+ */
+int		 stage_split_argv(const char *s, char ***argv, char *err, size_t errsz);
+void		 stage_argv_free(char **argv);
+
+#endif
