@@ -669,3 +669,46 @@ embed_payload(json_object *const *embeds, size_t n, const char *username,
 	json_object_put(payload);
 	return out;
 }
+
+char *
+embed_payload_json(const char *const *embeds, size_t n, const char *username,
+    const char *avatar_url)
+{
+	char *empty, *mark, *out;
+	size_t head, tail, len, o;
+	static const char slot[] = "\"embeds\":[]";
+
+	/*
+	 * The envelope comes from embed_payload() itself, so both forms are
+	 * byte for byte the same; the embeds go between its brackets.
+	 */
+	empty = embed_payload(NULL, 0, username, avatar_url);
+	mark = strstr(empty, slot);
+	head = (size_t)(mark - empty) + sizeof slot - 2;	/* up to '[' */
+	tail = strlen(empty) - head;				/* from ']' */
+	len = head + tail;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(embeds[i]) + 1;
+	out = xmalloc(len + 1);
+	memcpy(out, empty, head);
+	o = head;
+	for (size_t i = 0; i < n; i++) {
+		size_t el = strlen(embeds[i]);
+
+		if (i > 0)
+			out[o++] = ',';
+		memcpy(out + o, embeds[i], el);
+		o += el;
+	}
+	memcpy(out + o, empty + head, tail);
+	o += tail;
+	out[o] = '\0';
+	free(empty);
+	return out;
+}
+
+char *
+embed_to_json(json_object *embed)
+{
+	return xstrdup(json_object_to_json_string_ext(embed, EMBED_JSON_FLAGS));
+}

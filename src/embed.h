@@ -59,6 +59,15 @@ json_object	*embed_digest(const struct embed_digest_row *rows, size_t nrows,
 char		*embed_payload(json_object *const *embeds, size_t n,
 		     const char *username, const char *avatar_url);
 
+/*
+ * The same payload from embeds already serialized as compact JSON (the
+ * workers serialize their own embed, so the notifier only concatenates).
+ */
+char		*embed_payload_json(const char *const *embeds, size_t n,
+		     const char *username, const char *avatar_url);
+/* An embed as compact JSON, as embed_payload() writes it. Caller frees. */
+char		*embed_to_json(json_object *embed);
+
 /* "companyName" -> "Company Name", "machineId" -> "Machine ID". Caller frees. */
 char		*embed_humanize(const char *key);
 /* Code points in a UTF-8 string (invalid bytes count one each). */

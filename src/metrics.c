@@ -1,0 +1,4 @@
+/* metrics.c -- the one instance of the process counters. */
+#include "metrics.h"
+
+struct metrics metrics;

@@ -1,0 +1,297 @@
+/*
+ * pool.c -- the worker threads.
+ *
+ * A worker owns the job it popped: it parses the event, runs the handler,
+ * builds the embed (in parallel, off the notifier thread), hands it to the
+ * notifier, writes a failed event to the dead-letter topic and waits for
+ * the delivery report -- all before the job goes back to the consumer
+ * thread, so an offset is only ever committed for an event whose stages
+ * finished and whose notification was handed over (SPEC section 6).
+ *
+ * Then it releases the job's key: if another event of the same key is
+ * parked in the key gate, this worker runs it next itself (no trip through
+ * the queue, and the key's order holds).
+ *
+ * Every worker has its own stage context (later: its own CURL handle).
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "embed.h"
+#include "event.h"
+#include "log.h"
+#include "metrics.h"
+#include "pool.h"
+
+#define ERR_MAX		1024
+#define PREVIEW_MAX	512	/* bytes of an invalid payload shown in its embed */
+
+struct worker {
+	struct pool		*pool;
+	int			 index;
+	pthread_t		 thread;
+	int			 started;
+	struct stage_ctx	 ctx;
+};
+
+struct pool {
+	struct pipeline		 pl;
+	struct worker		*w;
+	int			 n;
+	volatile int		 stopping;	/* read by stages between retries */
+	_Atomic int		 abort;
+};
+
+/* Writes a failed event to the dead-letter topic with the four headers. */
+static int
+dlq_write(const struct pipeline *pl, const rd_kafka_message_t *rkm,
+    const char *reason, char *err, size_t errsz)
+{
+	char part[16], off[24];
+	struct producer_header hdrs[4] = {
+		{ "sipeat-error", reason },
+		{ "sipeat-source-topic", rd_kafka_topic_name(rkm->rkt) },
+		{ "sipeat-source-partition", part },
+		{ "sipeat-source-offset", off },
+	};
+
+	snprintf(part, sizeof part, "%" PRId32, rkm->partition);
+	snprintf(off, sizeof off, "%" PRId64, rkm->offset);
+	return producer_send(pl->producer, pl->dlq_topic, rkm->key, rkm->key_len,
+	    rkm->payload, rkm->len, hdrs, 4, err, errsz);
+}
+
+/* The fields shown for an invalid event: where it was and what it held. */
+static json_object *
+invalid_fields(const rd_kafka_message_t *rkm)
+{
+	json_object *o = json_object_new_object();
+	size_t len = rkm->len < PREVIEW_MAX ? rkm->len : PREVIEW_MAX;
+	char *preview;
+
+	json_object_object_add(o, "topic",
+	    json_object_new_string(rd_kafka_topic_name(rkm->rkt)));
+	json_object_object_add(o, "partition", json_object_new_int(rkm->partition));
+	json_object_object_add(o, "offset", json_object_new_int64(rkm->offset));
+	/* The embed module turns invalid UTF-8 into U+FFFD and cuts safely. */
+	preview = xstrndup(rkm->payload != NULL ? rkm->payload : "", len);
+	json_object_object_add(o, "payload", json_object_new_string(preview));
+	free(preview);
+	return o;
+}
+
+static void
+run_job(struct worker *w, struct job *job)
+{
+	const struct pipeline *pl = &w->pool->pl;
+	const rd_kafka_message_t *rkm = job->rkm;
+	const struct handler *h = NULL;
+	struct embed_event ee = { 0 };
+	struct event ev = { 0 };
+	char err[ERR_MAX] = "", dlqerr[512], fallback[EVENT_ID_MAX];
+	json_object *embed, *shown = NULL;
+	int parsed = 0, ok = 0, invalid = 1;
+	size_t chars;
+
+	snprintf(fallback, sizeof fallback, "%s/%" PRId32 "/%" PRId64,
+	    rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset);
+	if (rkm->len > pl->max_message_bytes)
+		snprintf(err, sizeof err,
+		    "message of %zu bytes is larger than message.max.bytes (%zu)",
+		    rkm->len, pl->max_message_bytes);
+	else if (rkm->payload == NULL)
+		snprintf(err, sizeof err, "message has no value");
+	else if (event_parse(&ev, rkm->payload, rkm->len, fallback, err,
+	    sizeof err) == 0) {
+		parsed = 1;
+		h = handlers_find(pl->handlers, ev.type);
+		if (h == NULL)
+			snprintf(err, sizeof err, "no handler for type \"%.200s\"", ev.type);
+		else {
+			invalid = 0;
+			if (event_check_required(&ev, err, sizeof err) == 0)
+				ok = handler_run(h, &ev, &w->ctx, err, sizeof err) == 0;
+		}
+	}
+
+	if (!ok && pl->producer != NULL && pl->dlq_topic != NULL &&
+	    *pl->dlq_topic != '\0') {
+		if (dlq_write(pl, rkm, err, dlqerr, sizeof dlqerr) == 0)
+			METRIC_INC(dlq_produced);
+		else {
+			/* Still committed: replaying would not fix the DLQ. */
+			METRIC_INC(dlq_errors);
+			log_error("worker", "%s: dead-letter write failed: %s",
+			    fallback, dlqerr);
+			snprintf(err + strlen(err), sizeof err - strlen(err),
+			    " (dead-letter write failed: %s)", dlqerr);
+		}
+	}
+
+	ee.success = ok;
+	ee.error = ok ? NULL : err;
+	ee.finished = time(NULL);
+	if (invalid) {
+		ee.type = "invalid";
+		ee.icon = "\xe2\x9a\xa0\xef\xb8\x8f";	/* ⚠️ */
+		ee.title = "Invalid event";
+		ee.event_id = parsed ? ev.id : fallback;
+		shown = invalid_fields(rkm);
+		ee.data = shown;
+		METRIC_INC(events_invalid);
+		log_warn("worker", "%s: invalid event: %s", fallback, err);
+	} else {
+		ee.type = h->type;
+		ee.icon = h->icon;
+		ee.title = h->title;
+		ee.event_id = ev.id;
+		ee.data = ev.data;
+		if (ok) {
+			METRIC_INC(events_ok);
+			log_debug("worker", "%s: %s %s processed", fallback, ev.type, ev.id);
+		} else {
+			METRIC_INC(events_failed);
+			log_info("worker", "%s: %s %s failed: %s", fallback, ev.type,
+			    ev.id, err);
+		}
+	}
+	/* Serialized here, in parallel: the notifier thread only joins strings. */
+	embed = embed_build(&ee, &chars);
+	notifier_submit(pl->notifier, embed_to_json(embed), chars, ee.type, ok);
+	json_object_put(embed);
+	if (shown != NULL)
+		json_object_put(shown);
+	if (parsed)
+		event_clear(&ev);
+}
+
+/* Releases job's key; returns the key's next job, now ours to run. */
+static struct job *
+release(const struct pipeline *pl, struct job *job)
+{
+	struct keygate_node *next;
+
+	if (pl->gate == NULL || job->key == NULL)
+		return NULL;
+	next = keygate_release(pl->gate, job->key, job->keylen);
+	return next != NULL ? job_from_gate(next) : NULL;
+}
+
+static void
+finish(const struct pipeline *pl, struct job *job, int finished)
+{
+	rd_kafka_message_destroy(job->rkm);
+	job->rkm = NULL;
+	job->finished = finished;
+	job_stack_push(pl->done, job);
+}
+
+size_t
+pipeline_discard(const struct pipeline *pl, struct job *job)
+{
+	size_t n = 0;
+
+	while (job != NULL) {
+		struct job *next = release(pl, job);
+
+		finish(pl, job, 0);
+		job = next;
+		n++;
+	}
+	return n;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pool *p = w->pool;
+	char name[32];
+	void *item;
+
+	/* Thread names hold 15 bytes: enough for "sipeatd-wrk1024". */
+	snprintf(name, sizeof name, "sipeatd-wrk%d", w->index + 1);
+	name[15] = '\0';
+	pthread_setname_np(pthread_self(), name);
+	for (;;) {
+		struct job *job;
+
+		if (queue_pop_wait(p->pl.queue, &item, 200) != 0) {
+			if (queue_closed(p->pl.queue))
+				break;
+			continue;
+		}
+		job = item;
+		while (job != NULL) {
+			struct job *next;
+
+			if (atomic_load(&p->abort)) {
+				pipeline_discard(&p->pl, job);
+				break;
+			}
+			run_job(w, job);
+			next = release(&p->pl, job);
+			finish(&p->pl, job, 1);
+			job = next;
+		}
+	}
+	return NULL;
+}
+
+struct pool *
+pool_start(const struct pipeline *pl, int n)
+{
+	struct pool *p = xcalloc(1, sizeof *p);
+	int rc;
+
+	p->pl = *pl;
+	p->w = xcalloc((size_t)n, sizeof *p->w);
+	p->n = n;
+	for (int i = 0; i < n; i++) {
+		struct worker *w = &p->w[i];
+
+		w->pool = p;
+		w->index = i;
+		w->ctx.worker = i;
+		w->ctx.stopping = &p->stopping;
+		w->ctx.producer = pl->producer;
+		rc = pthread_create(&w->thread, NULL, worker_main, w);
+		if (rc != 0) {
+			log_error("pool", "pthread_create: %s", strerror(rc));
+			pool_stop(p);
+			pool_join(p);
+			return NULL;
+		}
+		w->started = 1;
+	}
+	return p;
+}
+
+void
+pool_stop(struct pool *p)
+{
+	__atomic_store_n(&p->stopping, 1, __ATOMIC_RELEASE);
+	atomic_store(&p->abort, 1);
+	queue_close(p->pl.queue);
+}
+
+void
+pool_join(struct pool *p)
+{
+	void *item;
+
+	for (int i = 0; i < p->n; i++) {
+		if (p->w[i].started)
+			pthread_join(p->w[i].thread, NULL);
+	}
+	/* A worker may have left before the last pushes: discard the rest. */
+	while (queue_try_pop(p->pl.queue, &item) == 0)
+		pipeline_discard(&p->pl, item);
+	free(p->w);
+	free(p);
+}

@@ -1,0 +1,480 @@
+/*
+ * sipeatd.c -- the daemon's main: options, configuration, start and stop of
+ * the threads, signals.
+ *
+ * Threads (see DESIGN.md): one consumer ("sipeatd-consume"), N workers
+ * ("sipeatd-wrkN"), one notifier ("sipeatd-notify"), librdkafka's own, and
+ * the producer's delivery-report thread ("sipeatd-dr"). Every signal the
+ * daemon handles is blocked before the first thread starts, so all threads
+ * inherit the mask and only this thread receives them, in sigwait().
+ *
+ * Start order: notifier, producer, pool, consumer (each needs the ones
+ * before it). Stop order is the reverse, driven by the consumer thread for
+ * its part (drain, stop the pool, commit, close), then the notifier is
+ * flushed and the producer flushed and destroyed.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+#include <librdkafka/rdkafka.h>
+
+#include "config.h"
+#include "consumer.h"
+#include "diag.h"
+#include "handler.h"
+#include "kafka.h"
+#include "keygate.h"
+#include "log.h"
+#include "metrics.h"
+#include "notify.h"
+#include "pool.h"
+#include "producer.h"
+#include "queue.h"
+#include "util.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1.0"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/sipeatd/sipeatd.conf"
+#define DEFAULT_MESSAGE_MAX_BYTES 1000000
+
+enum {
+	OPT_SYSLOG = 256,
+	OPT_LOG_FILE,
+};
+
+static const struct option long_options[] = {
+	{ "config",		required_argument,	NULL, 'c' },
+	{ "brokers",		required_argument,	NULL, 'b' },
+	{ "group",		required_argument,	NULL, 'g' },
+	{ "workers",		required_argument,	NULL, 'w' },
+	{ "dry-run",		no_argument,		NULL, 'n' },
+	{ "exit-eof",		no_argument,		NULL, 'e' },
+	{ "log-level",		required_argument,	NULL, 'l' },
+	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
+	{ "log-file",		required_argument,	NULL, OPT_LOG_FILE },
+	{ "check-config",	no_argument,		NULL, 't' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+struct options {
+	const char	*config;
+	const char	*brokers;
+	const char	*group;
+	int		 workers;	/* -1: from the config */
+	char		**props;	/* -X name=value */
+	size_t		 nprops;
+	int		 dry_run;
+	int		 exit_eof;
+	enum log_level	 level;
+	int		 use_syslog;
+	const char	*log_file;
+	int		 check_config;
+};
+
+static pthread_t main_thread;
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: sipeatd [-c FILE] [-b BROKERS] [-g GROUP] [-w N] [-X prop=value]...\n"
+	    "               [-n] [-e] [-l LEVEL] [--syslog | --log-file FILE] [-t] [-V] [-h]\n"
+	    "\n"
+	    "  -c, --config FILE     config file (default " DEFAULT_CONFIG ",\n"
+	    "                        or $SIPEATD_CONFIG)\n"
+	    "  -b, --brokers LIST    bootstrap.servers, overrides the config\n"
+	    "  -g, --group ID        consumer group (default sipeatd)\n"
+	    "  -w, --workers N       worker threads (default: CPUs, at least 2)\n"
+	    "  -X prop=value         librdkafka property (-X list shows them)\n"
+	    "  -n, --dry-run         print webhook payloads on stdout, send nothing\n"
+	    "  -e, --exit-eof        exit once every partition is at its end and all work is done\n"
+	    "  -l, --log-level LEVEL error, warn, info (default) or debug\n"
+	    "      --syslog          log to syslog\n"
+	    "      --log-file FILE   log to FILE (reopened on SIGHUP)\n"
+	    "  -t, --check-config    validate the configuration and exit\n"
+	    "  -V, --version         print the version and exit\n"
+	    "  -h, --help            print this help and exit\n");
+}
+
+static int
+parse_int(const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	if (*s == '\0')
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static void
+parse_options(int argc, char **argv, struct options *opt)
+{
+	int ch;
+
+	opt->workers = -1;
+	opt->level = LOG_LVL_INFO;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:b:g:w:X:nel:tVh", long_options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			opt->config = optarg;
+			break;
+		case 'b':
+			opt->brokers = optarg;
+			break;
+		case 'g':
+			opt->group = optarg;
+			break;
+		case 'w':
+			if (parse_int(optarg, 1, 1024, &opt->workers) != 0) {
+				fprintf(stderr, "sipeatd: -w: expected 1..1024, got \"%s\"\n", optarg);
+				goto bad;
+			}
+			break;
+		case 'X':
+			if (strcmp(optarg, "list") == 0) {
+				rd_kafka_conf_properties_show(stdout);
+				exit(0);
+			}
+			if (strchr(optarg, '=') == NULL || *optarg == '=') {
+				fprintf(stderr, "sipeatd: -X: expected prop=value, got \"%s\"\n", optarg);
+				goto bad;
+			}
+			opt->props = xreallocarray(opt->props, opt->nprops + 1, sizeof *opt->props);
+			opt->props[opt->nprops++] = optarg;
+			break;
+		case 'n':
+			opt->dry_run = 1;
+			break;
+		case 'e':
+			opt->exit_eof = 1;
+			break;
+		case 'l':
+			if (log_level_parse(optarg, &opt->level) != 0) {
+				fprintf(stderr, "sipeatd: -l: expected error, warn, info or debug, got \"%s\"\n",
+				    optarg);
+				goto bad;
+			}
+			break;
+		case OPT_SYSLOG:
+			opt->use_syslog = 1;
+			break;
+		case OPT_LOG_FILE:
+			opt->log_file = optarg;
+			break;
+		case 't':
+			opt->check_config = 1;
+			break;
+		case 'V':
+			printf("sipeatd %s (librdkafka %s)\n", PACKAGE_VERSION, rd_kafka_version_str());
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			fprintf(stderr, "sipeatd: option %s needs a value\n", argv[optind - 1]);
+			goto bad;
+		default:
+			if (optopt != 0)
+				fprintf(stderr, "sipeatd: unknown option -%c\n", optopt);
+			else
+				fprintf(stderr, "sipeatd: unknown option %s\n", argv[optind - 1]);
+			goto bad;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sipeatd: unexpected argument \"%s\"\n", argv[optind]);
+		goto bad;
+	}
+	if (opt->use_syslog && opt->log_file != NULL) {
+		fprintf(stderr, "sipeatd: --syslog and --log-file exclude each other\n");
+		goto bad;
+	}
+	return;
+bad:
+	usage(stderr);
+	exit(EX_USAGE);
+}
+
+/* Applies the command line over the file: -b, -g, -X, -w. */
+static void
+apply_overrides(struct config *cfg, const struct options *opt)
+{
+	if (opt->brokers != NULL)
+		config_set_kafka(cfg, "bootstrap.servers", opt->brokers);
+	if (opt->group != NULL)
+		config_set_kafka(cfg, "group.id", opt->group);
+	for (size_t i = 0; i < opt->nprops; i++) {
+		char *name = xstrdup(opt->props[i]);
+		char *eq = strchr(name, '=');
+
+		*eq = '\0';
+		config_set_kafka(cfg, name, eq + 1);
+		free(name);
+	}
+	if (opt->workers > 0)
+		cfg->workers = opt->workers;
+}
+
+/* Everything --check-config checks, beyond the file itself. */
+static struct handlers *
+check_all(const struct config *cfg, struct diag *d)
+{
+	struct handlers *hs = handlers_build(cfg, d);
+	rd_kafka_conf_t *conf;
+
+	if (config_kafka(cfg, "bootstrap.servers") == NULL &&
+	    config_kafka(cfg, "metadata.broker.list") == NULL)
+		diag_add(d, cfg->path, 0,
+		    "no brokers: set bootstrap.servers in [kafka] or use -b");
+	if (hs != NULL && hs->n == 0)
+		diag_add(d, cfg->path, 0, "no [handler TYPE] section: nothing to consume");
+	if ((conf = kafka_conf_build(cfg, KAFKA_CONSUMER, d)) != NULL)
+		rd_kafka_conf_destroy(conf);
+	return hs;
+}
+
+static void
+consumer_ended(void *arg)
+{
+	(void)arg;
+	pthread_kill(main_thread, SIGUSR1);
+}
+
+static int
+worker_count(const struct config *cfg)
+{
+	long n;
+
+	if (cfg->workers > 0)
+		return cfg->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 2 ? 2 : (int)n;
+}
+
+static size_t
+message_max_bytes(const struct config *cfg)
+{
+	const char *v = config_kafka(cfg, "message.max.bytes");
+	int n;
+
+	if (v != NULL && parse_int(v, 1000, 1000000000, &n) == 0)
+		return (size_t)n;
+	return DEFAULT_MESSAGE_MAX_BYTES;
+}
+
+/* Waits for signals until the consumer thread has ended. */
+static void
+signal_loop(struct consumer *c, const sigset_t *set)
+{
+	int sig, stopping = 0;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		switch (sig) {
+		case SIGHUP:
+			if (log_reopen() != 0)
+				log_error("main", "SIGHUP: cannot reopen the log file");
+			else
+				log_info("main", "SIGHUP: log reopened");
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (!stopping)
+				log_info("main", "%s: finishing in-flight events, then exiting",
+				    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			stopping = 1;
+			consumer_stop(c);
+			break;
+		case SIGUSR1:
+			return;
+		default:
+			break;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	struct diag d = { 0 };
+	struct config *cfg;
+	struct handlers *hs = NULL;
+	struct job_stack done = { NULL };
+	struct pipeline pl = { 0 };
+	struct notifier *nt = NULL;
+	struct producer *prod = NULL;
+	struct pool *pool = NULL;
+	struct consumer *cons = NULL;
+	struct consumer_opts co = { 0 };
+	struct notifier_opts no = { 0 };
+	const char *webhook, *path;
+	sigset_t set;
+	char err[512];
+	int status = 1, workers;
+
+	main_thread = pthread_self();
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A child that closed its stdin must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+
+	parse_options(argc, argv, &opt);
+	log_set_level(opt.level);
+
+	path = opt.config;
+	if (path == NULL)
+		path = getenv("SIPEATD_CONFIG");
+	if (path == NULL || *path == '\0')
+		path = DEFAULT_CONFIG;
+	cfg = config_load(path, &d);
+	if (cfg == NULL) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		return EX_CONFIG;
+	}
+	apply_overrides(cfg, &opt);
+	webhook = getenv("DISCORD_WEBHOOK");
+	if (webhook == NULL || *webhook == '\0')
+		webhook = cfg->webhook;
+	log_add_secret(webhook);
+	hs = check_all(cfg, &d);
+	if (opt.check_config) {
+		diag_print(&d, stdout);
+		status = diag_errors(&d) > 0 ? EX_CONFIG : 0;
+		if (status == 0)
+			printf("%s: configuration OK (%zu handlers)\n", cfg->path,
+			    hs != NULL ? hs->n : 0);
+		goto out;
+	}
+	if (diag_errors(&d) > 0) {
+		diag_print(&d, stderr);
+		status = EX_CONFIG;
+		goto out;
+	}
+
+	if (opt.log_file != NULL && log_to_file(opt.log_file) != 0) {
+		fprintf(stderr, "sipeatd: cannot open log file %s\n", opt.log_file);
+		status = 1;
+		goto out;
+	}
+	if (opt.use_syslog)
+		log_to_syslog("sipeatd");
+	for (size_t i = 0; i < d.n; i++)
+		log_warn("config", "%s", d.msgs[i]);
+	if (!opt.dry_run)
+		log_warn("main", "%s", webhook == NULL || *webhook == '\0' ?
+		    "no Discord webhook configured: notifications are counted, not sent" :
+		    "this release does not post to Discord yet: notifications are counted "
+		    "(use --dry-run to print them)");
+
+	workers = worker_count(cfg);
+	no.dry_run = opt.dry_run;
+	no.out = stdout;
+	no.username = cfg->username;
+	no.avatar_url = cfg->avatar_url;
+	no.linger_ms = cfg->linger_ms;
+	no.queue_size = cfg->discord_queue_size;
+	nt = notifier_create(&no);
+	if (notifier_start(nt) != 0)
+		goto out;
+
+	if (cfg->dlq_topic != NULL && *cfg->dlq_topic != '\0') {
+		prod = producer_create(cfg, err, sizeof err);
+		if (prod == NULL) {
+			log_error("main", "producer: %s", err);
+			goto out;
+		}
+	}
+
+	pl.handlers = hs;
+	pl.queue = queue_create(cfg->queue_size);
+	pl.gate = cfg->ordering == ORDERING_NONE ? NULL : keygate_create(0);
+	pl.done = &done;
+	pl.notifier = nt;
+	pl.producer = prod;
+	pl.dlq_topic = cfg->dlq_topic;
+	pl.max_message_bytes = message_max_bytes(cfg);
+	pool = pool_start(&pl, workers);
+	if (pool == NULL)
+		goto out;
+
+	co.cfg = cfg;
+	co.handlers = hs;
+	co.pl = &pl;
+	co.pool = pool;
+	co.exit_eof = opt.exit_eof;
+	co.on_exit = consumer_ended;
+	cons = consumer_create(&co, &d);
+	if (cons == NULL) {
+		diag_print(&d, stderr);
+		pool_stop(pool);
+		pool_join(pool);
+		status = EX_CONFIG;
+		goto out;
+	}
+	log_info("main", "sipeatd %s started: %d workers, %zu handlers, queue %zu, "
+	    "max.inflight %zu, ordering %s%s", PACKAGE_VERSION, workers, hs->n,
+	    cfg->queue_size, cfg->max_inflight,
+	    cfg->ordering == ORDERING_KEY ? "key" :
+	    cfg->ordering == ORDERING_PARTITION ? "partition" : "none",
+	    opt.dry_run ? ", dry run" : "");
+	if (consumer_start(cons) != 0) {
+		pool_stop(pool);
+		pool_join(pool);
+		goto out;
+	}
+	sigaddset(&set, SIGUSR1);
+	signal_loop(cons, &set);
+	status = consumer_join(cons);	/* the pool is joined by now */
+
+out:
+	if (nt != NULL) {
+		notifier_stop(nt, cfg->shutdown_timeout_ms);
+		notifier_destroy(nt);
+	}
+	if (prod != NULL)
+		producer_destroy(prod, cfg->shutdown_timeout_ms);
+	if (cons != NULL) {
+		log_info("main", "exiting: %lu events processed (%lu ok, %lu failed, "
+		    "%lu invalid); %lu embeds in %lu payloads, %lu digested; "
+		    "%lu dead-lettered, %lu dead-letter errors",
+		    METRIC_GET(events_ok) + METRIC_GET(events_failed) +
+		    METRIC_GET(events_invalid), METRIC_GET(events_ok),
+		    METRIC_GET(events_failed), METRIC_GET(events_invalid),
+		    METRIC_GET(embeds_sent), METRIC_GET(payloads),
+		    METRIC_GET(embeds_digested), METRIC_GET(dlq_produced),
+		    METRIC_GET(dlq_errors));
+		consumer_destroy(cons);
+	}
+	if (pl.gate != NULL)
+		keygate_destroy(pl.gate);
+	if (pl.queue != NULL)
+		queue_destroy(pl.queue);
+	handlers_free(hs);
+	config_free(cfg);
+	diag_free(&d);
+	free(opt.props);
+	log_close();
+	return status;
+}
