@@ -587,6 +587,13 @@ consumer_create(const struct consumer_opts *o, struct diag *d)
 	/* Events published before the first start are work too. */
 	if (config_kafka(cfg, "auto.offset.reset") == NULL)
 		kafka_conf_must(conf, "auto.offset.reset", "earliest");
+	/*
+	 * librdkafka's default prefetch (64 MB) alone would pass the 64 MB
+	 * the daemon is allowed with a large backlog; 16 MB keeps peak RSS at
+	 * about 53 MB with a million events waiting (bench/rss).
+	 */
+	if (config_kafka(cfg, "queued.max.messages.kbytes") == NULL)
+		kafka_conf_must(conf, "queued.max.messages.kbytes", "16384");
 	if (config_kafka(cfg, "client.id") == NULL)
 		kafka_conf_must(conf, "client.id", "sipeatd");
 	/* Offsets are ours: stored only as contiguous watermarks. */
