@@ -30,6 +30,7 @@
 
 #define ERR_MAX		1024
 #define PREVIEW_MAX	512	/* bytes of an invalid payload shown in its embed */
+#define DLQ_HEADROOM	4096	/* key, headers and framing of a dead letter */
 
 struct worker {
 	struct pool		*pool;
@@ -52,18 +53,31 @@ static int
 dlq_write(const struct pipeline *pl, const rd_kafka_message_t *rkm,
     const char *reason, char *err, size_t errsz)
 {
-	char part[16], off[24];
-	struct producer_header hdrs[4] = {
+	char part[16], off[24], orig[24];
+	struct producer_header hdrs[5] = {
 		{ "sipeat-error", reason },
 		{ "sipeat-source-topic", rd_kafka_topic_name(rkm->rkt) },
 		{ "sipeat-source-partition", part },
 		{ "sipeat-source-offset", off },
+		{ "sipeat-truncated", orig },
 	};
+	size_t len = rkm->len, nhdrs = 4;
 
 	snprintf(part, sizeof part, "%" PRId32, rkm->partition);
 	snprintf(off, sizeof off, "%" PRId64, rkm->offset);
+	/*
+	 * An event invalid for its size would be refused by the producer
+	 * too: keep what fits (leaving room for key and headers) and say how
+	 * long it was, rather than lose the dead letter.
+	 */
+	if (len + DLQ_HEADROOM > pl->max_message_bytes) {
+		snprintf(orig, sizeof orig, "%zu", len);
+		len = pl->max_message_bytes > 2 * DLQ_HEADROOM ?
+		    pl->max_message_bytes - DLQ_HEADROOM : pl->max_message_bytes / 2;
+		nhdrs = 5;
+	}
 	return producer_send(pl->producer, pl->dlq_topic, rkm->key, rkm->key_len,
-	    rkm->payload, rkm->len, hdrs, 4, err, errsz);
+	    rkm->payload, len, hdrs, nhdrs, err, errsz);
 }
 
 /* The fields shown for an invalid event: where it was and what it held. */
