@@ -1,13 +1,16 @@
 /*
  * notify.h -- the notifier thread: takes finished embeds from the workers,
  * packs them into webhook payloads (at most 10 embeds and 6000 characters
- * each) and hands each payload to its output. In this release the output is
- * stdout (--dry-run: one JSON line per payload) or a debug log line; the
- * Discord HTTP sender is a later issue.
+ * each) and posts them to the Discord webhook (discord.c), within Discord's
+ * rate limits and retrying what can be retried; --dry-run prints each
+ * payload as one JSON line instead.
  *
  * Workers never wait for it: the hand-over is a non-blocking push into a
- * bounded queue; when that queue is full the event is counted into a digest
- * ("📊 N events processed") instead, so nothing is lost uncounted.
+ * bounded queue. When the backlog outgrows [discord] queue.size (or could
+ * not drain within a minute at the rate Discord allows), success embeds
+ * are folded into digests ("📊 N events processed"); failures keep their
+ * own embeds. Every event ends up in a delivered embed, in a delivered
+ * digest, or counted as dropped (struct metrics).
  */
 #ifndef SIPEAT_NOTIFY_H
 #define SIPEAT_NOTIFY_H
@@ -16,17 +19,26 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
+struct discord_webhook;
+
 struct notifier_opts {
 	int		 dry_run;	/* print payloads to out */
 	FILE		*out;		/* stdout */
+	/* NULL: no webhook, embeds are counted as dropped. Borrowed until destroy. */
+	const struct discord_webhook *webhook;
 	const char	*username;	/* NULL: omitted */
 	const char	*avatar_url;	/* NULL: omitted */
 	int		 linger_ms;	/* oldest waiting embed is sent after this */
-	size_t		 queue_size;	/* embeds waiting, rounded up to a power of two */
+	size_t		 queue_size;	/* embeds waiting at most ([discord] queue.size) */
 };
 
 struct notifier;
 
+/*
+ * NULL on failure (logged). Main thread, after curl_global_init(). The
+ * environment variable SIPEATD_TEST_POISON (tests only) makes every embed
+ * containing that string invalid for Discord.
+ */
 struct notifier	*notifier_create(const struct notifier_opts *o);
 /* Starts the thread ("sipeatd-notify"). 0 or -1. */
 int		 notifier_start(struct notifier *n);
@@ -37,9 +49,17 @@ int		 notifier_start(struct notifier *n);
  */
 void		 notifier_submit(struct notifier *n, char *embed_json, size_t chars,
 		     const char *type, int success);
-/* 1 when every embed submitted so far has been output or digested and output. */
+/*
+ * 1 when every embed submitted so far was delivered, digested and
+ * delivered, or dropped -- or when nothing can be delivered for minutes
+ * (the webhook answered 401, 403 or 404): what waits then will be counted
+ * as dropped by notifier_stop(). Any thread.
+ */
 int		 notifier_idle(struct notifier *n);
-/* Outputs what is waiting (bounded by timeout_ms) and joins the thread. */
+/*
+ * Sends what is waiting, for at most timeout_ms, counts the rest as
+ * dropped and joins the thread. Main thread, once no worker submits.
+ */
 void		 notifier_stop(struct notifier *n, int timeout_ms);
 void		 notifier_destroy(struct notifier *n);
 

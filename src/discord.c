@@ -1,0 +1,683 @@
+/*
+ * discord.c -- the Discord webhook call.
+ *
+ * Design: three independent parts.
+ *
+ * - The URL: taken apart once at startup into id, token and the versioned
+ *   URL actually posted to (SPEC section 4: unversioned URLs get API v6,
+ *   where retry_after was in milliseconds, so we always post to v10). The
+ *   token never appears in an error message; callers register it with
+ *   log_add_secret() as well, so even libcurl's own messages are masked.
+ *
+ * - The answer: pure functions over header lines and the body, so the
+ *   rate-limit arithmetic is unit-tested without a network.
+ *
+ * - The transport: one easy handle in one multi handle. The owner thread
+ *   sleeps in curl_multi_poll(), which returns when the answer arrives, on
+ *   its timeout, or when another thread calls curl_multi_wakeup(). The
+ *   multi handle's connection cache keeps the connection to Discord alive
+ *   between requests (the easy handle is removed and re-added for each).
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <time.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "discord.h"
+#include "embed.h"
+#include "util.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1.0"
+#endif
+
+#define DISCORD_BODY_MAX	8192	/* of an answer; Discord's are small */
+#define DISCORD_CONNECT_MS	5000L
+
+/* --- URL --- */
+
+static int
+all_chars(const char *s, size_t n, const char *extra)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && strchr(extra, s[i]) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* Copies query (without '?') dropping wait=...; returns "" or "?...". */
+static char *
+keep_query(const char *q)
+{
+	char *out = xmalloc(strlen(q) + 2);
+	size_t o = 0;
+
+	while (*q != '\0') {
+		size_t len = strcspn(q, "&");
+
+		if (len > 0 && strncmp(q, "wait=", 5) != 0) {
+			out[o] = o == 0 ? '?' : '&';
+			o++;
+			memcpy(out + o, q, len);
+			o += len;
+		}
+		q += len;
+		if (*q == '&')
+			q++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int
+discord_webhook_parse(const char *in, struct discord_webhook *wh, char *err,
+    size_t errsz)
+{
+	const char *p, *host, *path, *id, *tok, *end;
+	size_t hostlen, idlen, toklen, schemelen;
+	char *query;
+
+	memset(wh, 0, sizeof *wh);
+	if (strncmp(in, "https://", 8) == 0)
+		schemelen = 8;
+	else if (strncmp(in, "http://", 7) == 0)
+		schemelen = 7;
+	else {
+		snprintf(err, errsz, "webhook URL must start with https:// or http://");
+		return -1;
+	}
+	host = in + schemelen;
+	hostlen = strcspn(host, "/?#");
+	if (hostlen == 0 || host[hostlen] != '/') {
+		snprintf(err, errsz, "webhook URL has no host or no path");
+		return -1;
+	}
+	path = host + hostlen;
+	if (strncmp(path, "/api/", 5) != 0)
+		goto shape;
+	p = path + 5;
+	if (*p == 'v') {		/* a version: /api/vN/ */
+		size_t n = strspn(p + 1, "0123456789");
+
+		if (n == 0 || p[1 + n] != '/')
+			goto shape;
+		p += 2 + n;
+	}
+	if (strncmp(p, "webhooks/", 9) != 0)
+		goto shape;
+	id = p + 9;
+	idlen = strspn(id, "0123456789");
+	if (idlen == 0 || id[idlen] != '/')
+		goto shape;
+	tok = id + idlen + 1;
+	toklen = strcspn(tok, "/?#");
+	if (!all_chars(tok, toklen, "-_.") ||
+	    (tok[toklen] == '/' && tok[toklen + 1] != '\0' &&
+	    tok[toklen + 1] != '?'))
+		goto shape;
+	end = tok + toklen;
+	if (*end == '/')
+		end++;
+	if (*end == '#' || (*end == '?' && strchr(end, '#') != NULL))
+		goto shape;
+	query = keep_query(*end == '?' ? end + 1 : "");
+
+	wh->id = xstrndup(id, idlen);
+	wh->token = xstrndup(tok, toklen);
+	wh->url = xasprintf("%.*s/api/v10/webhooks/%s/%s%s",
+	    (int)(schemelen + hostlen), in, wh->id, wh->token, query);
+	wh->shown = xasprintf("\xe2\x80\xa6/webhooks/%s/***", wh->id);
+	free(query);
+	return 0;
+shape:
+	snprintf(err, errsz, "webhook URL is not of the form "
+	    "https://discord.com/api/webhooks/ID/TOKEN");
+	return -1;
+}
+
+void
+discord_webhook_free(struct discord_webhook *wh)
+{
+	free(wh->url);
+	free(wh->id);
+	free(wh->token);
+	free(wh->shown);
+	memset(wh, 0, sizeof *wh);
+}
+
+/* --- answers --- */
+
+void
+discord_response_init(struct discord_response *r)
+{
+	memset(r, 0, sizeof *r);
+	r->limit = -1;
+	r->remaining = -1;
+	r->reset_after = -1;
+	r->retry_after = -1;
+	r->retry_header = -1;
+}
+
+/* Parses a non-negative number; -1 on garbage. */
+static double
+parse_num(const char *s, size_t n)
+{
+	char buf[64], *end;
+	double v;
+
+	if (n == 0 || n >= sizeof buf)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	v = strtod(buf, &end);
+	if (end == buf || *end != '\0' || !isfinite(v) || v < 0)
+		return -1;
+	return v;
+}
+
+void
+discord_response_header(struct discord_response *r, const char *line,
+    size_t len)
+{
+	const char *colon, *v;
+	size_t namelen, vlen;
+
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		/* A new answer (after a 100 Continue, say): forget the last. */
+		const char *sp = memchr(line, ' ', len);
+
+		discord_response_init(r);
+		if (sp != NULL)
+			r->status = strtol(sp + 1, NULL, 10);
+		return;
+	}
+	colon = memchr(line, ':', len);
+	if (colon == NULL)
+		return;
+	namelen = (size_t)(colon - line);
+	v = colon + 1;
+	vlen = len - namelen - 1;
+	while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		vlen--;
+	}
+	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+		vlen--;
+#define IS(name) (namelen == sizeof(name) - 1 && \
+	strncasecmp(line, name, namelen) == 0)
+	if (IS("X-RateLimit-Limit")) {
+		double d = parse_num(v, vlen);
+		r->limit = d < 0 ? -1 : (long)d;
+	} else if (IS("X-RateLimit-Remaining")) {
+		double d = parse_num(v, vlen);
+		r->remaining = d < 0 ? -1 : (long)d;
+	} else if (IS("X-RateLimit-Reset-After"))
+		r->reset_after = parse_num(v, vlen);
+	else if (IS("Retry-After"))
+		r->retry_header = parse_num(v, vlen);
+	else if (IS("X-RateLimit-Global"))
+		r->global = vlen == 4 && strncasecmp(v, "true", 4) == 0;
+#undef IS
+}
+
+void
+discord_response_body(struct discord_response *r, const char *body, size_t len)
+{
+	json_tokener *tok;
+	json_object *o, *v;
+
+	if (len == 0 || len > DISCORD_BODY_MAX)
+		return;
+	tok = json_tokener_new();
+	o = json_tokener_parse_ex(tok, body, (int)len);
+	json_tokener_free(tok);
+	if (o == NULL)
+		return;
+	if (json_object_is_type(o, json_type_object)) {
+		if (json_object_object_get_ex(o, "retry_after", &v) &&
+		    (json_object_is_type(v, json_type_double) ||
+		    json_object_is_type(v, json_type_int))) {
+			double d = json_object_get_double(v);
+
+			if (isfinite(d) && d >= 0)
+				r->retry_after = d;
+		}
+		if (json_object_object_get_ex(o, "global", &v) &&
+		    json_object_is_type(v, json_type_boolean))
+			r->global = r->global || json_object_get_boolean(v);
+		if (json_object_object_get_ex(o, "code", &v) &&
+		    json_object_is_type(v, json_type_int))
+			r->code = (long)json_object_get_int64(v);
+		if (json_object_object_get_ex(o, "message", &v) &&
+		    json_object_is_type(v, json_type_string))
+			strlcpy_s(r->message, json_object_get_string(v),
+			    sizeof r->message);
+	}
+	json_object_put(o);
+}
+
+enum discord_class
+discord_classify(const struct discord_response *r)
+{
+	long s = r->status;
+
+	if (s >= 200 && s < 300)
+		return DISCORD_OK;
+	if (s == 429)
+		return DISCORD_RATE_LIMITED;
+	if (s == 401 || s == 403)
+		return DISCORD_UNAUTHORIZED;
+	if (s == 404)
+		return DISCORD_GONE;
+	if (s == 408)
+		return DISCORD_RETRY;
+	if (s >= 400 && s < 500)
+		return DISCORD_REJECTED;
+	return DISCORD_RETRY;		/* 5xx, no answer, anything odd */
+}
+
+static int64_t
+seconds_to_ms(double s)
+{
+	/*
+	 * Discord's waits are seconds long. A longer one is a broken or
+	 * hostile answer: waiting an hour is as long as the notifier may go
+	 * silent before somebody should look (found by fuzz_ratelimit).
+	 */
+	if (s > 3600)
+		s = 3600;
+	double ms = s * 1000.0;
+	int64_t whole = (int64_t)ms;
+
+	return (double)whole < ms ? whole + 1 : whole;
+}
+
+int64_t
+discord_wait_ms(const struct discord_response *r)
+{
+	if (r->status == 429) {
+		if (r->retry_after >= 0)
+			return seconds_to_ms(r->retry_after);
+		if (r->retry_header >= 0)
+			return seconds_to_ms(r->retry_header);
+		return 1000;
+	}
+	if (r->remaining == 0 && r->reset_after >= 0)
+		return seconds_to_ms(r->reset_after);
+	return 0;
+}
+
+int64_t
+discord_backoff_ms(unsigned attempt, int64_t base_ms, int64_t max_ms,
+    unsigned *seed)
+{
+	int64_t d = base_ms;
+
+	for (unsigned i = 1; i < attempt && d < max_ms; i++)
+		d *= 2;
+	if (d > max_ms)
+		d = max_ms;
+	if (d < 2)
+		return d;
+	return d / 2 + (int64_t)(rand_r(seed) % (d / 2 + 1));
+}
+
+/* --- transport --- */
+
+struct discord_client {
+	CURLM			*multi;
+	CURL			*easy;		/* NULL: sleep/wake only */
+	struct curl_slist	*headers;
+	char			*payload;
+	int			 busy;
+	struct discord_response	 resp;
+	char			 body[DISCORD_BODY_MAX];
+	size_t			 bodylen;
+	char			 errbuf[CURL_ERROR_SIZE];
+};
+
+static size_t
+on_body(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct discord_client *dc = arg;
+	size_t n = size * nmemb, room = sizeof dc->body - dc->bodylen;
+
+	memcpy(dc->body + dc->bodylen, ptr, n < room ? n : room);
+	dc->bodylen += n < room ? n : room;
+	return n;
+}
+
+static size_t
+on_header(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct discord_client *dc = arg;
+
+	discord_response_header(&dc->resp, ptr, size * nmemb);
+	return size * nmemb;
+}
+
+struct discord_client *
+discord_client_create(const char *url, long timeout_ms, char *err, size_t errsz)
+{
+	struct discord_client *dc = xcalloc(1, sizeof *dc);
+
+	dc->multi = curl_multi_init();
+	if (dc->multi == NULL) {
+		snprintf(err, errsz, "curl_multi_init failed");
+		free(dc);
+		return NULL;
+	}
+	if (url == NULL)
+		return dc;
+	dc->easy = curl_easy_init();
+	if (dc->easy == NULL) {
+		snprintf(err, errsz, "curl_easy_init failed");
+		discord_client_destroy(dc);
+		return NULL;
+	}
+	dc->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	dc->headers = curl_slist_append(dc->headers, "Expect:");
+	curl_easy_setopt(dc->easy, CURLOPT_URL, url);
+	curl_easy_setopt(dc->easy, CURLOPT_HTTPHEADER, dc->headers);
+	curl_easy_setopt(dc->easy, CURLOPT_USERAGENT, "sipeatd/" PACKAGE_VERSION);
+	curl_easy_setopt(dc->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(dc->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(dc->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    timeout_ms < DISCORD_CONNECT_MS ? timeout_ms : DISCORD_CONNECT_MS);
+	curl_easy_setopt(dc->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(dc->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(dc->easy, CURLOPT_WRITEDATA, dc);
+	curl_easy_setopt(dc->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(dc->easy, CURLOPT_HEADERDATA, dc);
+	curl_easy_setopt(dc->easy, CURLOPT_ERRORBUFFER, dc->errbuf);
+	curl_easy_setopt(dc->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	return dc;
+}
+
+int
+discord_client_start(struct discord_client *dc, const char *payload)
+{
+	if (dc->easy == NULL || dc->busy)
+		return -1;
+	free(dc->payload);
+	dc->payload = xstrdup(payload);
+	discord_response_init(&dc->resp);
+	dc->bodylen = 0;
+	dc->errbuf[0] = '\0';
+	curl_easy_setopt(dc->easy, CURLOPT_POSTFIELDS, dc->payload);
+	curl_easy_setopt(dc->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(dc->payload));
+	if (curl_multi_add_handle(dc->multi, dc->easy) != CURLM_OK)
+		return -1;
+	dc->busy = 1;
+	return 0;
+}
+
+int
+discord_client_busy(const struct discord_client *dc)
+{
+	return dc->busy;
+}
+
+/* Runs the transfer; 1 and *r filled when it finished. */
+static int
+collect(struct discord_client *dc, struct discord_response *r)
+{
+	CURLMsg *msg;
+	int running, left;
+
+	curl_multi_perform(dc->multi, &running);
+	while ((msg = curl_multi_info_read(dc->multi, &left)) != NULL) {
+		CURLcode rc;
+		long status = 0;
+
+		if (msg->msg != CURLMSG_DONE || msg->easy_handle != dc->easy)
+			continue;
+		rc = msg->data.result;
+		curl_multi_remove_handle(dc->multi, dc->easy);
+		dc->busy = 0;
+		*r = dc->resp;
+		if (rc != CURLE_OK) {
+			discord_response_init(r);
+			strlcpy_s(r->message, dc->errbuf[0] != '\0' ? dc->errbuf :
+			    curl_easy_strerror(rc), sizeof r->message);
+			return 1;
+		}
+		curl_easy_getinfo(dc->easy, CURLINFO_RESPONSE_CODE, &status);
+		r->status = status;
+		discord_response_body(r, dc->body, dc->bodylen);
+		return 1;
+	}
+	return 0;
+}
+
+int
+discord_client_poll(struct discord_client *dc, int timeout_ms,
+    struct discord_response *r)
+{
+	if (dc->busy && collect(dc, r))
+		return 1;
+	curl_multi_poll(dc->multi, NULL, 0, timeout_ms < 0 ? 0 : timeout_ms, NULL);
+	if (dc->busy && collect(dc, r))
+		return 1;
+	return 0;
+}
+
+void
+discord_client_abort(struct discord_client *dc)
+{
+	if (dc->busy) {
+		curl_multi_remove_handle(dc->multi, dc->easy);
+		dc->busy = 0;
+	}
+}
+
+void
+discord_client_wakeup(struct discord_client *dc)
+{
+	curl_multi_wakeup(dc->multi);
+}
+
+void
+discord_client_destroy(struct discord_client *dc)
+{
+	if (dc == NULL)
+		return;
+	discord_client_abort(dc);
+	if (dc->easy != NULL)
+		curl_easy_cleanup(dc->easy);
+	curl_multi_cleanup(dc->multi);
+	curl_slist_free_all(dc->headers);
+	free(dc->payload);
+	free(dc);
+}
+
+/* --- --test-discord --- */
+
+static json_object *
+test_rich_embed(time_t now)
+{
+	json_object *e = json_object_new_object(), *fields, *f, *o;
+	char ts[32];
+	static const char *const rows[][2] = {
+		{ "Version", "sipeatd " PACKAGE_VERSION },
+		{ "Limits", "10 embeds, 6000 characters per message" },
+		{ "Mentions", "@everyone is not pinged (allowed_mentions)" },
+	};
+
+	json_object_object_add(e, "title",
+	    json_object_new_string("\xf0\x9f\xa7\xaa sipeatd test: rich embed"));
+	json_object_object_add(e, "description", json_object_new_string(
+	    "If you can read this, the webhook accepts embeds with fields, "
+	    "a colour, a footer and a timestamp."));
+	json_object_object_add(e, "color", json_object_new_int(5793266));
+	fields = json_object_new_array();
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		f = json_object_new_object();
+		json_object_object_add(f, "name", json_object_new_string(rows[i][0]));
+		json_object_object_add(f, "value", json_object_new_string(rows[i][1]));
+		json_object_object_add(f, "inline", json_object_new_boolean(1));
+		json_object_array_add(fields, f);
+	}
+	json_object_object_add(e, "fields", fields);
+	o = json_object_new_object();
+	json_object_object_add(o, "text", json_object_new_string("sipeatd --test-discord"));
+	json_object_object_add(e, "footer", o);
+	embed_timestamp(now, ts, sizeof ts);
+	json_object_object_add(e, "timestamp", json_object_new_string(ts));
+	return e;
+}
+
+/* One event embed, as a worker would build it. */
+static json_object *
+test_event_embed(const char *type, const char *icon, const char *title,
+    const char *data, const char *error, const char *id, time_t now)
+{
+	struct embed_event ee = { 0 };
+	json_object *d = json_tokener_parse(data), *e;
+	size_t chars;
+
+	ee.type = type;
+	ee.icon = icon;
+	ee.title = title;
+	ee.success = error == NULL;
+	ee.error = error;
+	ee.data = d;
+	ee.event_id = id;
+	ee.finished = now;
+	e = embed_build(&ee, &chars);
+	json_object_put(d);
+	return e;
+}
+
+/* The five payloads, in order. Caller frees each. */
+static void
+test_payloads(char *out[5], const char *username, const char *avatar_url)
+{
+	time_t now = time(NULL);
+	json_object *p, *am, *e;
+
+	p = json_object_new_object();
+	if (username != NULL && *username != '\0')
+		json_object_object_add(p, "username", json_object_new_string(username));
+	if (avatar_url != NULL && *avatar_url != '\0')
+		json_object_object_add(p, "avatar_url", json_object_new_string(avatar_url));
+	json_object_object_add(p, "content", json_object_new_string(
+	    "sipeatd test message 1/5: plain text. Notifications from sipeatd "
+	    "will appear in this channel."));
+	am = json_object_new_object();
+	json_object_object_add(am, "parse", json_object_new_array());
+	json_object_object_add(p, "allowed_mentions", am);
+	out[0] = xstrdup(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(p);
+
+	e = test_rich_embed(now);
+	out[1] = embed_payload(&e, 1, username, avatar_url);
+	json_object_put(e);
+	e = test_event_embed("contact.created", "\xf0\x9f\x93\x9d",
+	    "New Contact Form Submission",
+	    "{\"name\":\"John Doe\",\"email\":\"john@example.com\","
+	    "\"phone\":\"+1234567890\",\"companyName\":\"Acme Inc\","
+	    "\"message\":\"I'd like to inquire about your services\"}",
+	    NULL, "test-contact-1", now);
+	out[2] = embed_payload(&e, 1, username, avatar_url);
+	json_object_put(e);
+	e = test_event_embed("request.created", "\xf0\x9f\xa5\xa4",
+	    "New Drink Request",
+	    "{\"customerName\":\"Jane Smith\",\"drinkName\":\"Cola Zero\","
+	    "\"machineId\":\"VM-001\",\"machineName\":\"Lobby\"}",
+	    "Payment processing failed", "test-request-1", now);
+	out[3] = embed_payload(&e, 1, username, avatar_url);
+	json_object_put(e);
+	e = test_event_embed("machine.created", "\xf0\x9f\x8f\xad",
+	    "New Vending Machine",
+	    "{\"machineId\":\"VM-002\",\"name\":\"Gym\",\"location\":"
+	    "{\"address\":\"1 Main St\",\"latitude\":48.1,\"longitude\":11.5},"
+	    "\"model\":\"SX-200\"}", NULL, "test-machine-1", now);
+	out[4] = embed_payload(&e, 1, username, avatar_url);
+	json_object_put(e);
+}
+
+/* Posts one payload and waits for the answer. */
+static void
+test_post(struct discord_client *dc, const char *payload,
+    struct discord_response *r)
+{
+	discord_client_start(dc, payload);
+	while (!discord_client_poll(dc, 1000, r))
+		;
+}
+
+int
+discord_send_test(const struct discord_webhook *wh, const char *username,
+    const char *avatar_url, FILE *out)
+{
+	static const char *const names[5] = {
+		"plain text", "rich embed", "contact.created (success)",
+		"request.created (failure)", "machine.created (success)",
+	};
+	struct discord_client *dc;
+	struct discord_response r;
+	char *payloads[5], err[256];
+	int status = 0;
+	unsigned seed = (unsigned)time(NULL);
+
+	dc = discord_client_create(wh->url, 15000, err, sizeof err);
+	if (dc == NULL) {
+		fprintf(out, "sipeatd: %s\n", err);
+		return 1;
+	}
+	test_payloads(payloads, username, avatar_url);
+	for (int i = 0; i < 5 && status == 0; i++) {
+		for (unsigned attempt = 1;; attempt++) {
+			test_post(dc, payloads[i], &r);
+			if (r.status == 429 && attempt < 5) {
+				sleep_ms(discord_wait_ms(&r));
+				continue;
+			}
+			if (discord_classify(&r) == DISCORD_RETRY && attempt < 3) {
+				sleep_ms(discord_backoff_ms(attempt, 1000, 4000, &seed));
+				continue;
+			}
+			break;
+		}
+		switch (discord_classify(&r)) {
+		case DISCORD_OK:
+			fprintf(out, "%d/5 %s: accepted (%ld)\n", i + 1, names[i],
+			    r.status);
+			if (i < 4)
+				sleep_ms(discord_wait_ms(&r));
+			break;
+		case DISCORD_RETRY:
+			if (r.status == 0)
+				fprintf(out, "%d/5 %s: webhook %s unreachable: %s\n",
+				    i + 1, names[i], wh->shown, r.message);
+			else
+				fprintf(out, "%d/5 %s: Discord unavailable (%ld)\n",
+				    i + 1, names[i], r.status);
+			status = EX_UNAVAILABLE;
+			break;
+		default:
+			fprintf(out, "%d/5 %s: refused by %s (%ld%s%s)\n", i + 1,
+			    names[i], wh->shown, r.status,
+			    r.message[0] != '\0' ? " " : "", r.message);
+			status = 1;
+			break;
+		}
+	}
+	for (int i = 0; i < 5; i++)
+		free(payloads[i]);
+	discord_client_destroy(dc);
+	return status;
+}

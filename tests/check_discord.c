@@ -1,0 +1,254 @@
+/*
+ * check_discord.c -- tests for the pure parts of discord.c: webhook URL
+ * parsing, normalising to API v10 and redaction; answer parsing (rate-limit
+ * headers, the 429 body, Discord's error codes); the reaction to each
+ * status; the wait before the next request; backoff bounds.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "discord.h"
+#include "util.h"
+
+#define TOKEN "AbC-123_xyz.tok"
+
+static void
+parse_ok(const char *in, const char *want_url)
+{
+	struct discord_webhook wh;
+	char err[256];
+
+	ck_assert_msg(discord_webhook_parse(in, &wh, err, sizeof err) == 0,
+	    "%s: %s", in, err);
+	ck_assert_str_eq(wh.url, want_url);
+	ck_assert_str_eq(wh.token, TOKEN);
+	ck_assert_ptr_null(strstr(wh.shown, TOKEN));
+	discord_webhook_free(&wh);
+}
+
+START_TEST(test_url_forms)
+{
+	parse_ok("https://discord.com/api/webhooks/123/" TOKEN,
+	    "https://discord.com/api/v10/webhooks/123/" TOKEN);
+	parse_ok("https://discordapp.com/api/v6/webhooks/123/" TOKEN "/",
+	    "https://discordapp.com/api/v10/webhooks/123/" TOKEN);
+	parse_ok("https://canary.discord.com/api/v10/webhooks/123/" TOKEN,
+	    "https://canary.discord.com/api/v10/webhooks/123/" TOKEN);
+	parse_ok("http://127.0.0.1:8080/api/webhooks/123/" TOKEN "?wait=true",
+	    "http://127.0.0.1:8080/api/v10/webhooks/123/" TOKEN);
+	parse_ok("https://discord.com/api/webhooks/123/" TOKEN "?thread_id=9&wait=1",
+	    "https://discord.com/api/v10/webhooks/123/" TOKEN "?thread_id=9");
+}
+END_TEST
+
+START_TEST(test_url_shown)
+{
+	struct discord_webhook wh;
+	char err[256];
+
+	ck_assert_int_eq(discord_webhook_parse("https://discord.com/api/webhooks/"
+	    "98765/" TOKEN, &wh, err, sizeof err), 0);
+	ck_assert_str_eq(wh.shown, "\xe2\x80\xa6/webhooks/98765/***");
+	ck_assert_str_eq(wh.id, "98765");
+	discord_webhook_free(&wh);
+}
+END_TEST
+
+START_TEST(test_url_bad)
+{
+	static const char *const bad[] = {
+		"discord.com/api/webhooks/1/" TOKEN,
+		"ftp://discord.com/api/webhooks/1/" TOKEN,
+		"https://discord.com/webhooks/1/" TOKEN,
+		"https://discord.com/api/webhooks/abc/" TOKEN,
+		"https://discord.com/api/webhooks/1/",
+		"https://discord.com/api/webhooks/1/" TOKEN "/slack",
+		"https://discord.com/api/vX/webhooks/1/" TOKEN,
+		"https://discord.com/api/webhooks/1/tok$en",
+		"https:///api/webhooks/1/" TOKEN,
+		"",
+	};
+	struct discord_webhook wh;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(discord_webhook_parse(bad[i], &wh, err, sizeof err) == -1,
+		    "accepted %s", bad[i]);
+		ck_assert_ptr_null(strstr(err, TOKEN));
+		ck_assert_ptr_null(wh.url);
+	}
+}
+END_TEST
+
+static void
+feed(struct discord_response *r, const char *line)
+{
+	discord_response_header(r, line, strlen(line));
+}
+
+START_TEST(test_headers)
+{
+	struct discord_response r;
+
+	discord_response_init(&r);
+	feed(&r, "HTTP/1.1 204 No Content\r\n");
+	feed(&r, "x-ratelimit-limit: 5\r\n");
+	feed(&r, "X-RateLimit-Remaining:  0 \r\n");
+	feed(&r, "X-RateLimit-Reset: 1470173023.123\r\n");
+	feed(&r, "X-RateLimit-Reset-After: 1.234\r\n");
+	feed(&r, "X-RateLimit-Bucket: abcd1234\r\n");
+	feed(&r, "Content-Length: 0\r\n");
+	feed(&r, "\r\n");
+	ck_assert_int_eq(r.status, 204);
+	ck_assert_int_eq(r.limit, 5);
+	ck_assert_int_eq(r.remaining, 0);
+	ck_assert_double_eq_tol(r.reset_after, 1.234, 1e-9);
+	ck_assert_int_eq(discord_classify(&r), DISCORD_OK);
+	ck_assert_int_eq(discord_wait_ms(&r), 1234);
+
+	/* Remaining above 0: no wait. Garbage is "not given". */
+	feed(&r, "HTTP/1.1 200 OK\r\n");
+	ck_assert_int_eq(r.remaining, -1);
+	feed(&r, "X-RateLimit-Remaining: 3\r\n");
+	feed(&r, "X-RateLimit-Reset-After: soon\r\n");
+	ck_assert_int_eq(r.remaining, 3);
+	ck_assert(r.reset_after < 0);
+	ck_assert_int_eq(discord_wait_ms(&r), 0);
+	feed(&r, "X-RateLimit-Remaining: 0\r\n");
+	ck_assert_int_eq(discord_wait_ms(&r), 0);	/* no Reset-After */
+}
+END_TEST
+
+START_TEST(test_429)
+{
+	struct discord_response r;
+	static const char body[] = "{\"message\": \"You are being rate limited.\","
+	    " \"retry_after\": 0.642, \"global\": false}";
+
+	discord_response_init(&r);
+	feed(&r, "HTTP/2 429\r\n");
+	feed(&r, "retry-after: 1\r\n");
+	feed(&r, "X-RateLimit-Remaining: 0\r\n");
+	feed(&r, "X-RateLimit-Reset-After: 0.640\r\n");
+	discord_response_body(&r, body, strlen(body));
+	ck_assert_int_eq(discord_classify(&r), DISCORD_RATE_LIMITED);
+	ck_assert_double_eq_tol(r.retry_after, 0.642, 1e-9);
+	ck_assert_double_eq_tol(r.retry_header, 1.0, 1e-9);
+	ck_assert_int_eq(r.global, 0);
+	ck_assert_str_eq(r.message, "You are being rate limited.");
+	/* The body's float wins over the header's whole seconds. */
+	ck_assert_int_eq(discord_wait_ms(&r), 642);
+
+	/* Global, integer retry_after, no header. */
+	discord_response_init(&r);
+	r.status = 429;
+	discord_response_body(&r, "{\"retry_after\": 3, \"global\": true}", 34);
+	ck_assert_int_eq(r.global, 1);
+	ck_assert_int_eq(discord_wait_ms(&r), 3000);
+
+	/* Only Retry-After; then neither (1 s). */
+	discord_response_init(&r);
+	feed(&r, "HTTP/1.1 429 Too Many Requests\r\n");
+	feed(&r, "Retry-After: 2\r\n");
+	discord_response_body(&r, "<html>cloudflare</html>", 23);
+	ck_assert_int_eq(discord_wait_ms(&r), 2000);
+	discord_response_init(&r);
+	r.status = 429;
+	ck_assert_int_eq(discord_wait_ms(&r), 1000);
+	feed(&r, "X-RateLimit-Global: true\r\n");
+	ck_assert_int_eq(r.global, 1);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	struct discord_response r;
+	static const char bad[] = "{\"code\": 50035, \"errors\": {\"embeds\": {}}, "
+	    "\"message\": \"Invalid Form Body\"}";
+	static const struct {
+		long			status;
+		enum discord_class	want;
+	} table[] = {
+		{ 200, DISCORD_OK }, { 204, DISCORD_OK },
+		{ 400, DISCORD_REJECTED }, { 413, DISCORD_REJECTED },
+		{ 401, DISCORD_UNAUTHORIZED }, { 403, DISCORD_UNAUTHORIZED },
+		{ 404, DISCORD_GONE }, { 429, DISCORD_RATE_LIMITED },
+		{ 408, DISCORD_RETRY }, { 500, DISCORD_RETRY },
+		{ 502, DISCORD_RETRY }, { 0, DISCORD_RETRY }, { 301, DISCORD_RETRY },
+	};
+
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		discord_response_init(&r);
+		r.status = table[i].status;
+		ck_assert_msg(discord_classify(&r) == table[i].want, "status %ld",
+		    table[i].status);
+	}
+	discord_response_init(&r);
+	r.status = 400;
+	discord_response_body(&r, bad, strlen(bad));
+	ck_assert_int_eq(r.code, 50035);
+	ck_assert_str_eq(r.message, "Invalid Form Body");
+	ck_assert(r.retry_after < 0);
+	ck_assert_int_eq(discord_wait_ms(&r), 0);
+	/* Not JSON, truncated JSON, a JSON array: ignored. */
+	discord_response_body(&r, "{\"code\": 1", 10);
+	discord_response_body(&r, "[1,2]", 5);
+	discord_response_body(&r, "", 0);
+	ck_assert_int_eq(r.code, 50035);
+}
+END_TEST
+
+START_TEST(test_backoff)
+{
+	unsigned seed = 42;
+
+	for (unsigned attempt = 1; attempt < 40; attempt++) {
+		for (int k = 0; k < 50; k++) {
+			int64_t d = discord_backoff_ms(attempt, 500, 5000, &seed);
+			int64_t full = 500;
+
+			for (unsigned i = 1; i < attempt && full < 5000; i++)
+				full *= 2;
+			if (full > 5000)
+				full = 5000;
+			ck_assert_msg(d >= full / 2 && d <= full,
+			    "attempt %u: %lld not in [%lld, %lld]", attempt,
+			    (long long)d, (long long)(full / 2), (long long)full);
+		}
+	}
+}
+END_TEST
+
+static Suite *
+suite_discord(void)
+{
+	Suite	*s = suite_create("discord");
+	TCase	*tc = tcase_create("url");
+
+	tcase_add_test(tc, test_url_forms);
+	tcase_add_test(tc, test_url_shown);
+	tcase_add_test(tc, test_url_bad);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("answers");
+	tcase_add_test(tc, test_headers);
+	tcase_add_test(tc, test_429);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_backoff);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(suite_discord());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""webhook-server.py -- a local stand-in for Discord's webhook endpoint.
+
+Discord is not reachable from the test machines, so the integration tests
+and bench/notify post to this server, which behaves like Discord where
+sipeatd depends on it and records everything for the tests to check:
+
+  POST /api/webhooks/ID/TOKEN and /api/vN/webhooks/ID/TOKEN (?wait=true
+  answers 200 with a message object, else 204).
+
+  400 {"code":50035,"message":"Invalid Form Body","errors":{...}} for
+  anything Discord refuses: more than 10 embeds, more than 25 fields, an
+  empty field name or value, title > 256, description > 4096, field name >
+  256, field value > 1024, footer > 2048, author name > 256, more than 6000
+  characters over all embeds, content > 2000, username > 80, an empty
+  message, invalid UTF-8 or JSON. Lengths are Unicode code points.
+
+  401 code 50027 for a wrong token, 404 code 10015 for an unknown id.
+
+  One bucket per webhook (default 5 requests per 2 s, a fixed window that
+  opens with its first request). Every answer carries X-RateLimit-Limit,
+  -Remaining, -Reset, -Reset-After and -Bucket; past the limit, 429
+  {"message":..., "retry_after": seconds (float), "global": false} and
+  Retry-After.
+
+  Faults: --fail-for S answers 500 for the first S seconds after start;
+  --hang-for S holds every request until S seconds after start.
+
+Violations are counted, not prevented: a request that arrives after the
+client was told Remaining 0 in the current window, or before a 429's
+retry_after has passed. Every request is one JSON line in --log: time,
+connection number, path kind, status, violation (null or why), embeds and
+content of the payload when it parsed. The token is never written there.
+
+Usage: webhook-server.py --port-file F --log F [--id ID] [--token T]
+       [--limit N] [--window S] [--fail-for S] [--hang-for S]
+"""
+import argparse
+import http.server
+import itertools
+import json
+import math
+import os
+import re
+import signal
+import sys
+import threading
+import time
+
+PATH_RE = re.compile(r"^/api(/v(\d+))?/webhooks/([^/?]+)/([^/?]+)/?(\?.*)?$")
+
+
+def too_long(errors, key, value, limit):
+    if isinstance(value, str) and len(value) > limit:
+        errors[key] = "Must be %d or fewer in length." % limit
+
+
+def validate(raw):
+    """Returns (payload or None, errors dict); errors empty when Discord accepts."""
+    try:
+        text = raw.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as e:
+        return None, {"_utf8": str(e)}
+    try:
+        p = json.loads(text)
+    except ValueError as e:
+        return None, {"_json": str(e)}
+    if not isinstance(p, dict):
+        return None, {"_json": "not an object"}
+    errors = {}
+    content = p.get("content")
+    if content is not None:
+        if not isinstance(content, str):
+            errors["content"] = "Must be a string."
+        too_long(errors, "content", content, 2000)
+    too_long(errors, "username", p.get("username"), 80)
+    embeds = p.get("embeds") or []
+    if not isinstance(embeds, list):
+        errors["embeds"] = "Must be an array."
+        embeds = []
+    if len(embeds) > 10:
+        errors["embeds"] = "Must be 10 or fewer in length."
+    if not content and not embeds:
+        errors["_message"] = "Cannot send an empty message"
+    total = 0
+    for i, e in enumerate(embeds):
+        k = "embeds.%d" % i
+        if not isinstance(e, dict):
+            errors[k] = "Must be an object."
+            continue
+        for name, limit in (("title", 256), ("description", 4096)):
+            v = e.get(name)
+            if v is not None:
+                too_long(errors, "%s.%s" % (k, name), v, limit)
+                total += len(v) if isinstance(v, str) else 0
+        footer = e.get("footer")
+        if isinstance(footer, dict) and footer.get("text") is not None:
+            too_long(errors, k + ".footer.text", footer["text"], 2048)
+            total += len(footer["text"])
+        author = e.get("author")
+        if isinstance(author, dict) and author.get("name") is not None:
+            too_long(errors, k + ".author.name", author["name"], 256)
+            total += len(author["name"])
+        fields = e.get("fields") or []
+        if len(fields) > 25:
+            errors[k + ".fields"] = "Must be 25 or fewer in length."
+        for j, f in enumerate(fields):
+            fk = "%s.fields.%d" % (k, j)
+            name, value = f.get("name"), f.get("value")
+            if not isinstance(name, str) or not name.strip():
+                errors[fk + ".name"] = "This field is required"
+            if not isinstance(value, str) or not value.strip():
+                errors[fk + ".value"] = "This field is required"
+            too_long(errors, fk + ".name", name, 256)
+            too_long(errors, fk + ".value", value, 1024)
+            total += len(name) if isinstance(name, str) else 0
+            total += len(value) if isinstance(value, str) else 0
+    if total > 6000:
+        errors["embeds"] = "Embed size exceeds maximum size of 6000"
+    return p, errors
+
+
+class State:
+    def __init__(self, args):
+        self.args = args
+        self.lock = threading.Lock()
+        self.start = time.monotonic()
+        self.window_end = None
+        self.count = 0
+        self.told_zero = False
+        self.retry_until = None
+        self.conn_ids = itertools.count(1)
+        self.log = open(args.log, "a", encoding="utf-8")
+
+    def write(self, rec):
+        with self.lock:
+            self.log.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            self.log.flush()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-discord/1"
+
+    def setup(self):
+        super().setup()
+        self.conn = next(STATE.conn_ids)
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def answer(self, status, body, headers):
+        data = b"" if body is None else json.dumps(body).encode()
+        try:
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            if body is not None:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass
+
+    def do_GET(self):
+        self.answer(405, {"message": "405: Method Not Allowed", "code": 0}, {})
+
+    def do_POST(self):
+        st, a = STATE, STATE.args
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        arrived = time.monotonic()
+        rec = {"t": round(time.time(), 3), "conn": self.conn, "status": None,
+               "violation": None}
+        m = PATH_RE.match(self.path)
+        rec["version"] = m.group(2) if m else None
+        wait = bool(m and m.group(5) and "wait=true" in m.group(5))
+
+        def done(status, body, headers=None):
+            rec["status"] = status
+            st.write(rec)
+            self.answer(status, body, headers or {})
+
+        if not m or m.group(3) != a.id:
+            return done(404, {"message": "Unknown Webhook", "code": 10015})
+        if m.group(4) != a.token:
+            return done(401, {"message": "Invalid Webhook Token", "code": 50027})
+
+        # The bucket: what the client was told decides the violations.
+        with st.lock:
+            now = time.monotonic()
+            if st.retry_until is not None and arrived < st.retry_until:
+                rec["violation"] = "before retry_after"
+            elif st.told_zero and st.window_end is not None and arrived < st.window_end:
+                rec["violation"] = "after Remaining 0"
+            if st.window_end is None or now >= st.window_end:
+                st.window_end = now + a.window
+                st.count = 0
+                st.told_zero = False
+            limited = st.count >= a.limit
+            if not limited:
+                st.count += 1
+            remaining = a.limit - st.count
+            if remaining == 0:
+                st.told_zero = True
+            reset_after = math.ceil((st.window_end - now) * 1000) / 1000
+            if limited:
+                st.retry_until = st.window_end
+        headers = {
+            "X-RateLimit-Limit": str(a.limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": "%.3f" % (time.time() + reset_after),
+            "X-RateLimit-Reset-After": "%.3f" % reset_after,
+            "X-RateLimit-Bucket": "fakebucket" + a.id,
+        }
+        if limited:
+            headers["Retry-After"] = str(max(1, math.ceil(reset_after)))
+            headers["X-RateLimit-Scope"] = "user"
+            return done(429, {"message": "You are being rate limited.",
+                              "retry_after": reset_after, "global": False}, headers)
+
+        since = time.monotonic() - st.start
+        if since < a.hang_for:
+            time.sleep(a.hang_for - since)
+        if since < a.fail_for:
+            return done(500, {"message": "500: Internal Server Error", "code": 0}, headers)
+
+        p, errors = validate(raw)
+        if p is not None:
+            rec["embeds"] = p.get("embeds")
+            rec["content"] = p.get("content")
+            rec["allowed_mentions"] = p.get("allowed_mentions")
+            rec["username"] = p.get("username")
+        if errors:
+            rec["errors"] = errors
+            return done(400, {"code": 50035, "message": "Invalid Form Body",
+                              "errors": errors}, headers)
+        if wait:
+            return done(200, {"id": "1", "type": 0, "content": p.get("content") or "",
+                              "embeds": p.get("embeds") or []}, headers)
+        return done(204, None, headers)
+
+
+def main():
+    global STATE
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--id", default="112233445566778899")
+    ap.add_argument("--token", default="tEsT-t0ken_secret")
+    ap.add_argument("--limit", type=int, default=5)
+    ap.add_argument("--window", type=float, default=2.0)
+    ap.add_argument("--fail-for", type=float, default=0.0)
+    ap.add_argument("--hang-for", type=float, default=0.0)
+    args = ap.parse_args()
+    STATE = State(args)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename(args.port_file + ".tmp", args.port_file)
+    srv.serve_forever()
+
+
+STATE = None
+if __name__ == "__main__":
+    main()
