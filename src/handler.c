@@ -24,6 +24,7 @@
 
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 /* Longest reason kept from one stage before it is joined into err. */
@@ -216,6 +217,28 @@ handlers_find(const struct handlers *hs, const char *type)
 	return NULL;
 }
 
+/*
+ * Non-zero when a stage (or an undo) of any handler in hs uses the action
+ * a: sipeatd.c creates the producer only when something needs it. Startup.
+ */
+int
+handlers_use_action(const struct handlers *hs, const struct stage_action *a)
+{
+	size_t i, j;
+
+	for (i = 0; hs != NULL && i < hs->n; i++) {
+		for (j = 0; j < hs->v[i].nstages; j++) {
+			if (hs->v[i].stages[j]->action == a)
+				return 1;
+		}
+		for (j = 0; j < hs->v[i].nundo; j++) {
+			if (hs->v[i].undo_stages[j]->action == a)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* Appends to err, truncating (never overflowing) when it is full. */
 static void SIPEAT_PRINTFLIKE(3, 4)
 handler_errcat(char *err, size_t errsz, const char *fmt, ...)
@@ -241,8 +264,10 @@ handler_stage(const struct handler *h, const struct stage *st,
 {
 	enum stage_status status;
 	int64_t start = now_ms();
+	uint64_t t0 = metrics_clock();
 
 	status = stage_run(st, ev, ctx, reason, reasonsz);
+	metrics_stage_observe(st->name, t0);	/* sipeatd_stage_duration_seconds */
 	if (status == STAGE_OK) {
 		log_debug("handler", "%s %s: stage %s ok in %lld ms", h->type,
 		    ev->id, st->name, (long long)(now_ms() - start));

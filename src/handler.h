@@ -42,6 +42,9 @@ struct handlers {
 struct handlers		*handlers_build(const struct config *cfg, struct diag *d);
 void			 handlers_free(struct handlers *hs);
 const struct handler	*handlers_find(const struct handlers *hs, const char *type);
+/* Non-zero when a stage or undo of any handler uses action a. */
+int			 handlers_use_action(const struct handlers *hs,
+			     const struct stage_action *a);
 /*
  * Runs h for ev. Returns 0 on success; -1 on failure with err naming the
  * failing stage(s): "payment: card declined" (strategy joins several with "; ").

@@ -2,17 +2,19 @@
  * producer.c -- one librdkafka producer for the whole daemon.
  *
  * Design: librdkafka serves delivery reports from rd_kafka_poll(); one
- * small thread ("sipeatd-dr") polls, and each producer_send() waits on its
- * own mutex/condvar pair that lives on the sender's stack. The report always
- * arrives (librdkafka fails a record after message.timeout.ms at the
- * latest), so the waiter never leaves before its report has been written:
- * the stack frame outlives every use of it.
+ * small thread ("sipeatd-dr") polls, and each send waits on its own
+ * struct delivery. The struct is shared by the sender and the report
+ * callback and freed by whichever lets go last (a reference count), so a
+ * sender may stop waiting -- its timeout passed, or the daemon is stopping
+ * -- while the record is still on its way; the late report then only
+ * frees the struct.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <librdkafka/rdkafka.h>
 
 #include "diag.h"
@@ -30,8 +32,23 @@ struct delivery {
 	pthread_mutex_t		lock;
 	pthread_cond_t		cond;
 	int			done;
+	int			refs;	/* sender + report callback */
 	rd_kafka_resp_err_t	err;
 };
+
+/* Drops one reference; the caller holds dv->lock, which this releases. */
+static void
+delivery_unref_locked(struct delivery *dv)
+{
+	int left = --dv->refs;
+
+	pthread_mutex_unlock(&dv->lock);
+	if (left == 0) {
+		pthread_cond_destroy(&dv->cond);
+		pthread_mutex_destroy(&dv->lock);
+		free(dv);
+	}
+}
 
 static void
 dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
@@ -44,7 +61,7 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 	dv->err = rkm->err;
 	dv->done = 1;
 	pthread_cond_signal(&dv->cond);
-	pthread_mutex_unlock(&dv->lock);
+	delivery_unref_locked(dv);
 }
 
 static void *
@@ -102,12 +119,25 @@ producer_send(struct producer *p, const char *topic, const void *key,
     size_t keylen, const void *value, size_t len,
     const struct producer_header *hdrs, size_t nhdrs, char *err, size_t errsz)
 {
-	struct delivery dv = { .done = 0 };
+	return producer_send_timed(p, topic, key, keylen, value, len, hdrs,
+	    nhdrs, 0, NULL, err, errsz);
+}
+
+int
+producer_send_timed(struct producer *p, const char *topic, const void *key,
+    size_t keylen, const void *value, size_t len,
+    const struct producer_header *hdrs, size_t nhdrs, int timeout_ms,
+    volatile int *stopping, char *err, size_t errsz)
+{
+	struct delivery *dv = xcalloc(1, sizeof *dv);
 	rd_kafka_headers_t *h = NULL;
 	rd_kafka_resp_err_t rerr;
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : INT64_MAX;
+	int rc = -1;
 
-	pthread_mutex_init(&dv.lock, NULL);
-	pthread_cond_init(&dv.cond, NULL);
+	pthread_mutex_init(&dv->lock, NULL);
+	pthread_cond_init(&dv->cond, NULL);
+	dv->refs = 1;
 	if (nhdrs > 0) {
 		h = rd_kafka_headers_new(nhdrs);
 		for (size_t i = 0; i < nhdrs; i++)
@@ -120,13 +150,14 @@ producer_send(struct producer *p, const char *topic, const void *key,
 		    RD_KAFKA_V_VALUE((void *)value, len),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		    RD_KAFKA_V_HEADERS(h),
-		    RD_KAFKA_V_OPAQUE(&dv),
+		    RD_KAFKA_V_OPAQUE(dv),
 		    RD_KAFKA_V_END);
-		if (rerr != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		if (rerr != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() >= deadline)
 			break;
 		/* The local queue is full: the report thread drains it. */
 		sleep_ms(10);
 	}
+	pthread_mutex_lock(&dv->lock);
 	if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		/* On failure the headers were not handed over. */
 		if (h != NULL)
@@ -134,17 +165,38 @@ producer_send(struct producer *p, const char *topic, const void *key,
 		snprintf(err, errsz, "produce to %s: %s", topic, rd_kafka_err2str(rerr));
 		goto out;
 	}
-	pthread_mutex_lock(&dv.lock);
-	while (!dv.done)
-		pthread_cond_wait(&dv.cond, &dv.lock);
-	pthread_mutex_unlock(&dv.lock);
-	rerr = dv.err;
-	if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR)
-		snprintf(err, errsz, "delivery to %s: %s", topic, rd_kafka_err2str(rerr));
+	dv->refs++;	/* the report callback's */
+	while (!dv->done) {
+		int64_t now = now_ms(), wake = now + 100;
+		struct timespec ts;
+
+		if (now >= deadline || (stopping != NULL &&
+		    __atomic_load_n(stopping, __ATOMIC_ACQUIRE))) {
+			snprintf(err, errsz, now >= deadline ?
+			    "no delivery report for %s within %d ms" :
+			    "stopped waiting for the delivery report for %s (shutdown)",
+			    topic, timeout_ms);
+			goto out;
+		}
+		if (wake > deadline)
+			wake = deadline;
+		/* Short slices: the stop flag is not a condition variable. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (wake - now) / 1000;
+		ts.tv_nsec += ((wake - now) % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&dv->cond, &dv->lock, &ts);
+	}
+	if (dv->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		snprintf(err, errsz, "delivery to %s: %s", topic, rd_kafka_err2str(dv->err));
+	else
+		rc = 0;
 out:
-	pthread_cond_destroy(&dv.cond);
-	pthread_mutex_destroy(&dv.lock);
-	return rerr == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
+	delivery_unref_locked(dv);
+	return rc;
 }
 
 void

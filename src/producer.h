@@ -31,6 +31,15 @@ int		 producer_send(struct producer *p, const char *topic,
 		     const void *key, size_t keylen, const void *value, size_t len,
 		     const struct producer_header *hdrs, size_t nhdrs,
 		     char *err, size_t errsz);
+/*
+ * The same, waiting at most timeout_ms (<= 0: until the report) and no
+ * longer once *stopping is set (NULL: never). On a timeout the record may
+ * still be delivered later; the caller treats it as a transient failure.
+ */
+int		 producer_send_timed(struct producer *p, const char *topic,
+		     const void *key, size_t keylen, const void *value, size_t len,
+		     const struct producer_header *hdrs, size_t nhdrs, int timeout_ms,
+		     volatile int *stopping, char *err, size_t errsz);
 /* Flushes (bounded by timeout_ms), stops the report thread, destroys. */
 void		 producer_destroy(struct producer *p, int timeout_ms);
 

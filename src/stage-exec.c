@@ -24,7 +24,10 @@
  * exec_run() returns, on every path.
  *
  * Exit 0 succeeds; exit 75 (EX_TEMPFAIL) and a timeout are transient and
- * retried by stage_run(); any other exit or a signal is permanent.
+ * retried by stage_run(); any other exit or a signal is permanent. When the
+ * daemon stops (after shutdown.timeout.ms) a running child is stopped like
+ * a timed-out one, so a hung program never holds the shutdown up for more
+ * than the 2 s grace.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -415,11 +418,12 @@ exec_kill(pid_t pid, int *status)
 /*
  * Feeds stdin and reads stderr until the child has exited and its stderr
  * is drained, or until the deadline. Returns 0 with *status set and the
- * child reaped, or 1 on timeout (child still to be killed and reaped).
+ * child reaped, 1 on timeout or 2 once the daemon is stopping (child still
+ * to be killed and reaped).
  */
 static int
 exec_io(pid_t pid, int *in_fd, int *err_fd, const char *json, int64_t deadline,
-    struct exec_line *line, int *status)
+    const struct stage_ctx *ctx, struct exec_line *line, int *status)
 {
 	struct pollfd pfd[2];
 	char buf[4096];
@@ -439,6 +443,9 @@ exec_io(pid_t pid, int *in_fd, int *err_fd, const char *json, int64_t deadline,
 			return 0;
 		if (!reaped && now >= deadline)
 			return 1;
+		/* Checked every poll slice (<= 100 ms): shutdown is bounded. */
+		if (!reaped && stage_ctx_stopping(ctx))
+			return 2;
 		if (*in_fd != -1 && off == len)
 			exec_close(in_fd);
 
@@ -507,7 +514,6 @@ exec_run(const struct stage *st, const struct event *ev,
 	enum stage_status result;
 	pid_t pid;
 
-	(void)ctx;
 	memset(&line, 0, sizeof line);
 	envp = exec_env_build(st, ev, own);
 
@@ -537,13 +543,18 @@ exec_run(const struct stage *st, const struct event *ev,
 	exec_close(&in[0]);
 	exec_close(&ep[1]);
 
-	if (exec_io(pid, &in[1], &ep[0], event_json(ev),
-	    now_ms() + st->timeout_ms, &line, &status) != 0) {
+	rc = exec_io(pid, &in[1], &ep[0], event_json(ev),
+	    now_ms() + st->timeout_ms, ctx, &line, &status);
+	if (rc != 0) {
 		/* Closing stderr first: a dying child must not block on it. */
 		exec_close(&in[1]);
 		exec_close(&ep[0]);
 		exec_kill(pid, &status);
-		snprintf(err, errsz, "timed out after %d ms", st->timeout_ms);
+		if (rc == 1)
+			snprintf(err, errsz, "timed out after %d ms",
+			    st->timeout_ms);
+		else
+			snprintf(err, errsz, "abandoned: sipeatd is stopping");
 		result = STAGE_TRANSIENT;
 		goto out;
 	}

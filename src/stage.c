@@ -16,7 +16,11 @@
  * per-run state on the stack, never in st->priv.
  *
  * stage_run() retries transient failures only. The wait between attempts is
- * slept in short slices so that a shutdown is never held up by a back-off.
+ * the exponential back-off or the server's Retry-After (an attempt reports
+ * it in ctx->retry_after_ms), whichever is longer, slept in short slices so
+ * that a shutdown is never held up by a back-off. Actions themselves bound
+ * each attempt by timeout.ms and end it early once the daemon is stopping
+ * (stage_ctx_stopping()).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -33,16 +37,14 @@
 /* No back-off is longer than this, whatever the exponent says. */
 #define STAGE_BACKOFF_MAX_MS	3600000
 
-/*
- * Every action, in the order "unknown action" lists them. Issue 3 adds
- * stage_http_action, stage_smtp_action and stage_kafka_action here (and
- * their extern declarations in stage.h); nothing else needs to change.
- */
+/* Every action, in the order "unknown action" lists them. */
 static const struct stage_action *const stage_actions[] = {
 	&stage_validate_action,
 	&stage_log_action,
 	&stage_exec_action,
-	/* Issue 3 adds here: http, smtp, kafka. */
+	&stage_http_action,
+	&stage_smtp_action,
+	&stage_kafka_action,
 };
 #define NACTIONS (sizeof stage_actions / sizeof stage_actions[0])
 
@@ -309,14 +311,42 @@ stage_backoff_ms(const struct stage *st, int n, uint32_t *seed)
 }
 
 /*
- * The flag is written by another thread (the one orchestrating shutdown):
- * read it atomically, which volatile alone does not promise.
+ * Non-zero once the daemon is stopping. The flag is written by another
+ * thread (the one orchestrating shutdown): read it atomically, which
+ * volatile alone does not promise. Any thread, with its own ctx.
  */
-static int
-stage_stopping(const struct stage_ctx *ctx)
+int
+stage_ctx_stopping(const struct stage_ctx *ctx)
 {
 	return ctx->stopping != NULL &&
 	    __atomic_load_n(ctx->stopping, __ATOMIC_ACQUIRE) != 0;
+}
+
+/*
+ * Cuts s in place to at most max bytes, never inside a UTF-8 sequence (a
+ * cut one gets "..." room only if there is some), and turns control
+ * characters into spaces so that a remote server's text is one log line.
+ * Trailing blanks go. Any thread.
+ */
+void
+stage_clean_reason(char *s, size_t max)
+{
+	size_t len, i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			s[i] = ' ';
+	}
+	len = i;
+	if (len > max) {
+		len = max;
+		/* Back off continuation bytes (10xxxxxx) to a lead byte. */
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+		s[len] = '\0';
+	}
+	while (len > 0 && s[len - 1] == ' ')
+		s[--len] = '\0';
 }
 
 /*
@@ -342,24 +372,29 @@ stage_run(const struct stage *st, const struct event *ev,
 	if (errsz > 0)
 		err[0] = '\0';
 	for (attempt = 0;; attempt++) {
+		ctx->retry_after_ms = 0;
 		status = st->action->run(st, ev, ctx, err, errsz);
 		if (status != STAGE_TRANSIENT)
 			return status;
-		if (attempt >= st->retries || stage_stopping(ctx))
+		if (attempt >= st->retries || stage_ctx_stopping(ctx))
 			return status;
 
 		delay = stage_backoff_ms(st, attempt + 1, &seed);
+		/* The server knows best when it will be ready (HTTP 429/503). */
+		if (ctx->retry_after_ms > delay)
+			delay = ctx->retry_after_ms < STAGE_BACKOFF_MAX_MS ?
+			    ctx->retry_after_ms : STAGE_BACKOFF_MAX_MS;
 		log_warn("stage", "%s: %s (event %s); retry %d of %d in "
 		    "%lld ms", st->name, err, ev->id, attempt + 1, st->retries,
 		    (long long)delay);
 		until = now_ms() + delay;
 		for (left = delay; left > 0; left = until - now_ms()) {
-			if (stage_stopping(ctx))
+			if (stage_ctx_stopping(ctx))
 				return status;
 			sleep_ms(left < STAGE_SLEEP_SLICE_MS ? left :
 			    STAGE_SLEEP_SLICE_MS);
 		}
-		if (stage_stopping(ctx))
+		if (stage_ctx_stopping(ctx))
 			return status;
 	}
 }

@@ -1,12 +1,13 @@
 /*
- * stage.h -- one step of a handler. Each action (validate, log, exec, and
- * later http, smtp, kafka) exports one const struct stage_action; stage.c
- * lists them in one table and runs a stage with its retry policy.
+ * stage.h -- one step of a handler. Each action (validate, log, exec, http,
+ * smtp, kafka) exports one const struct stage_action; stage.c lists them in
+ * one table and runs a stage with its retry policy.
  */
 #ifndef SIPEAT_STAGE_H
 #define SIPEAT_STAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "diag.h"
@@ -22,8 +23,21 @@ enum stage_status {
 struct stage_ctx {
 	int		 worker;	/* index, for log lines */
 	volatile int	*stopping;	/* non-zero: the daemon is shutting down */
-	void		*curl;		/* the worker's CURL easy handle (later issue) */
+	/*
+	 * The worker's CURL easy handle (http, smtp): kept between runs for
+	 * connection reuse, never used by another thread. NULL: an action
+	 * makes a handle for the one call.
+	 */
+	void		*curl;
 	struct producer	*producer;	/* the daemon's producer (kafka stage) */
+	const void	*key;		/* the source message's Kafka key, or NULL */
+	size_t		 keylen;
+	/*
+	 * Written by an attempt that failed transiently: the delay the server
+	 * asked for (HTTP Retry-After) in ms, 0 for none. stage_run() clears
+	 * it before each attempt and waits at least this long before the next.
+	 */
+	int64_t		 retry_after_ms;
 };
 
 struct stage;
@@ -59,6 +73,9 @@ struct stage {
 extern const struct stage_action stage_validate_action;
 extern const struct stage_action stage_log_action;
 extern const struct stage_action stage_exec_action;
+extern const struct stage_action stage_http_action;
+extern const struct stage_action stage_smtp_action;
+extern const struct stage_action stage_kafka_action;
 
 const struct stage_action *stage_action_find(const char *name);
 /*
@@ -72,11 +89,44 @@ void		 stage_free(struct stage *st);
 /*
  * Runs st with its retry policy: transient failures are retried up to
  * st->retries times, waiting retry_backoff_ms * 2^(n-1) plus up to 20%
- * jitter; no retry starts once *ctx->stopping is set. Returns STAGE_OK or
- * the last failure, reason in err.
+ * jitter, or ctx->retry_after_ms when the failed attempt set a longer one;
+ * no retry starts once *ctx->stopping is set. Returns STAGE_OK or the last
+ * failure, reason in err.
  */
 enum stage_status stage_run(const struct stage *st, const struct event *ev,
 		     struct stage_ctx *ctx, char *err, size_t errsz);
+
+/*
+ * Non-zero once the daemon is stopping (*ctx->stopping set by another
+ * thread): an attempt in progress should give up promptly, transiently.
+ */
+int		 stage_ctx_stopping(const struct stage_ctx *ctx);
+/*
+ * Cuts s (NUL-terminated, in place) to at most max bytes without splitting
+ * a UTF-8 sequence, and turns control characters into spaces: an error
+ * text from a remote server becomes one safe line.
+ */
+void		 stage_clean_reason(char *s, size_t max);
+
+/*
+ * libcurl plumbing shared by the http and smtp actions (stage-http.c).
+ * stage_curl_begin() returns the easy handle for one attempt -- the
+ * worker's (reset, connections kept) or, when ctx->curl is NULL, a new one
+ * to release with stage_curl_end() -- with the options every attempt
+ * shares set: no signals, st->timeout_ms, errbuf (CURL_ERROR_SIZE bytes)
+ * for libcurl's message, and a progress callback that aborts the transfer
+ * once the daemon is stopping. NULL when no handle can be made.
+ * stage_curl_failure() turns a failed curl_easy_perform() into a status and
+ * a reason: timeouts, connection and transfer errors are transient, the
+ * rest (bad URL, certificate, login) permanent. Calling worker's thread.
+ */
+void		*stage_curl_begin(const struct stage *st, struct stage_ctx *ctx,
+		     char *errbuf);
+void		 stage_curl_end(struct stage_ctx *ctx, void *curl);
+enum stage_status stage_curl_failure(const struct stage *st, int code,
+		     const char *errbuf, char *err, size_t errsz);
+/* Parses "true"/"false" (also yes/no, on/off, 1/0). 0 or -1. */
+int		 stage_parse_bool(const char *value, int *out);
 
 /*
  * Splits an exec command into words like sh(1) without expanding anything

@@ -482,7 +482,7 @@ START_TEST(test_config_errors)
 	ck_assert_ptr_null(handlers_build(cfg, &d));
 
 	ck_assert(has_msg(&d, 8, "stage \"a\": unknown action \"frobnicate\" "
-	    "(expected one of: validate log exec)"));
+	    "(expected one of: validate log exec http smtp kafka)"));
 	ck_assert(has_msg(&d, 11, "stage \"b\": when is only allowed in "
 	    "strategy handlers (used here by a chain handler)"));
 	ck_assert(has_msg(&d, 14, "stage \"c\": undo is only allowed in "

@@ -1,0 +1,660 @@
+/*
+ * stage-smtp.c -- the `smtp` action: one e-mail per event (libcurl).
+ *
+ *	url = smtps://mail.sipeat.example:465
+ *	from = SipEat <noreply@sipeat.example>
+ *	to = ${data.email}, sales@sipeat.example	(comma-separated)
+ *	subject = Thanks for contacting SipEat, ${data.name}
+ *	body = Hello ${data.name}, we will get back to you soon.
+ *	username = sipeatd				(optional)
+ *	password = secret
+ *	tls.verify = true				(default)
+ *
+ * Design. The message is built here, in full, as RFC 5322 wants it: Date,
+ * Message-ID, From, To, Subject, MIME-Version and a UTF-8 text/plain body
+ * in base64 (any byte is safe, no line is ever too long), CRLF line ends
+ * throughout. A Subject that is not plain ASCII is sent as RFC 2047
+ * encoded words (=?UTF-8?B?...?=), folded so that no word passes 75
+ * characters and no UTF-8 sequence is split. libcurl does the SMTP
+ * dialogue (EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA with dot-stuffing) on
+ * the worker's handle, as the http action does.
+ *
+ * Header injection: the expanded from, to and subject are refused when
+ * they hold a CR or LF (an event could otherwise add a Bcc), and the stage
+ * fails naming the field. The Message-ID is derived from the event id and
+ * the stage name, so a retry or a replay of the same event carries the same
+ * one and receiving systems can drop the duplicate.
+ *
+ * Transport security: smtps:// is TLS from the start; smtp:// upgrades
+ * with STARTTLS when the server offers it, and insists on it when a
+ * username is set, so credentials never cross the network in clear.
+ *
+ * Outcome: accepted by the server. A 4xx reply, a timeout or a connection
+ * error is transient; a 5xx reply or a refused login is permanent.
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <curl/curl.h>
+
+#include "stage.h"
+#include "util.h"
+
+#define SMTP_ENCODED_CHUNK	45	/* raw bytes per encoded word: 60 base64 chars */
+
+struct smtp {
+	char	*url;
+	char	*from;		/* templates */
+	char	*to;
+	char	*subject;
+	char	*body;		/* NULL: the event JSON */
+	char	*username;
+	char	*password;
+	int	 verify;
+};
+
+/* The message being uploaded, read by libcurl. */
+struct smtp_upload {
+	const char	*data;
+	size_t		 len;
+	size_t		 off;
+};
+
+/* A growing string. */
+struct smtp_buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+static const char *const smtp_keys[] = {
+	"url", "from", "to", "subject", "body", "username", "password",
+	"tls.verify", NULL
+};
+
+static void
+smtp_add(struct smtp_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+smtp_adds(struct smtp_buf *b, const char *s)
+{
+	smtp_add(b, s, strlen(s));
+}
+
+static void
+smtp_free(struct stage *st)
+{
+	struct smtp *m = st->priv;
+
+	if (m == NULL)
+		return;
+	free(m->url);
+	free(m->from);
+	free(m->to);
+	free(m->subject);
+	free(m->body);
+	free(m->username);
+	free(m->password);
+	free(m);
+	st->priv = NULL;
+}
+
+/* A required or optional template key: 0, or -1 when reported. */
+static int
+smtp_template_key(const struct stage *st, const struct stage_conf *sc,
+    const char *key, int required, char **out, const char *file,
+    struct diag *d)
+{
+	const char *v;
+	char errbuf[256];
+	int line = sc->line;
+
+	v = stage_conf_get(sc, key, &line);
+	if (v == NULL) {
+		if (!required)
+			return 0;
+		diag_add(d, file, sc->line, "stage \"%s\": smtp needs %s",
+		    st->name, key);
+		return -1;
+	}
+	if (template_validate(v, errbuf, sizeof errbuf) != 0) {
+		diag_add(d, file, line, "stage \"%s\": %s: %s", st->name, key,
+		    errbuf);
+		return -1;
+	}
+	*out = xstrdup(v);
+	return 0;
+}
+
+static int
+smtp_check_url(const char *url, char *errbuf, size_t errsz)
+{
+	CURLU *u;
+	CURLUcode uc;
+	char *host = NULL;
+	int rc = 0;
+
+	if (strncasecmp(url, "smtp://", 7) != 0 &&
+	    strncasecmp(url, "smtps://", 8) != 0) {
+		snprintf(errbuf, errsz, "must start with smtp:// or smtps://");
+		return -1;
+	}
+	if (strstr(url, "${") != NULL) {
+		snprintf(errbuf, errsz, "no ${...} allowed in an smtp url");
+		return -1;
+	}
+	u = curl_url();
+	if (u == NULL) {
+		snprintf(errbuf, errsz, "out of memory");
+		return -1;
+	}
+	uc = curl_url_set(u, CURLUPART_URL, url, 0);
+	if (uc != CURLUE_OK) {
+		snprintf(errbuf, errsz, "%s", curl_url_strerror(uc));
+		rc = -1;
+	} else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    host == NULL || host[0] == '\0') {
+		snprintf(errbuf, errsz, "no host");
+		rc = -1;
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static int
+smtp_compile(struct stage *st, const struct stage_conf *sc, const char *file,
+    struct diag *d)
+{
+	struct smtp *m;
+	const char *v;
+	char errbuf[256];
+	int line = sc->line, rc = 0;
+
+	m = xcalloc(1, sizeof *m);
+	m->verify = 1;
+	st->priv = m;
+
+	v = stage_conf_get(sc, "url", &line);
+	if (v == NULL) {
+		diag_add(d, file, sc->line, "stage \"%s\": smtp needs a url",
+		    st->name);
+		rc = -1;
+	} else if (smtp_check_url(v, errbuf, sizeof errbuf) != 0) {
+		diag_add(d, file, line, "stage \"%s\": bad url \"%s\": %s",
+		    st->name, v, errbuf);
+		rc = -1;
+	} else
+		m->url = xstrdup(v);
+
+	if (smtp_template_key(st, sc, "from", 1, &m->from, file, d) != 0)
+		rc = -1;
+	if (smtp_template_key(st, sc, "to", 1, &m->to, file, d) != 0)
+		rc = -1;
+	if (smtp_template_key(st, sc, "subject", 1, &m->subject, file, d) != 0)
+		rc = -1;
+	if (smtp_template_key(st, sc, "body", 0, &m->body, file, d) != 0)
+		rc = -1;
+
+	v = stage_conf_get(sc, "username", &line);
+	if (v != NULL)
+		m->username = xstrdup(v);
+	v = stage_conf_get(sc, "password", &line);
+	if (v != NULL) {
+		if (m->username == NULL) {
+			diag_add(d, file, line, "stage \"%s\": password "
+			    "without username", st->name);
+			rc = -1;
+		}
+		m->password = xstrdup(v);
+	}
+
+	v = stage_conf_get(sc, "tls.verify", &line);
+	if (v != NULL) {
+		if (stage_parse_bool(v, &m->verify) != 0) {
+			diag_add(d, file, line, "stage \"%s\": tls.verify must "
+			    "be true or false, not \"%s\"", st->name, v);
+			rc = -1;
+		} else if (!m->verify)
+			diag_warn(d, file, line, "stage \"%s\": tls.verify = "
+			    "false: the mail server's certificate is not "
+			    "checked", st->name);
+	}
+
+	if (rc != 0)
+		smtp_free(st);
+	return rc;
+}
+
+/*
+ * Expands one header template; refuses a value holding CR or LF. NULL
+ * with err naming the field.
+ */
+static char *
+smtp_expand_header(const char *field, const char *tmpl,
+    const struct event *ev, char *err, size_t errsz)
+{
+	char *v, why[256];
+
+	v = template_expand(tmpl, ev, why, sizeof why);
+	if (v == NULL) {
+		snprintf(err, errsz, "%s: %s", field, why);
+		return NULL;
+	}
+	if (strpbrk(v, "\r\n") != NULL) {
+		snprintf(err, errsz, "%s: the value holds a line break "
+		    "(refused: header injection)", field);
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/*
+ * The address of one mailbox: "Name <a@b>" gives a@b, "a@b" itself.
+ * Returns a new string, or NULL when it does not look like an address.
+ */
+static char *
+smtp_mailbox_address(const char *s, size_t len)
+{
+	const char *lt, *gt, *end = s + len;
+	size_t i;
+	char *addr;
+
+	while (s < end && isspace((unsigned char)*s))
+		s++;
+	while (end > s && isspace((unsigned char)end[-1]))
+		end--;
+	lt = memchr(s, '<', (size_t)(end - s));
+	if (lt != NULL) {
+		gt = memchr(lt, '>', (size_t)(end - lt));
+		if (gt == NULL || gt + 1 != end)
+			return NULL;
+		s = lt + 1;
+		end = gt;
+	}
+	addr = xstrndup(s, (size_t)(end - s));
+	if (addr[0] == '\0' || strchr(addr, '@') == NULL ||
+	    addr[0] == '@' || addr[strlen(addr) - 1] == '@') {
+		free(addr);
+		return NULL;
+	}
+	for (i = 0; addr[i] != '\0'; i++) {
+		if (isspace((unsigned char)addr[i]) ||
+		    strchr("<>,;\"", addr[i]) != NULL) {
+			free(addr);
+			return NULL;
+		}
+	}
+	return addr;
+}
+
+/* "Date: Tue, 15 Jul 2023 14:30:45 +0000", without the locale. */
+static void
+smtp_date(char *buf, size_t size)
+{
+	static const char days[7][4] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+	};
+	static const char months[12][4] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
+		"Oct", "Nov", "Dec"
+	};
+	struct tm tm;
+	time_t now = time(NULL);
+
+	gmtime_r(&now, &tm);
+	snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static uint64_t
+smtp_fnv1a(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+smtp_base64(struct smtp_buf *b, const unsigned char *p, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char out[4];
+	uint32_t v;
+	size_t i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		out[0] = tab[v >> 18];
+		out[1] = tab[(v >> 12) & 63];
+		out[2] = tab[(v >> 6) & 63];
+		out[3] = tab[v & 63];
+		smtp_add(b, out, 4);
+	}
+	if (i < n) {
+		v = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		out[0] = tab[v >> 18];
+		out[1] = tab[(v >> 12) & 63];
+		out[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		out[3] = '=';
+		smtp_add(b, out, 4);
+	}
+}
+
+/*
+ * "Subject: ..." with its CRLF: as is when printable ASCII of sane
+ * length, else RFC 2047 B encoded words of at most 45 bytes each (never
+ * splitting a UTF-8 sequence), one per folded line.
+ */
+static void
+smtp_subject(struct smtp_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i, n, chunk;
+	int plain = len <= 900;
+
+	for (i = 0; i < len && plain; i++) {
+		if (p[i] < 0x20 || p[i] >= 0x7f)
+			plain = 0;
+	}
+	/* "=?" in a plain subject would be read as an encoded word. */
+	if (plain && strstr(s, "=?") == NULL) {
+		smtp_adds(b, "Subject: ");
+		smtp_adds(b, s);
+		smtp_adds(b, "\r\n");
+		return;
+	}
+	smtp_adds(b, "Subject:");
+	for (i = 0; i < len || i == 0; i += n) {
+		/* The first word shares its line with "Subject:". */
+		chunk = i == 0 ? SMTP_ENCODED_CHUNK - 6 : SMTP_ENCODED_CHUNK;
+		n = len - i < chunk ? len - i : chunk;
+		/* Back off continuation bytes so a sequence stays whole. */
+		while (i + n < len && n > 0 && (p[i + n] & 0xc0) == 0x80)
+			n--;
+		if (n == 0)	/* not UTF-8: cut anywhere, but move on */
+			n = len - i < chunk ? len - i : chunk;
+		if (i > 0)
+			smtp_adds(b, "\r\n");
+		smtp_adds(b, " =?UTF-8?B?");
+		smtp_base64(b, p + i, n);
+		smtp_adds(b, "?=");
+		if (len == 0)
+			break;
+	}
+	smtp_adds(b, "\r\n");
+}
+
+/* The text with every line end (LF, CR or CRLF) made CRLF. */
+static void
+smtp_crlf(struct smtp_buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\r') {
+			if (s[1] == '\n')
+				s++;
+			smtp_adds(b, "\r\n");
+		} else if (*s == '\n')
+			smtp_adds(b, "\r\n");
+		else
+			smtp_add(b, s, 1);
+	}
+}
+
+/* The domain of the From address for the Message-ID, or a safe one. */
+static void
+smtp_domain(const char *from_addr, char *buf, size_t size)
+{
+	const char *at = strrchr(from_addr, '@');
+	size_t i, n = 0;
+
+	if (at != NULL) {
+		for (i = 1; at[i] != '\0' && n + 1 < size; i++) {
+			if (isalnum((unsigned char)at[i]) || at[i] == '.' ||
+			    at[i] == '-')
+				buf[n++] = at[i];
+		}
+	}
+	buf[n] = '\0';
+	if (n == 0)
+		snprintf(buf, size, "sipeatd.invalid");
+}
+
+/* The whole message, headers and base64 body, CRLF throughout. */
+static char *
+smtp_message(const struct stage *st, const struct event *ev,
+    const char *from, const char *from_addr, const char *to,
+    const char *subject, const char *body, size_t *len)
+{
+	struct smtp_buf b = { NULL, 0, 0 }, text = { NULL, 0, 0 };
+	char date[64], domain[256], *line;
+	uint64_t h1, h2;
+	size_t i, n;
+
+	smtp_date(date, sizeof date);
+	smtp_domain(from_addr, domain, sizeof domain);
+	h1 = smtp_fnv1a(smtp_fnv1a(14695981039346656037ULL, ev->id), st->name);
+	h2 = smtp_fnv1a(smtp_fnv1a(h1 ^ 0x5bd1e995ULL, st->name), ev->id);
+
+	smtp_add(&b, "", 0);
+	line = xasprintf("Date: %s\r\n"
+	    "From: %s\r\n"
+	    "To: %s\r\n"
+	    "Message-ID: <%016llx%016llx.sipeatd@%s>\r\n",
+	    date, from, to, (unsigned long long)h1, (unsigned long long)h2,
+	    domain);
+	smtp_adds(&b, line);
+	free(line);
+	smtp_subject(&b, subject);
+	smtp_adds(&b, "MIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: base64\r\n");
+	/* The same value as http's Idempotency-Key, for the curious. */
+	if (strpbrk(ev->id, "\r\n") == NULL) {
+		line = xasprintf("X-SipEat-Event: %s/%s\r\n", ev->id, st->name);
+		smtp_adds(&b, line);
+		free(line);
+	}
+	smtp_adds(&b, "\r\n");
+
+	smtp_add(&text, "", 0);
+	smtp_crlf(&text, body);
+	/* 57 bytes make one 76-character base64 line. */
+	for (i = 0; i < text.len; i += n) {
+		n = text.len - i < 57 ? text.len - i : 57;
+		smtp_base64(&b, (const unsigned char *)text.p + i, n);
+		smtp_adds(&b, "\r\n");
+	}
+	free(text.p);
+	*len = b.len;
+	return b.p;
+}
+
+static size_t
+smtp_read_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct smtp_upload *u = arg;
+	size_t len = size * n;
+
+	if (len > u->len - u->off)
+		len = u->len - u->off;
+	memcpy(buf, u->data + u->off, len);
+	u->off += len;
+	return len;
+}
+
+/*
+ * The envelope recipients of to, each "<addr>". NULL with err when one is
+ * not an address.
+ */
+static struct curl_slist *
+smtp_recipients(const char *to, char *err, size_t errsz)
+{
+	struct curl_slist *list = NULL, *n;
+	const char *p = to;
+	char *addr, *rcpt;
+	size_t len;
+
+	for (;;) {
+		len = strcspn(p, ",");
+		if (strspn(p, " \t") < len) {
+			addr = smtp_mailbox_address(p, len);
+			if (addr == NULL) {
+				snprintf(err, errsz, "to: \"%.*s\" is not an "
+				    "e-mail address", (int)(len > 100 ? 100 :
+				    len), p);
+				curl_slist_free_all(list);
+				return NULL;
+			}
+			rcpt = xasprintf("<%s>", addr);
+			n = curl_slist_append(list, rcpt);
+			free(rcpt);
+			free(addr);
+			if (n == NULL) {
+				snprintf(err, errsz, "out of memory");
+				curl_slist_free_all(list);
+				return NULL;
+			}
+			list = n;
+		}
+		if (p[len] == '\0')
+			break;
+		p += len + 1;
+	}
+	if (list == NULL)
+		snprintf(err, errsz, "to: no recipient");
+	return list;
+}
+
+static enum stage_status
+smtp_run(const struct stage *st, const struct event *ev,
+    struct stage_ctx *ctx, char *err, size_t errsz)
+{
+	const struct smtp *m = st->priv;
+	struct smtp_upload up = { NULL, 0, 0 };
+	struct curl_slist *rcpt = NULL;
+	char errbuf[CURL_ERROR_SIZE], why[256], *from = NULL, *to = NULL;
+	char *subject = NULL, *body = NULL, *from_addr = NULL, *msg = NULL;
+	char *mail_from = NULL;
+	enum stage_status status = STAGE_FAIL;
+	CURLcode cc;
+	CURL *curl = NULL;
+	long code = 0;
+
+	from = smtp_expand_header("from", m->from, ev, err, errsz);
+	if (from == NULL)
+		goto out;
+	to = smtp_expand_header("to", m->to, ev, err, errsz);
+	if (to == NULL)
+		goto out;
+	subject = smtp_expand_header("subject", m->subject, ev, err, errsz);
+	if (subject == NULL)
+		goto out;
+	if (m->body != NULL) {
+		body = template_expand(m->body, ev, why, sizeof why);
+		if (body == NULL) {
+			snprintf(err, errsz, "body: %s", why);
+			goto out;
+		}
+	} else
+		body = xstrdup(event_json(ev));
+	from_addr = smtp_mailbox_address(from, strlen(from));
+	if (from_addr == NULL || strchr(from, ',') != NULL) {
+		snprintf(err, errsz, "from: \"%.100s\" is not one e-mail "
+		    "address", from);
+		goto out;
+	}
+	rcpt = smtp_recipients(to, err, errsz);
+	if (rcpt == NULL)
+		goto out;
+	msg = smtp_message(st, ev, from, from_addr, to, subject, body,
+	    &up.len);
+	up.data = msg;
+
+	curl = stage_curl_begin(st, ctx, errbuf);
+	if (curl == NULL) {
+		snprintf(err, errsz, "cannot make a libcurl handle");
+		status = STAGE_TRANSIENT;
+		goto out;
+	}
+	mail_from = xasprintf("<%s>", from_addr);
+	curl_easy_setopt(curl, CURLOPT_URL, m->url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, mail_from);
+	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(curl, CURLOPT_READFUNCTION, smtp_read_cb);
+	curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+	curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)up.len);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, (long)m->verify);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, m->verify ? 2L : 0L);
+	if (strncasecmp(m->url, "smtp://", 7) == 0)
+		curl_easy_setopt(curl, CURLOPT_USE_SSL, m->username != NULL ?
+		    (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+	if (m->username != NULL)
+		curl_easy_setopt(curl, CURLOPT_USERNAME, m->username);
+	if (m->password != NULL)
+		curl_easy_setopt(curl, CURLOPT_PASSWORD, m->password);
+
+	cc = curl_easy_perform(curl);
+	if (cc == CURLE_OK) {
+		status = STAGE_OK;
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	status = stage_curl_failure(st, cc, errbuf, err, errsz);
+	/* The server's reply code says more than libcurl's error class. */
+	if (cc != CURLE_OPERATION_TIMEDOUT && cc != CURLE_ABORTED_BY_CALLBACK) {
+		if (code >= 400 && code < 500)
+			status = STAGE_TRANSIENT;
+		else if (code >= 500 && code < 600)
+			status = STAGE_FAIL;
+	}
+
+out:
+	if (curl != NULL && curl == ctx->curl) {
+		/* The worker's handle outlives this frame. */
+		curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, NULL);
+		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
+		curl_easy_setopt(curl, CURLOPT_READDATA, NULL);
+		curl_easy_setopt(curl, CURLOPT_PASSWORD, NULL);
+	}
+	stage_curl_end(ctx, curl);
+	curl_slist_free_all(rcpt);
+	free(mail_from);
+	free(msg);
+	free(from_addr);
+	free(body);
+	free(subject);
+	free(to);
+	free(from);
+	return status;
+}
+
+const struct stage_action stage_smtp_action = {
+	.name = "smtp",
+	.compile = smtp_compile,
+	.run = smtp_run,
+	.free = smtp_free,
+	.keys = smtp_keys,
+};
