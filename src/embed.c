@@ -4,8 +4,16 @@
  *
  * Design: an embed is first laid out as plain strings (title, description,
  * footer, and a list of name/value fields), then every Discord limit is
- * applied to those strings, and only then is the json-c object built, so
- * the character count returned is exactly what the object holds.
+ * applied to those strings, and only then is the output made, so the
+ * character count returned is exactly what it holds. The output is either
+ * a json-c object (embed_build(), for callers that edit or inspect it) or,
+ * on the workers' hot path, compact JSON written straight from the layout
+ * into one growing buffer (embed_build_json()): no json-c tree is built,
+ * serialized and freed per event. Both give the same bytes: the writer
+ * escapes strings exactly as json-c does with the flags used here ('"',
+ * '\\', the short escapes \b \f \n \r \t, other bytes below 0x20 as
+ * \u00xx, lowercase; '/' and non-ASCII as they are), and a differential
+ * test in tests/check_embed.c holds them to it.
  *
  * Every string that reaches an embed passes through utf8_truncate(), which
  * also replaces invalid UTF-8 with U+FFFD: Discord rejects a payload with
@@ -117,7 +125,10 @@ utf8_len(const char *s)
 	int			 valid;
 
 	while (*p != '\0') {
-		p += utf8_step(p, &valid);
+		if (*p < 0x80)
+			p++;
+		else
+			p += utf8_step(p, &valid);
 		n++;
 	}
 	return n;
@@ -142,6 +153,16 @@ utf8_truncate(const char *s, size_t max)
 		return xstrdup("");
 	if (*s == '\0')
 		return xstrdup(EMBED_EMPTY);
+
+	/* Fast path: ASCII text that fits, as most text is. */
+	p = (const unsigned char *)s;
+	for (n = 0; n <= max && p[n] != '\0' && p[n] < 0x80; n++)
+		;
+	if (n <= max && p[n] == '\0') {
+		out = xmalloc(n + 1);
+		memcpy(out, s, n + 1);
+		return out;
+	}
 
 	/* Pass 1: count up to max + 1 code points and the output size. */
 	total = 0;
@@ -195,6 +216,43 @@ clean(const char *s, size_t max)
 }
 
 /*
+ * clean() for a string the caller gives up: s itself when clean() would
+ * return an equal copy (valid UTF-8, not blank, at most max code points),
+ * else the cleaned copy, s freed.
+ */
+static char *
+clean_take(char *s, size_t max)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n = 0, step, i;
+	int			 valid, blank = 1;
+	char			*t;
+
+	while (*p != '\0' && n <= max) {
+		if (*p < 0x80) {
+			if (!isspace(*p))
+				blank = 0;
+			p++;
+		} else {
+			step = utf8_step(p, &valid);
+			if (!valid)
+				break;
+			for (i = 0; i < step; i++) {
+				if (!isspace(p[i]))	/* as clean() asks */
+					blank = 0;
+			}
+			p += step;
+		}
+		n++;
+	}
+	if (*p == '\0' && n <= max && !blank && max > 0)
+		return s;
+	t = clean(s, max);
+	free(s);
+	return t;
+}
+
+/*
  * RFC 3339 UTC time, "2026-11-26T15:37:17Z", into buf (at least 21 bytes;
  * a smaller buf gets "" or what fits). Any thread.
  */
@@ -217,15 +275,16 @@ static const char *const humanize_upper[] = {
 	"id", "url", "api", "uuid", "ip",
 };
 
+/* Appends word w (n bytes) to out at *len, a space first unless at 0. */
 static void
-humanize_word(char **out, size_t *len, const char *w, size_t n)
+humanize_word(char *out, size_t *len, const char *w, size_t n)
 {
 	size_t	i, j;
 	char	*o;
 
 	if (n == 0)
 		return;
-	o = *out + *len;
+	o = out + *len;
 	if (*len != 0)
 		*o++ = ' ';
 	for (j = 0; j < sizeof humanize_upper / sizeof humanize_upper[0]; j++) {
@@ -241,23 +300,17 @@ humanize_word(char **out, size_t *len, const char *w, size_t n)
 		else
 			o[i] = w[i];
 	}
-	*len = (size_t)(o + n - *out);
+	*len = (size_t)(o + n - out);
 }
 
 /*
- * "companyName" -> "Company Name", "machineId" -> "Machine ID",
- * "machine_id" -> "Machine ID", "HTTPServer" -> "HTTP Server",
- * "machineIDs" -> "Machine IDs", "address2" -> "Address2". Words split at
- * "_", "-", " ", "." and at case changes; each gets a capital first
- * letter, the rest is kept; id, url, api, uuid and ip are written in
- * capitals. Only ASCII letters change. Newly allocated; caller frees.
- * Any thread.
+ * Writes the humanized key (n bytes, NUL-terminated) to out, which has
+ * room for 2 * n + 1 bytes, and returns its length (see embed_humanize()).
  */
-char *
-embed_humanize(const char *key)
+static size_t
+humanize_into(char *out, const char *key, size_t n)
 {
-	size_t		 n = strlen(key), i, start, len = 0;
-	char		*out = xmalloc(2 * n + 1);
+	size_t		 i, start, len = 0;
 	const char	*s = key;
 	int		 sep, boundary;
 
@@ -282,7 +335,7 @@ embed_humanize(const char *key)
 				boundary = 1;
 		}
 		if (sep || boundary) {
-			humanize_word(&out, &len, s + start, i - start);
+			humanize_word(out, &len, s + start, i - start);
 			start = sep ? i + 1 : i;
 		}
 	}
@@ -291,6 +344,25 @@ embed_humanize(const char *key)
 #undef IS_DIG
 #undef IS_SEP
 	out[len] = '\0';
+	return len;
+}
+
+/*
+ * "companyName" -> "Company Name", "machineId" -> "Machine ID",
+ * "machine_id" -> "Machine ID", "HTTPServer" -> "HTTP Server",
+ * "machineIDs" -> "Machine IDs", "address2" -> "Address2". Words split at
+ * "_", "-", " ", "." and at case changes; each gets a capital first
+ * letter, the rest is kept; id, url, api, uuid and ip are written in
+ * capitals. Only ASCII letters change. Newly allocated; caller frees.
+ * Any thread.
+ */
+char *
+embed_humanize(const char *key)
+{
+	size_t	 n = strlen(key);
+	char	*out = xmalloc(2 * n + 1);
+
+	humanize_into(out, key, n);
 	return out;
 }
 
@@ -302,14 +374,71 @@ struct collect {
 	size_t		 total;
 };
 
-static void
-collect_add(struct collect *c, const char *name, json_object *v)
+/* v in decimal, as printf's "%" PRId64 writes it; buf of 21 bytes or more. */
+static size_t
+fmt_i64(char *buf, int64_t v)
 {
-	const char *text;
+	char		 tmp[20];
+	uint64_t	 u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t		 n = 0, len = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n > 0)
+		buf[len++] = tmp[--n];
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * The text of a scalar as the embed shows it, as json-c writes it with
+ * EMBED_JSON_FLAGS; num (at least 24 bytes) holds what is written here.
+ * Integers and booleans are written here (json-c would allocate and cache
+ * a buffer inside each object); other types go through json-c.
+ */
+static const char *
+value_text(json_object *v, char *num, size_t numsz)
+{
+	int64_t i;
+
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		return json_object_get_string(v);
+	case json_type_boolean:
+		return json_object_get_boolean(v) ? "true" : "false";
+	case json_type_int:
+		/*
+		 * json-c keeps values above INT64_MAX as unsigned; get_int64
+		 * clamps those to INT64_MAX, so that one is left to json-c.
+		 */
+		i = json_object_get_int64(v);
+		if (i != INT64_MAX && numsz > 20) {
+			fmt_i64(num, i);
+			return num;
+		}
+		break;
+	default:
+		break;
+	}
+	return json_object_to_json_string_ext(v, EMBED_JSON_FLAGS);
+}
+
+/* Adds one field; takes name (newly allocated, replaced or kept). */
+static void
+collect_add(struct collect *c, char *name, json_object *v)
+{
+	const char	*text;
+	char		 num[32];
 
 	c->total++;
-	if (c->kept == c->max)
+	if (c->kept == c->max) {
+		free(name);
 		return;
+	}
 	if (v == NULL || json_object_is_type(v, json_type_null))
 		text = "";
 	else if (json_object_is_type(v, json_type_array) &&
@@ -318,40 +447,78 @@ collect_add(struct collect *c, const char *name, json_object *v)
 	else if (json_object_is_type(v, json_type_object) &&
 	    json_object_object_length(v) == 0)
 		text = "";
-	else if (json_object_is_type(v, json_type_string))
-		text = json_object_get_string(v);
 	else
-		text = json_object_to_json_string_ext(v, EMBED_JSON_FLAGS);
-	c->fields[c->kept].name = clean(name, EMBED_MAX_FIELD_NAME);
+		text = value_text(v, num, sizeof num);
+	c->fields[c->kept].name = clean_take(name, EMBED_MAX_FIELD_NAME);
 	c->fields[c->kept].value = clean(text, EMBED_MAX_FIELD_VALUE);
 	c->fields[c->kept].is_error = 0;
 	c->kept++;
 }
 
+/* Whether flatten() descends into v rather than showing it as one field. */
+static int
+flatten_into(json_object *v, int depth)
+{
+	return v != NULL && json_object_is_type(v, json_type_object) &&
+	    json_object_object_length(v) > 0 && depth < EMBED_FLATTEN_MAX;
+}
+
+/* The fields flatten() would add for obj, counted only. */
+static size_t
+flatten_count(json_object *obj, int depth)
+{
+	size_t n = 0;
+
+	json_object_object_foreach(obj, key, v) {
+		(void)key;
+		if (flatten_into(v, depth))
+			n += flatten_count(v, depth + 1);
+		else
+			n++;
+	}
+	return n;
+}
+
 /*
  * Adds one field per member of obj in document order; a nested non-empty
  * object adds its members with the names joined ("Location Address").
+ * prefix (plen bytes) is the joined name so far, NULL at the top.
  */
 static void
-flatten(struct collect *c, json_object *obj, const char *prefix, int depth)
+flatten(struct collect *c, json_object *obj, const char *prefix, size_t plen,
+    int depth)
 {
-	char	*human, *name;
+	char	*name;
+	size_t	 klen, hlen, len;
 
 	json_object_object_foreach(obj, key, v) {
-		human = embed_humanize(key);
-		if (prefix != NULL && *human != '\0')
-			name = xasprintf("%s %s", prefix, human);
-		else if (prefix != NULL)
-			name = xstrdup(prefix);
-		else
-			name = xstrdup(human);
-		free(human);
-		if (v != NULL && json_object_is_type(v, json_type_object) &&
-		    json_object_object_length(v) > 0 && depth < EMBED_FLATTEN_MAX)
-			flatten(c, v, name, depth + 1);
-		else
+		if (c->kept == c->max) {
+			/* Nothing more is shown: only the count matters. */
+			c->total += flatten_into(v, depth) ?
+			    flatten_count(v, depth + 1) : 1;
+			continue;
+		}
+		klen = strlen(key);
+		if (prefix != NULL) {
+			name = xmalloc(plen + 1 + 2 * klen + 1);
+			memcpy(name, prefix, plen);
+			hlen = humanize_into(name + plen + 1, key, klen);
+			if (hlen != 0) {
+				name[plen] = ' ';
+				len = plen + 1 + hlen;
+			} else {
+				name[plen] = '\0';
+				len = plen;
+			}
+		} else {
+			name = xmalloc(2 * klen + 1);
+			len = humanize_into(name, key, klen);
+		}
+		if (flatten_into(v, depth)) {
+			flatten(c, v, name, len, depth + 1);
+			free(name);
+		} else
 			collect_add(c, name, v);
-		free(name);
 	}
 }
 
@@ -453,6 +620,28 @@ layout_fit(struct layout *l)
 	return layout_chars(l);
 }
 
+/* Frees the strings of a layout. */
+static void
+layout_free(struct layout *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nfields; i++) {
+		free(l->fields[i].name);
+		free(l->fields[i].value);
+	}
+	free(l->title);
+	free(l->description);
+	free(l->footer);
+}
+
+/* Whether a field sits beside others: short values, never the error. */
+static int
+field_inline(const struct field *f)
+{
+	return !f->is_error && utf8_len(f->value) < EMBED_INLINE_BELOW;
+}
+
 /* Builds the json-c object from a fitted layout and frees the strings. */
 static json_object *
 layout_build(struct layout *l, int color, time_t t)
@@ -474,12 +663,9 @@ layout_build(struct layout *l, int color, time_t t)
 		    json_object_new_string(l->fields[i].name));
 		json_object_object_add(f, "value",
 		    json_object_new_string(l->fields[i].value));
-		json_object_object_add(f, "inline", json_object_new_boolean(
-		    !l->fields[i].is_error &&
-		    utf8_len(l->fields[i].value) < EMBED_INLINE_BELOW));
+		json_object_object_add(f, "inline",
+		    json_object_new_boolean(field_inline(&l->fields[i])));
 		json_object_array_add(fields, f);
-		free(l->fields[i].name);
-		free(l->fields[i].value);
 	}
 	json_object_object_add(embed, "fields", fields);
 	if (l->footer != NULL) {
@@ -490,49 +676,239 @@ layout_build(struct layout *l, int color, time_t t)
 	}
 	embed_timestamp(t, ts, sizeof ts);
 	json_object_object_add(embed, "timestamp", json_object_new_string(ts));
-	free(l->title);
-	free(l->description);
-	free(l->footer);
+	layout_free(l);
 	return embed;
 }
 
-/* "<icon> <text>", or just text without an icon. */
-static char *
-with_icon(const char *icon, const char *text)
+/* A growing output buffer for the JSON writer, always NUL-terminated. */
+struct jbuf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* Makes room for n more bytes and the NUL. */
+static void
+jbuf_reserve(struct jbuf *b, size_t n)
 {
-	if (icon == NULL || *icon == '\0')
-		return xstrdup(text);
-	return xasprintf("%s %s", icon, text);
+	size_t cap;
+
+	if (b->len + n + 1 <= b->cap)
+		return;
+	cap = b->cap != 0 ? b->cap : 256;
+	while (b->len + n + 1 > cap)
+		cap *= 2;
+	b->p = xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+static void
+jbuf_add(struct jbuf *b, const char *s, size_t n)
+{
+	jbuf_reserve(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+#define JBUF_LIT(b, lit) jbuf_add((b), (lit), sizeof (lit) - 1)
+
+/*
+ * Whether any byte of the 8 in w needs escaping: below 0x20, '"' or '\\'
+ * (the classic "has a zero byte" and "has a byte less than n" tests,
+ * exact for "any").
+ */
+static int
+word_needs_escape(uint64_t w)
+{
+	const uint64_t	ones = UINT64_C(0x0101010101010101);
+	const uint64_t	highs = UINT64_C(0x8080808080808080);
+	uint64_t	q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+	    ((bs - ones) & ~bs)) & highs ? 1 : 0;
 }
 
 /*
- * Builds one event embed (SPEC section 4) with every limit applied.
- * Returns a new object (caller owns; json_object_put() it) and stores its
- * Discord character count in *chars (if chars is not NULL). in->data is
- * read, never changed, but json-c caches serialisations inside it, so
- * only the event's owning thread may call this.
+ * Appends s as a JSON string, escaped as json-c's json_escape_str() does
+ * with JSON_C_TO_STRING_NOSLASHESCAPE: '"' and '\\' and the control
+ * characters with a short form get it, the other bytes below 0x20 become
+ * \u00xx (lowercase hex), everything else (DEL, '/', UTF-8) is copied.
+ * Clean runs are copied eight bytes at a time.
  */
-json_object *
-embed_build(const struct embed_event *in, size_t *chars)
+static void
+jbuf_string(struct jbuf *b, const char *s)
 {
-	struct layout	 l;
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 len = strlen(s), i = 0;
+	unsigned char		 c;
+	uint64_t		 w;
+	char			*o;
+
+	jbuf_reserve(b, len + 2);
+	o = b->p + b->len;
+	*o++ = '"';
+	while (i < len) {
+		while (len - i >= sizeof w) {
+			memcpy(&w, s + i, sizeof w);
+			if (word_needs_escape(w))
+				break;
+			memcpy(o, &w, sizeof w);
+			o += sizeof w;
+			i += sizeof w;
+		}
+		if (i == len)
+			break;
+		c = (unsigned char)s[i++];
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
+		/* Room for the longest escape, the rest and the quote. */
+		b->len = (size_t)(o - b->p);
+		jbuf_reserve(b, 6 + (len - i) + 1);
+		o = b->p + b->len;
+		*o++ = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			*o++ = (char)c;
+			break;
+		case '\b':
+			*o++ = 'b';
+			break;
+		case '\f':
+			*o++ = 'f';
+			break;
+		case '\n':
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = 'r';
+			break;
+		case '\t':
+			*o++ = 't';
+			break;
+		default:
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 0xf];
+			break;
+		}
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+	b->p[b->len] = '\0';
+}
+
+/*
+ * Writes a fitted layout as the compact JSON that layout_build() and
+ * json-c would give, frees the strings and returns the text (caller
+ * frees).
+ */
+static char *
+layout_write(struct layout *l, int color, time_t t)
+{
+	struct jbuf	 b = { NULL, 0, 0 };
+	char		 ts[32], num[24];
+	size_t		 i, hint;
+
+	/* One allocation in the common case: the strings plus the syntax. */
+	hint = 160 + strlen(l->title);
+	if (l->description != NULL)
+		hint += strlen(l->description);
+	if (l->footer != NULL)
+		hint += strlen(l->footer);
+	for (i = 0; i < l->nfields; i++)
+		hint += 48 + strlen(l->fields[i].name) + strlen(l->fields[i].value);
+	jbuf_reserve(&b, hint);
+
+	JBUF_LIT(&b, "{\"title\":");
+	jbuf_string(&b, l->title);
+	if (l->description != NULL) {
+		JBUF_LIT(&b, ",\"description\":");
+		jbuf_string(&b, l->description);
+	}
+	JBUF_LIT(&b, ",\"color\":");
+	jbuf_add(&b, num, fmt_i64(num, color));
+	JBUF_LIT(&b, ",\"fields\":[");
+	for (i = 0; i < l->nfields; i++) {
+		if (i > 0)
+			JBUF_LIT(&b, ",");
+		JBUF_LIT(&b, "{\"name\":");
+		jbuf_string(&b, l->fields[i].name);
+		JBUF_LIT(&b, ",\"value\":");
+		jbuf_string(&b, l->fields[i].value);
+		if (field_inline(&l->fields[i]))
+			JBUF_LIT(&b, ",\"inline\":true}");
+		else
+			JBUF_LIT(&b, ",\"inline\":false}");
+	}
+	JBUF_LIT(&b, "]");
+	if (l->footer != NULL) {
+		JBUF_LIT(&b, ",\"footer\":{\"text\":");
+		jbuf_string(&b, l->footer);
+		JBUF_LIT(&b, "}");
+	}
+	embed_timestamp(t, ts, sizeof ts);
+	JBUF_LIT(&b, ",\"timestamp\":");
+	jbuf_string(&b, ts);
+	JBUF_LIT(&b, "}");
+	layout_free(l);
+	return b.p;
+}
+
+/*
+ * "<icon> <a><b><c>", or just "<a><b><c>" without an icon; newly
+ * allocated (the title and description of every event: no printf).
+ */
+static char *
+with_icon(const char *icon, const char *a, const char *b, const char *c)
+{
+	size_t	 ni, na = strlen(a), nb = strlen(b), nc = strlen(c);
+	char	*out, *o;
+
+	if (icon == NULL)
+		icon = "";
+	ni = strlen(icon);
+	out = o = xmalloc(ni + 1 + na + nb + nc + 1);
+	if (ni != 0) {
+		memcpy(o, icon, ni);
+		o += ni;
+		*o++ = ' ';
+	}
+	memcpy(o, a, na);
+	o += na;
+	memcpy(o, b, nb);
+	o += nb;
+	memcpy(o, c, nc);
+	o[nc] = '\0';
+	return out;
+}
+
+/*
+ * Lays out one event embed (SPEC section 4) with every limit applied;
+ * returns its Discord character count. The strings in l are newly
+ * allocated (layout_build() or layout_write() frees them).
+ */
+static size_t
+layout_event(struct layout *l, const struct embed_event *in)
+{
 	struct field	 tail[2], fold[EMBED_MAX_FIELDS];
 	struct collect	 c;
 	const char	*type = in->type != NULL ? in->type : "invalid";
+	const char	*verb = in->success ? "processed" : "failed";
 	char		*s;
 	size_t		 ntail = 0, keep, i, n;
 
-	memset(&l, 0, sizeof l);
-	s = xasprintf("%s event %s", type, in->success ? "processed" : "failed");
-	l.title = with_icon(in->icon, s);
-	free(s);
-	s = l.title;
-	l.title = clean(s, EMBED_MAX_TITLE);
-	free(s);
-	s = with_icon(in->icon, in->title != NULL ? in->title : type);
-	l.description = clean(s, EMBED_MAX_DESC);
-	free(s);
-	l.footer = clean(in->success ? "✅ Successfully processed" :
+	memset(l, 0, sizeof *l);
+	s = with_icon(in->icon, type, " event ", verb);
+	l->title = clean_take(s, EMBED_MAX_TITLE);
+	s = with_icon(in->icon, in->title != NULL ? in->title : type, "", "");
+	l->description = clean_take(s, EMBED_MAX_DESC);
+	l->footer = clean(in->success ? "✅ Successfully processed" :
 	    "❌ Processing failed", EMBED_MAX_FOOTER);
 
 	if (!in->success) {
@@ -550,7 +926,7 @@ embed_build(const struct embed_event *in, size_t *chars)
 	c.fields = fold;
 	c.max = EMBED_MAX_FIELDS - ntail;
 	if (in->data != NULL && json_object_is_type(in->data, json_type_object))
-		flatten(&c, in->data, NULL, 0);
+		flatten(&c, in->data, NULL, 0, 0);
 
 	if (c.total + ntail <= EMBED_MAX_FIELDS)
 		keep = c.total;
@@ -558,7 +934,7 @@ embed_build(const struct embed_event *in, size_t *chars)
 		keep = EMBED_MAX_FIELDS - 1 - ntail;
 	for (i = 0; i < c.kept; i++) {
 		if (i < keep)
-			l.fields[l.nfields++] = fold[i];
+			l->fields[l->nfields++] = fold[i];
 		else {
 			free(fold[i].name);
 			free(fold[i].value);
@@ -566,19 +942,55 @@ embed_build(const struct embed_event *in, size_t *chars)
 	}
 	if (keep < c.total) {
 		n = c.total - keep;
-		l.fields[l.nfields].name = xstrdup(EMBED_ELLIPSIS);
+		l->fields[l->nfields].name = xstrdup(EMBED_ELLIPSIS);
 		/* SPEC wording, even for one. */
-		l.fields[l.nfields].value = xasprintf("… and %zu more fields", n);
-		l.fields[l.nfields].is_error = 0;
-		l.nfields++;
+		l->fields[l->nfields].value = xasprintf("… and %zu more fields", n);
+		l->fields[l->nfields].is_error = 0;
+		l->nfields++;
 	}
 	for (i = 0; i < ntail; i++)
-		l.fields[l.nfields++] = tail[i];
+		l->fields[l->nfields++] = tail[i];
 
-	n = layout_fit(&l);
+	return layout_fit(l);
+}
+
+/*
+ * Builds one event embed (SPEC section 4) with every limit applied.
+ * Returns a new object (caller owns; json_object_put() it) and stores its
+ * Discord character count in *chars (if chars is not NULL). in->data is
+ * read, never changed, but json-c caches serialisations inside it, so
+ * only the event's owning thread may call this.
+ */
+json_object *
+embed_build(const struct embed_event *in, size_t *chars)
+{
+	struct layout	l;
+	size_t		n;
+
+	n = layout_event(&l, in);
 	if (chars != NULL)
 		*chars = n;
 	return layout_build(&l, in->success ? EMBED_COLOR_OK : EMBED_COLOR_FAIL,
+	    in->finished);
+}
+
+/*
+ * The same embed as embed_build() as compact JSON, byte for byte what
+ * embed_to_json(embed_build(in, chars)) gives, written without a json-c
+ * tree. Returns a newly allocated string (caller frees) and the Discord
+ * character count in *chars (if not NULL). Same thread rule as
+ * embed_build().
+ */
+char *
+embed_build_json(const struct embed_event *in, size_t *chars)
+{
+	struct layout	l;
+	size_t		n;
+
+	n = layout_event(&l, in);
+	if (chars != NULL)
+		*chars = n;
+	return layout_write(&l, in->success ? EMBED_COLOR_OK : EMBED_COLOR_FAIL,
 	    in->finished);
 }
 

@@ -40,6 +40,14 @@ struct embed_event {
  * *chars.
  */
 json_object	*embed_build(const struct embed_event *in, size_t *chars);
+/*
+ * The same embed as compact JSON, byte for byte embed_to_json() of
+ * embed_build(), written straight from the layout without a json-c tree
+ * (the workers' hot path). Returns a newly allocated string (caller
+ * frees) and the character count in *chars (if not NULL). The thread
+ * owning in->data only (json-c may cache serialisations inside it).
+ */
+char		*embed_build_json(const struct embed_event *in, size_t *chars);
 
 /* One digest entry: how many events of a type were folded. */
 struct embed_digest_row {

@@ -22,6 +22,7 @@
  */
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -85,13 +86,31 @@ utf8_seq(const unsigned char *s, size_t n)
 	return need;
 }
 
+/*
+ * Whether buf (len bytes) is well-formed UTF-8. Text is mostly ASCII:
+ * eight bytes at a time are tested for a high bit, and only the bytes of
+ * a word that has one are decoded.
+ */
 static int
 utf8_valid(const char *buf, size_t len)
 {
 	const unsigned char	*s = (const unsigned char *)buf;
 	size_t			 i = 0, n;
+	uint64_t		 w;
 
 	while (i < len) {
+		while (len - i >= sizeof w) {
+			memcpy(&w, s + i, sizeof w);
+			if ((w & UINT64_C(0x8080808080808080)) != 0)
+				break;
+			i += sizeof w;
+		}
+		if (i == len)
+			break;
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
 		n = utf8_seq(s + i, len - i);
 		if (n == 0)
 			return 0;
@@ -130,6 +149,54 @@ parse_fail(struct event *ev)
 	return -1;
 }
 
+/*
+ * One tokener per thread, kept between events: json_tokener_new_ex()
+ * allocates and clears a parse stack of EVENT_DEPTH_MAX levels, which
+ * cost about as much as parsing a small event. It is kept only after a
+ * successful parse (see parse_json()). The key's destructor frees it when
+ * the thread exits.
+ */
+static pthread_key_t	tok_key;
+static pthread_once_t	tok_once = PTHREAD_ONCE_INIT;
+static int		tok_key_ok;
+
+static void
+tok_free(void *tok)
+{
+	json_tokener_free(tok);
+}
+
+static void
+tok_key_init(void)
+{
+	tok_key_ok = pthread_key_create(&tok_key, tok_free) == 0;
+}
+
+/* The calling thread's tokener, reset; NULL when out of memory. */
+static struct json_tokener *
+tok_get(int *owned)
+{
+	struct json_tokener *tok;
+
+	*owned = 0;
+	pthread_once(&tok_once, tok_key_init);
+	if (tok_key_ok && (tok = pthread_getspecific(tok_key)) != NULL) {
+		json_tokener_reset(tok);
+		return tok;
+	}
+	tok = json_tokener_new_ex(EVENT_DEPTH_MAX);
+	if (tok == NULL)
+		return NULL;
+	/*
+	 * Strict mode; no JSON_TOKENER_VALIDATE_UTF8: utf8_valid() has
+	 * already checked the bytes more strictly than json-c would.
+	 */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (!tok_key_ok || pthread_setspecific(tok_key, tok) != 0)
+		*owned = 1;
+	return tok;
+}
+
 /* Runs json-c over exactly len bytes; the root or NULL with errstr set. */
 static json_object *
 parse_json(const char *buf, size_t len, char *errstr, size_t errsz)
@@ -137,13 +204,13 @@ parse_json(const char *buf, size_t len, char *errstr, size_t errsz)
 	struct json_tokener	*tok;
 	json_object		*root;
 	enum json_tokener_error	 jerr;
+	int			 owned;
 
-	tok = json_tokener_new_ex(EVENT_DEPTH_MAX);
+	tok = tok_get(&owned);
 	if (tok == NULL) {
 		seterr(errstr, errsz, "not valid JSON: out of memory");
 		return NULL;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (root == NULL && jerr == json_tokener_continue) {
@@ -188,7 +255,19 @@ parse_json(const char *buf, size_t len, char *errstr, size_t errsz)
 			break;
 		}
 	}
-	json_tokener_free(tok);
+	if (!owned && root == NULL) {
+		/*
+		 * json-c 0.16's json_tokener_reset() leaves a pending UTF-16
+		 * high surrogate behind after a document that stopped inside
+		 * a string ("\ud83d), which then merges into the next
+		 * event's first \u escape: a failed parse retires the
+		 * tokener (invalid events are rare); success leaves none.
+		 */
+		pthread_setspecific(tok_key, NULL);
+		owned = 1;
+	}
+	if (owned)
+		json_tokener_free(tok);
 	return root;
 }
 

@@ -3,9 +3,12 @@
  * for a success, a failure and an invalid event, humanized names, nested
  * flattening, every Discord limit with multibyte text at the cut points,
  * the 25-field and 6000-character rules, payloads and digests. Lengths are
- * checked with a counter written here, independent of utf8_len().
+ * checked with a counter written here, independent of utf8_len(). The
+ * direct JSON writer (embed_build_json()) is held to embed_build()'s bytes
+ * on generated inputs.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -878,7 +881,254 @@ START_TEST(test_timestamp)
 }
 END_TEST
 
-Suite *
+/*
+ * Differential test of embed_build_json() against embed_to_json() of
+ * embed_build() on generated inputs: random UTF-8 (ASCII, quotes,
+ * backslashes, every control character, DEL, "/", emoji, CJK, combining
+ * marks) mixed with ill-formed bytes, nested data, 0 to 60 fields, values
+ * over every limit, all JSON types. A fixed seed keeps it reproducible.
+ */
+static uint64_t rng_state;
+
+static uint64_t
+rng(void)
+{
+	/* xorshift64* */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * UINT64_C(2685821657736338717);
+}
+
+static size_t
+rng_below(size_t n)
+{
+	return n == 0 ? 0 : (size_t)(rng() % n);
+}
+
+/* Random text of up to max units; NULL-free, maybe ill-formed UTF-8. */
+static char *
+rand_text(size_t max)
+{
+	static const char *const units[] = {
+		"a", "Z", "7", " ", "\"", "\\", "/", "\x7f", "\t", "\n", "\r",
+		"\b", "\f", "\x01", "\x1f", "\x1b", EMOJI, CJK, ACUTE, E_ACUTE,
+		ELLIPSIS, DASH, "\xe2\x9a\xa0\xef\xb8\x8f", "\xc3\xa9",
+		"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82", "\x80",
+		"\xf4\x90\x80\x80", "\xf0\x9f\x98", "word", "@everyone",
+	};
+	size_t n = rng_below(max + 1), i, len = 0, cap = 16, ul;
+	char *s = xmalloc(cap);
+	const char *u;
+
+	/* Mostly plain ASCII runs, as real data, with the odd unit mixed in. */
+	for (i = 0; i < n; i++) {
+		if (rng_below(4) == 0)
+			u = units[rng_below(sizeof units / sizeof units[0])];
+		else
+			u = units[rng_below(4)];
+		ul = strlen(u);
+		if (len + ul + 1 > cap) {
+			cap = 2 * (len + ul + 1);
+			s = xrealloc(s, cap);
+		}
+		memcpy(s + len, u, ul);
+		len += ul;
+	}
+	s[len] = '\0';
+	return s;
+}
+
+static size_t
+rand_len(void)
+{
+	switch (rng_below(6)) {
+	case 0:
+		return 0;
+	case 1:
+		return 1200;	/* past a field value's 1024 */
+	case 2:
+		return 300;	/* past a name's 256 */
+	default:
+		return 40;
+	}
+}
+
+static json_object *rand_value(int depth);
+
+static json_object *
+rand_object(int depth, size_t maxfields)
+{
+	json_object *o = json_object_new_object();
+	size_t n = rng_below(maxfields + 1), i;
+	char *key;
+
+	for (i = 0; i < n; i++) {
+		key = rand_text(rng_below(3) == 0 ? 300 : 12);
+		json_object_object_add(o, key, rand_value(depth + 1));
+		free(key);
+	}
+	return o;
+}
+
+static json_object *
+rand_value(int depth)
+{
+	json_object *v, *a;
+	char *s;
+	size_t i, n;
+
+	switch (rng_below(depth < 3 ? 12 : 10)) {
+	case 0:
+		return NULL;
+	case 1:
+		return json_object_new_boolean((int)rng_below(2));
+	case 2:
+		switch (rng_below(4)) {
+		case 0:
+			return json_object_new_int64(INT64_MIN);
+		case 1:
+			return json_object_new_int64(INT64_MAX);
+		case 2:
+			return json_object_new_uint64(UINT64_MAX - rng_below(3));
+		default:
+			return json_object_new_int64((int64_t)rng() >> rng_below(64));
+		}
+	case 3:
+		if (rng_below(2) == 0)
+			return json_object_new_double((double)(int64_t)rng() / 1e6);
+		/* As parsed: json-c keeps the text of a parsed double. */
+		return json_tokener_parse(rng_below(2) ? "1.50" : "-0.0e3");
+	case 4:
+		a = json_object_new_array();
+		n = rng_below(4);
+		for (i = 0; i < n; i++)
+			json_object_array_add(a, rand_value(depth + 1));
+		return a;
+	case 5:
+		return json_object_new_object();
+	default:
+		if (depth < 3 && rng_below(3) == 0)
+			return rand_object(depth, 6);
+		s = rand_text(rand_len());
+		v = json_object_new_string(s);
+		free(s);
+		return v;
+	}
+}
+
+/* A chain of objects nested deeper than the flattening limit. */
+static json_object *
+deep_object(int levels)
+{
+	json_object *o = json_object_new_string("bottom");
+	int i;
+
+	for (i = 0; i < levels; i++) {
+		json_object *p = json_object_new_object();
+
+		json_object_object_add(p, i % 2 ? "inner" : "level", o);
+		o = p;
+	}
+	return o;
+}
+
+START_TEST(test_build_json_differential)
+{
+	static const char *const icons[] = { NULL, "", "📝", "\xe2\x9a\xa0\xef\xb8\x8f" };
+	struct embed_event in;
+	json_object *data, *e, *check;
+	char *type, *title, *error, *id, *want, *got;
+	size_t i, c1, c2, nfields;
+
+	rng_state = UINT64_C(0x5eed5eed5eed5eed);
+	for (i = 0; i < 1500; i++) {
+		memset(&in, 0, sizeof in);
+		type = rng_below(8) == 0 ? NULL : rand_text(rng_below(10) == 0 ? 300 : 20);
+		title = rng_below(4) == 0 ? NULL : rand_text(rng_below(10) == 0 ? 5000 : 20);
+		error = rand_text(rng_below(5) == 0 ? 1500 : 60);
+		id = rand_text(rng_below(8) == 0 ? 1200 : 20);
+		in.type = type;
+		in.title = title;
+		in.icon = icons[rng_below(4)];
+		in.success = (int)rng_below(2);
+		in.error = rng_below(6) == 0 ? NULL : error;
+		in.event_id = rng_below(10) == 0 ? NULL : id;
+		in.finished = (time_t)rng_below(4000000000u);
+		nfields = rng_below(61);
+		data = rand_object(0, nfields);
+		if (rng_below(10) == 0)
+			json_object_object_add(data, "deep", deep_object(40));
+		if (rng_below(20) == 0) {
+			/* Not an object: shows no data fields. */
+			json_object_put(data);
+			data = rng_below(2) ? json_object_new_array() : NULL;
+		}
+		in.data = data;
+
+		e = embed_build(&in, &c1);
+		want = embed_to_json(e);
+		got = embed_build_json(&in, &c2);
+		if (strcmp(want, got) != 0)
+			ck_abort_msg("case %zu differs:\n json-c: %s\n direct: %s",
+			    i, want, got);
+		ck_assert_uint_eq(c1, c2);
+		ck_assert_uint_eq(c1, discord_chars(e));
+		ck_assert_uint_le(c1, EMBED_MAX_TOTAL);
+		check = json_tokener_parse(got);
+		ck_assert_ptr_nonnull(check);
+		json_object_put(check);
+		json_object_put(e);
+		free(want);
+		free(got);
+		json_object_put(data);
+		free(type);
+		free(title);
+		free(error);
+		free(id);
+	}
+}
+END_TEST
+
+/* Every byte that can be in a field value, escaped as json-c escapes it. */
+START_TEST(test_build_json_escapes)
+{
+	struct embed_event in;
+	json_object *data, *e;
+	char bytes[128], *want, *got;
+	int i;
+
+	for (i = 1; i < 128; i++)
+		bytes[i - 1] = (char)i;
+	bytes[127] = '\0';
+	data = json_object_new_object();
+	json_object_object_add(data, bytes, json_object_new_string(bytes));
+	json_object_object_add(data, "u", json_object_new_string(
+	    EMOJI CJK ACUTE "\xe2\x80\xa8\xe2\x80\xa9\xef\xbb\xbf"));
+	memset(&in, 0, sizeof in);
+	in.type = bytes;
+	in.title = bytes;
+	in.error = bytes;
+	in.event_id = bytes;
+	in.data = data;
+	in.finished = 1689431445;
+	e = embed_build(&in, NULL);
+	want = embed_to_json(e);
+	got = embed_build_json(&in, NULL);
+	ck_assert_str_eq(got, want);
+	ck_assert_ptr_nonnull(strstr(got, "\\u0001\\u0002"));
+	ck_assert_ptr_nonnull(strstr(got, "\\b\\t\\n\\u000b\\f\\r"));
+	ck_assert_ptr_nonnull(strstr(got, "!\\\"#"));
+	ck_assert_ptr_nonnull(strstr(got, "./0"));
+	ck_assert_ptr_nonnull(strstr(got, "[\\\\]"));
+	json_object_put(e);
+	free(want);
+	free(got);
+	json_object_put(data);
+}
+END_TEST
+
+static Suite *
 suite_embed(void)
 {
 	Suite *s = suite_create("embed");
@@ -905,6 +1155,12 @@ suite_embed(void)
 	tcase_add_test(tc, test_embed_part_limits);
 	tcase_add_test(tc, test_field_count_limit);
 	tcase_add_test(tc, test_total_limit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("direct");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_build_json_differential);
+	tcase_add_test(tc, test_build_json_escapes);
 	suite_add_tcase(s, tc);
 	return s;
 }

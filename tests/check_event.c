@@ -149,6 +149,44 @@ START_TEST(test_valid_utf8)
 }
 END_TEST
 
+/*
+ * The tokener is reused between events: an event cut inside a string
+ * after a UTF-16 high surrogate must not leak it into the next event's
+ * first \u escape (json-c's reset keeps it; found by tests/fuzz). The
+ * regression inputs are replayed by `make fuzz` too.
+ */
+START_TEST(test_tokener_reuse)
+{
+	static const char *const cut[] = {
+		"{\"type\":\"x\",\"data\":{\"a\":\"\\ud83d",
+		"{\"type\":\"x\",\"data\":{\"a\":\"\\ud83d\\",
+		"{\"type\":\"x\",\"data\":{\"a\":\"\\ud83d\\u00",
+		"{\"type\":\"x\",\"data\":{\"a\":\"\\ud83d\\u12\"}}",
+		"{\"type\":\"x\",\"data\":{\"a\":\"\\ud83d\"",
+	};
+	struct event ev;
+	size_t i;
+
+	for (i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+		ck_assert_int_eq(parse_str(&ev, cut[i], "t/0/1"), -1);
+		event_clear(&ev);
+		ck_assert_int_eq(parse_str(&ev, "{\"type\":\"x\",\"data\":"
+		    "{\"b\":\"\\u00e9\\ud83d\\ude00\"}}", "t/0/2"), 0);
+		ck_assert_str_eq(json_object_get_string(event_lookup(&ev, "data.b")),
+		    "\xc3\xa9\xf0\x9f\x98\x80");
+		event_clear(&ev);
+	}
+	/* A lone high surrogate in a valid event leaves nothing behind. */
+	ck_assert_int_eq(parse_str(&ev, "{\"type\":\"x\",\"data\":{\"a\":\"\\ud83d\"}}",
+	    "t/0/3"), 0);
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "{\"type\":\"x\",\"data\":{\"b\":\"\\u0041\"}}",
+	    "t/0/4"), 0);
+	ck_assert_str_eq(json_object_get_string(event_lookup(&ev, "data.b")), "A");
+	event_clear(&ev);
+}
+END_TEST
+
 /* A document whose deepest value sits at nesting level depth. */
 static char *
 nested(size_t depth)
@@ -513,7 +551,7 @@ START_TEST(test_template_validate)
 }
 END_TEST
 
-Suite *
+static Suite *
 suite_event(void)
 {
 	Suite *s = suite_create("event");
@@ -525,6 +563,7 @@ suite_event(void)
 	tcase_add_test(tc, test_id_too_long);
 	tcase_add_test(tc, test_invalid_utf8);
 	tcase_add_test(tc, test_valid_utf8);
+	tcase_add_test(tc, test_tokener_reuse);
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_deep_nesting_100k);
 	tcase_add_test(tc, test_valid_contact);
