@@ -107,6 +107,7 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
 		if (c->brokers_down_since == 0)
 			c->brokers_down_since = now_ms();
+		metrics_kafka_brokers_down(c->brokers_down_since);
 		log_warn("consumer", "all brokers are down: %s", reason);
 		return;
 	}
@@ -115,12 +116,31 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 		rd_kafka_fatal_error(rk, fatal, sizeof fatal);
 		log_error("consumer", "fatal Kafka error: %s", fatal);
+		metrics_kafka_fatal(fatal);
 		c->result = 1;
 		atomic_store(&c->stop, 1);
 		return;
 	}
 	/* Most consumer errors are informational: librdkafka recovers. */
 	log_warn("consumer", "%s: %s", rd_kafka_err2name(err), reason);
+}
+
+/*
+ * librdkafka's statistics (statistics.interval.ms), on this thread: the
+ * consumer lag for /metrics, and a broker that is UP again ends an outage
+ * even when no message arrives. librdkafka frees json (return 0).
+ */
+static int
+stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	struct consumer *c = opaque;
+
+	(void)rk;
+	if (metrics_kafka_stats(json, len) == 1 && c->brokers_down_since != 0) {
+		c->brokers_down_since = 0;
+		metrics_kafka_brokers_down(0);
+	}
+	return 0;
 }
 
 /* Stores the watermark of every partition whose watermark moved. */
@@ -558,7 +578,10 @@ consumer_main(void *arg)
 			rkm = rd_kafka_consumer_poll(c->rk, i == 0 ? timeout : 0);
 			if (rkm == NULL)
 				break;
-			c->brokers_down_since = 0;
+			if (c->brokers_down_since != 0) {
+				c->brokers_down_since = 0;
+				metrics_kafka_brokers_down(0);
+			}
 			handle_message(c, rkm);
 			if (c->pending != NULL || (size_t)c->inflight >= c->max_inflight)
 				break;
@@ -577,7 +600,8 @@ consumer_create(const struct consumer_opts *o, struct diag *d)
 	const struct config *cfg = o->cfg;
 	rd_kafka_conf_t *conf;
 	struct consumer *c;
-	char err[512];
+	char err[512], v[32];
+	size_t vlen;
 
 	conf = kafka_conf_build(cfg, KAFKA_CONSUMER, d);
 	if (conf == NULL)
@@ -600,6 +624,11 @@ consumer_create(const struct consumer_opts *o, struct diag *d)
 	kafka_conf_must(conf, "enable.auto.commit", "true");
 	kafka_conf_must(conf, "enable.auto.offset.store", "false");
 	kafka_conf_must(conf, "enable.partition.eof", o->exit_eof ? "true" : "false");
+	if (o->metrics && config_kafka(cfg, "statistics.interval.ms") == NULL)
+		kafka_conf_must(conf, "statistics.interval.ms", "5000");
+	vlen = sizeof v;
+	if (rd_kafka_conf_get(conf, "session.timeout.ms", v, &vlen) == RD_KAFKA_CONF_OK)
+		metrics_kafka_session_timeout(atoi(v));
 
 	c = xcalloc(1, sizeof *c);
 	c->o = *o;
@@ -608,6 +637,7 @@ consumer_create(const struct consumer_opts *o, struct diag *d)
 	rd_kafka_conf_set_opaque(conf, c);
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_stats_cb(conf, stats_cb);
 	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
 	if (c->rk == NULL) {
 		diag_add(d, cfg->path, 0, "kafka consumer: %s", err);

@@ -23,6 +23,7 @@ struct consumer_opts {
 	struct pipeline		*pl;		/* queue, gate, completions, notifier */
 	struct pool		*pool;		/* stopped and joined by the consumer */
 	int			 exit_eof;	/* -e */
+	int			 metrics;	/* --metrics: statistics every 5 s by default */
 	/* Called from the consumer thread when it ends by itself (-e, fatal). */
 	void			 (*on_exit)(void *arg);
 	void			*on_exit_arg;
