@@ -12,7 +12,9 @@
  * parked in the key gate, this worker runs it next itself (no trip through
  * the queue, and the key's order holds).
  *
- * Every worker has its own stage context (later: its own CURL handle).
+ * Every worker has its own stage context, with its own CURL easy handle
+ * (made in the worker's thread, kept for its lifetime so that http and smtp
+ * stages reuse connections; libcurl handles are never shared by threads).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <curl/curl.h>
 
 #include "embed.h"
 #include "event.h"
@@ -99,7 +102,13 @@ invalid_fields(const rd_kafka_message_t *rkm)
 	return o;
 }
 
-static void
+/*
+ * Processes one event. Returns 1 when it finished (success or failure:
+ * notified, dead-lettered if failed), 0 when a stage was cut short by
+ * shutdown: such an event is neither notified nor dead-lettered, and its
+ * offset is not stored, so the next run processes it again.
+ */
+static int
 run_job(struct worker *w, struct job *job)
 {
 	const struct pipeline *pl = &w->pool->pl;
@@ -108,7 +117,8 @@ run_job(struct worker *w, struct job *job)
 	struct embed_event ee = { 0 };
 	struct event ev = { 0 };
 	char err[ERR_MAX] = "", dlqerr[512], fallback[EVENT_ID_MAX];
-	json_object *embed, *shown = NULL;
+	json_object *shown = NULL;
+	char *embed;
 	int parsed = 0, ok = 0, invalid = 1;
 	size_t chars;
 
@@ -128,8 +138,19 @@ run_job(struct worker *w, struct job *job)
 			snprintf(err, sizeof err, "no handler for type \"%.200s\"", ev.type);
 		else {
 			invalid = 0;
+			/* The kafka stage keeps the source key. */
+			w->ctx.key = rkm->key;
+			w->ctx.keylen = rkm->key_len;
 			if (event_check_required(&ev, err, sizeof err) == 0)
 				ok = handler_run(h, &ev, &w->ctx, err, sizeof err) == 0;
+			w->ctx.key = NULL;
+			w->ctx.keylen = 0;
+			if (!ok && __atomic_load_n(w->ctx.stopping, __ATOMIC_ACQUIRE)) {
+				log_info("worker", "%s: %s %s interrupted by shutdown (%s); "
+				    "left for the next run", fallback, ev.type, ev.id, err);
+				event_clear(&ev);
+				return 0;
+			}
 		}
 	}
 
@@ -174,14 +195,16 @@ run_job(struct worker *w, struct job *job)
 			    ev.id, err);
 		}
 	}
+	metrics_event(invalid ? NULL : h->type, invalid ? METRIC_EVENT_INVALID :
+	    ok ? METRIC_EVENT_OK : METRIC_EVENT_FAILED);
 	/* Serialized here, in parallel: the notifier thread only joins strings. */
-	embed = embed_build(&ee, &chars);
-	notifier_submit(pl->notifier, embed_to_json(embed), chars, ee.type, ok);
-	json_object_put(embed);
+	embed = embed_build_json(&ee, &chars);	/* sets chars: before the call */
+	notifier_submit(pl->notifier, embed, chars, ee.type, ok);
 	if (shown != NULL)
 		json_object_put(shown);
 	if (parsed)
 		event_clear(&ev);
+	return 1;
 }
 
 /* Releases job's key; returns the key's next job, now ours to run. */
@@ -232,6 +255,13 @@ worker_main(void *arg)
 	snprintf(name, sizeof name, "sipeatd-wrk%d", w->index + 1);
 	name[15] = '\0';
 	pthread_setname_np(pthread_self(), name);
+	/*
+	 * NULL (out of memory) is survivable: each http or smtp stage run
+	 * then makes a handle of its own.
+	 */
+	w->ctx.curl = curl_easy_init();
+	if (w->ctx.curl != NULL)
+		curl_easy_setopt(w->ctx.curl, CURLOPT_NOSIGNAL, 1L);
 	for (;;) {
 		struct job *job;
 
@@ -243,17 +273,21 @@ worker_main(void *arg)
 		job = item;
 		while (job != NULL) {
 			struct job *next;
+			int finished;
 
 			if (atomic_load(&p->abort)) {
 				pipeline_discard(&p->pl, job);
 				break;
 			}
-			run_job(w, job);
+			finished = run_job(w, job);
 			next = release(&p->pl, job);
-			finish(&p->pl, job, 1);
+			finish(&p->pl, job, finished);
 			job = next;
 		}
 	}
+	if (w->ctx.curl != NULL)
+		curl_easy_cleanup(w->ctx.curl);
+	w->ctx.curl = NULL;
 	return NULL;
 }
 

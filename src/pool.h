@@ -23,7 +23,7 @@ struct pipeline {
 	struct keygate		*gate;		/* NULL: ordering = none */
 	struct job_stack	*done;
 	struct notifier		*notifier;
-	struct producer		*producer;	/* NULL when no dead-letter topic */
+	struct producer		*producer;	/* NULL when neither the DLQ nor a kafka stage needs one */
 	const char		*dlq_topic;	/* NULL or "": disabled */
 	size_t			 max_message_bytes;
 };

@@ -21,11 +21,13 @@
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
 #include "consumer.h"
 #include "diag.h"
+#include "discord.h"
 #include "handler.h"
 #include "kafka.h"
 #include "keygate.h"
@@ -46,6 +48,9 @@
 enum {
 	OPT_SYSLOG = 256,
 	OPT_LOG_FILE,
+	OPT_WEBHOOK,
+	OPT_TEST_DISCORD,
+	OPT_METRICS,
 };
 
 static const struct option long_options[] = {
@@ -58,6 +63,9 @@ static const struct option long_options[] = {
 	{ "log-level",		required_argument,	NULL, 'l' },
 	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
 	{ "log-file",		required_argument,	NULL, OPT_LOG_FILE },
+	{ "webhook",		required_argument,	NULL, OPT_WEBHOOK },
+	{ "test-discord",	no_argument,		NULL, OPT_TEST_DISCORD },
+	{ "metrics",		required_argument,	NULL, OPT_METRICS },
 	{ "check-config",	no_argument,		NULL, 't' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -77,6 +85,9 @@ struct options {
 	int		 use_syslog;
 	const char	*log_file;
 	int		 check_config;
+	const char	*webhook;	/* --webhook */
+	int		 test_discord;
+	const char	*metrics;	/* --metrics ADDR:PORT */
 };
 
 static pthread_t main_thread;
@@ -86,7 +97,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: sipeatd [-c FILE] [-b BROKERS] [-g GROUP] [-w N] [-X prop=value]...\n"
-	    "               [-n] [-e] [-l LEVEL] [--syslog | --log-file FILE] [-t] [-V] [-h]\n"
+	    "               [--webhook URL] [-n] [-e] [--metrics ADDR:PORT] [-l LEVEL]\n"
+	    "               [--syslog | --log-file FILE] [-t] [--test-discord] [-V] [-h]\n"
 	    "\n"
 	    "  -c, --config FILE     config file (default " DEFAULT_CONFIG ",\n"
 	    "                        or $SIPEATD_CONFIG)\n"
@@ -96,10 +108,14 @@ usage(FILE *fp)
 	    "  -X prop=value         librdkafka property (-X list shows them)\n"
 	    "  -n, --dry-run         print webhook payloads on stdout, send nothing\n"
 	    "  -e, --exit-eof        exit once every partition is at its end and all work is done\n"
+	    "      --metrics ADDR:PORT\n"
+	    "                        serve /metrics (Prometheus) and /healthz\n"
 	    "  -l, --log-level LEVEL error, warn, info (default) or debug\n"
 	    "      --syslog          log to syslog\n"
 	    "      --log-file FILE   log to FILE (reopened on SIGHUP)\n"
+	    "      --webhook URL     Discord webhook (else $DISCORD_WEBHOOK, else the config)\n"
 	    "  -t, --check-config    validate the configuration and exit\n"
+	    "      --test-discord    send the five test messages to the webhook and exit\n"
 	    "  -V, --version         print the version and exit\n"
 	    "  -h, --help            print this help and exit\n");
 }
@@ -175,6 +191,20 @@ parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case OPT_LOG_FILE:
 			opt->log_file = optarg;
+			break;
+		case OPT_WEBHOOK:
+			opt->webhook = optarg;
+			break;
+		case OPT_TEST_DISCORD:
+			opt->test_discord = 1;
+			break;
+		case OPT_METRICS:
+			if (metrics_addr_valid(optarg) != 0) {
+				fprintf(stderr, "sipeatd: --metrics: expected ADDR:PORT, "
+				    "[ADDR6]:PORT or :PORT, got \"%s\"\n", optarg);
+				goto bad;
+			}
+			opt->metrics = optarg;
 			break;
 		case 't':
 			opt->check_config = 1;
@@ -323,7 +353,9 @@ main(int argc, char **argv)
 	struct pool *pool = NULL;
 	struct consumer *cons = NULL;
 	struct consumer_opts co = { 0 };
+	struct metrics_server *ms = NULL;
 	struct notifier_opts no = { 0 };
+	struct discord_webhook wh = { NULL };
 	const char *webhook, *path;
 	sigset_t set;
 	char err[512];
@@ -338,6 +370,8 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* A child that closed its stdin must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Not thread-safe: once, before any thread (libcurl-thread(3)). */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	parse_options(argc, argv, &opt);
 	log_set_level(opt.level);
@@ -354,10 +388,35 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	apply_overrides(cfg, &opt);
-	webhook = getenv("DISCORD_WEBHOOK");
+	/* --webhook > DISCORD_WEBHOOK > [discord] webhook: a secret from here on. */
+	webhook = opt.webhook;
+	if (webhook == NULL || *webhook == '\0')
+		webhook = getenv("DISCORD_WEBHOOK");
 	if (webhook == NULL || *webhook == '\0')
 		webhook = cfg->webhook;
+	if (webhook != NULL && *webhook == '\0')
+		webhook = NULL;
 	log_add_secret(webhook);
+	if (webhook != NULL) {
+		if (discord_webhook_parse(webhook, &wh, err, sizeof err) == 0)
+			log_add_secret(wh.token);
+		else
+			diag_add(&d, opt.webhook != NULL ? "--webhook" :
+			    webhook == cfg->webhook ? cfg->path : "DISCORD_WEBHOOK",
+			    webhook == cfg->webhook ? cfg->webhook_line : 0, "%s", err);
+	}
+	if (opt.test_discord) {
+		if (webhook == NULL || wh.url == NULL) {
+			diag_print(&d, stderr);
+			fprintf(stderr, "sipeatd: --test-discord: %s\n", webhook == NULL ?
+			    "no webhook (--webhook, DISCORD_WEBHOOK or [discord] webhook)" :
+			    "the webhook URL is invalid");
+			status = EX_CONFIG;
+		} else
+			status = discord_send_test(&wh, cfg->username, cfg->avatar_url,
+			    stdout);
+		goto out;
+	}
 	hs = check_all(cfg, &d);
 	if (opt.check_config) {
 		diag_print(&d, stdout);
@@ -382,11 +441,9 @@ main(int argc, char **argv)
 		log_to_syslog("sipeatd");
 	for (size_t i = 0; i < d.n; i++)
 		log_warn("config", "%s", d.msgs[i]);
-	if (!opt.dry_run)
-		log_warn("main", "%s", webhook == NULL || *webhook == '\0' ?
-		    "no Discord webhook configured: notifications are counted, not sent" :
-		    "this release does not post to Discord yet: notifications are counted "
-		    "(use --dry-run to print them)");
+	if (!opt.dry_run && webhook == NULL)
+		log_warn("main", "no Discord webhook configured: notifications are "
+		    "counted, not sent");
 
 	workers = worker_count(cfg);
 	no.dry_run = opt.dry_run;
@@ -395,11 +452,14 @@ main(int argc, char **argv)
 	no.avatar_url = cfg->avatar_url;
 	no.linger_ms = cfg->linger_ms;
 	no.queue_size = cfg->discord_queue_size;
+	no.webhook = webhook != NULL ? &wh : NULL;
 	nt = notifier_create(&no);
-	if (notifier_start(nt) != 0)
+	if (nt == NULL || notifier_start(nt) != 0)
 		goto out;
 
-	if (cfg->dlq_topic != NULL && *cfg->dlq_topic != '\0') {
+	/* One producer serves the dead-letter topic and every kafka stage. */
+	if ((cfg->dlq_topic != NULL && *cfg->dlq_topic != '\0') ||
+	    handlers_use_action(hs, &stage_kafka_action)) {
 		prod = producer_create(cfg, err, sizeof err);
 		if (prod == NULL) {
 			log_error("main", "producer: %s", err);
@@ -415,6 +475,12 @@ main(int argc, char **argv)
 	pl.producer = prod;
 	pl.dlq_topic = cfg->dlq_topic;
 	pl.max_message_bytes = message_max_bytes(cfg);
+	metrics_init(hs, pl.queue);
+	if (opt.metrics != NULL &&
+	    (ms = metrics_server_start(opt.metrics, err, sizeof err)) == NULL) {
+		log_error("main", "%s", err);
+		goto out;
+	}
 	pool = pool_start(&pl, workers);
 	if (pool == NULL)
 		goto out;
@@ -425,6 +491,7 @@ main(int argc, char **argv)
 	co.pool = pool;
 	co.exit_eof = opt.exit_eof;
 	co.on_exit = consumer_ended;
+	co.metrics = opt.metrics != NULL;
 	cons = consumer_create(&co, &d);
 	if (cons == NULL) {
 		diag_print(&d, stderr);
@@ -449,6 +516,7 @@ main(int argc, char **argv)
 	status = consumer_join(cons);	/* the pool is joined by now */
 
 out:
+	metrics_server_stop(ms);
 	if (nt != NULL) {
 		notifier_stop(nt, cfg->shutdown_timeout_ms);
 		notifier_destroy(nt);
@@ -457,13 +525,15 @@ out:
 		producer_destroy(prod, cfg->shutdown_timeout_ms);
 	if (cons != NULL) {
 		log_info("main", "exiting: %lu events processed (%lu ok, %lu failed, "
-		    "%lu invalid); %lu embeds in %lu payloads, %lu digested; "
+		    "%lu invalid); %lu embeds in %lu payloads, %lu digested, "
+		    "%lu dropped; "
 		    "%lu dead-lettered, %lu dead-letter errors",
 		    METRIC_GET(events_ok) + METRIC_GET(events_failed) +
 		    METRIC_GET(events_invalid), METRIC_GET(events_ok),
 		    METRIC_GET(events_failed), METRIC_GET(events_invalid),
 		    METRIC_GET(embeds_sent), METRIC_GET(payloads),
-		    METRIC_GET(embeds_digested), METRIC_GET(dlq_produced),
+		    METRIC_GET(embeds_digested), METRIC_GET(embeds_dropped),
+		    METRIC_GET(dlq_produced),
 		    METRIC_GET(dlq_errors));
 		consumer_destroy(cons);
 	}
@@ -472,9 +542,11 @@ out:
 	if (pl.queue != NULL)
 		queue_destroy(pl.queue);
 	handlers_free(hs);
+	discord_webhook_free(&wh);
 	config_free(cfg);
 	diag_free(&d);
 	free(opt.props);
+	metrics_free();
 	log_close();
 	return status;
 }
