@@ -184,6 +184,19 @@ parse_num(const char *s, size_t n)
 	return v;
 }
 
+/*
+ * A request count from a header: -1 when absent or negative, and capped,
+ * since converting a huge double to long is undefined (found by
+ * fuzz_ratelimit under UBSan).
+ */
+static long
+header_count(double d)
+{
+	if (d < 0)
+		return -1;
+	return d > 1e9 ? 1000000000L : (long)d;
+}
+
 void
 discord_response_header(struct discord_response *r, const char *line,
     size_t len)
@@ -216,13 +229,11 @@ discord_response_header(struct discord_response *r, const char *line,
 		vlen--;
 #define IS(name) (namelen == sizeof(name) - 1 && \
 	strncasecmp(line, name, namelen) == 0)
-	if (IS("X-RateLimit-Limit")) {
-		double d = parse_num(v, vlen);
-		r->limit = d < 0 ? -1 : (long)d;
-	} else if (IS("X-RateLimit-Remaining")) {
-		double d = parse_num(v, vlen);
-		r->remaining = d < 0 ? -1 : (long)d;
-	} else if (IS("X-RateLimit-Reset-After"))
+	if (IS("X-RateLimit-Limit"))
+		r->limit = header_count(parse_num(v, vlen));
+	else if (IS("X-RateLimit-Remaining"))
+		r->remaining = header_count(parse_num(v, vlen));
+	else if (IS("X-RateLimit-Reset-After"))
 		r->reset_after = parse_num(v, vlen);
 	else if (IS("Retry-After"))
 		r->retry_header = parse_num(v, vlen);
