@@ -44,6 +44,7 @@
 #endif
 #define DEFAULT_CONFIG SYSCONFDIR "/sipeatd/sipeatd.conf"
 #define DEFAULT_MESSAGE_MAX_BYTES 1000000
+#define SHUTDOWN_LAST_MS 500	/* flush time left even past the deadline */
 
 enum {
 	OPT_SYSLOG = 256,
@@ -307,11 +308,32 @@ message_max_bytes(const struct config *cfg)
 	return DEFAULT_MESSAGE_MAX_BYTES;
 }
 
-/* Waits for signals until the consumer thread has ended. */
-static void
+/*
+ * What is left of shutdown.timeout.ms since the signal (the whole of it
+ * when none came: -e, or a failure), and never less than a moment for the
+ * last notifications and dead letters: the drain, the notifier flush and
+ * the producer flush share one budget, so a signalled stop ends within
+ * shutdown.timeout.ms plus that moment.
+ */
+static int
+shutdown_left(const struct config *cfg, int64_t stop_at)
+{
+	int64_t left = cfg->shutdown_timeout_ms;
+
+	if (stop_at != 0)
+		left -= now_ms() - stop_at;
+	return left < SHUTDOWN_LAST_MS ? SHUTDOWN_LAST_MS : (int)left;
+}
+
+/*
+ * Waits for signals until the consumer thread has ended. Returns when the
+ * first SIGTERM or SIGINT came (now_ms()), or 0 when none did.
+ */
+static int64_t
 signal_loop(struct consumer *c, const sigset_t *set)
 {
-	int sig, stopping = 0;
+	int64_t stop_at = 0;
+	int sig;
 
 	for (;;) {
 		if (sigwait(set, &sig) != 0)
@@ -325,14 +347,15 @@ signal_loop(struct consumer *c, const sigset_t *set)
 			break;
 		case SIGTERM:
 		case SIGINT:
-			if (!stopping)
+			if (stop_at == 0) {
 				log_info("main", "%s: finishing in-flight events, then exiting",
 				    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-			stopping = 1;
+				stop_at = now_ms();
+			}
 			consumer_stop(c);
 			break;
 		case SIGUSR1:
-			return;
+			return stop_at;
 		default:
 			break;
 		}
@@ -358,6 +381,7 @@ main(int argc, char **argv)
 	struct discord_webhook wh = { NULL };
 	const char *webhook, *path;
 	sigset_t set;
+	int64_t stop_at = 0;
 	char err[512];
 	int status = 1, workers;
 
@@ -512,17 +536,17 @@ main(int argc, char **argv)
 		goto out;
 	}
 	sigaddset(&set, SIGUSR1);
-	signal_loop(cons, &set);
+	stop_at = signal_loop(cons, &set);
 	status = consumer_join(cons);	/* the pool is joined by now */
 
 out:
 	metrics_server_stop(ms);
 	if (nt != NULL) {
-		notifier_stop(nt, cfg->shutdown_timeout_ms);
+		notifier_stop(nt, shutdown_left(cfg, stop_at));
 		notifier_destroy(nt);
 	}
 	if (prod != NULL)
-		producer_destroy(prod, cfg->shutdown_timeout_ms);
+		producer_destroy(prod, shutdown_left(cfg, stop_at));
 	if (cons != NULL) {
 		log_info("main", "exiting: %lu events processed (%lu ok, %lu failed, "
 		    "%lu invalid); %lu embeds in %lu payloads, %lu digested, "
