@@ -21,6 +21,7 @@
 #include "config.h"
 #include "handler.h"
 #include "log.h"
+#include "testlib.h"
 #include "util.h"
 
 static char tmpdir[64];
@@ -51,18 +52,9 @@ teardown(void)
 static char *
 slurp(const char *path)
 {
-	FILE *fp = fopen(path, "r");
-	char *buf;
-	size_t n;
+	char *s = test_slurp(path);
 
-	buf = xmalloc(65536);
-	buf[0] = '\0';
-	if (fp == NULL)
-		return buf;
-	n = fread(buf, 1, 65535, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
+	return s != NULL ? s : xstrdup("");
 }
 
 /*

@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "stage.h"
+#include "testlib.h"
 #include "util.h"
 
 #define EV_CONTACT "{\"id\":\"ev-1\",\"type\":\"contact.created\"," \
@@ -53,27 +54,11 @@ tmp_path(const char *name)
 	return xasprintf("%s/%s", tmpdir, name);
 }
 
-/* The whole file, or NULL if it does not exist; caller frees. */
-static char *
-slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf;
-	size_t n;
-
-	if (fp == NULL)
-		return NULL;
-	buf = xmalloc(1 << 20);
-	n = fread(buf, 1, (1 << 20) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
-}
 
 static int
 count_lines(const char *path)
 {
-	char *s = slurp(path), *p;
+	char *s = test_slurp(path), *p;
 	int n = 0;
 
 	if (s == NULL)
@@ -186,7 +171,7 @@ START_TEST(test_env)
 	    "\"$CHECK_PARENT_VAR\" > %s'", out);
 	st = exec_stage("envtest", cmd, "5000", "0", "10");
 	ck_assert_int_eq(run(st, EV_CONTACT, err, sizeof err), STAGE_OK);
-	got = slurp(out);
+	got = test_slurp(out);
 	ck_assert_str_eq(got, "ev-1|contact.created|envtest|inherited");
 	free(got);
 	stage_free(st);
@@ -205,7 +190,7 @@ START_TEST(test_stdin_is_event_json)
 	cmd = xasprintf("sh -c 'cat > %s'", out);
 	st = exec_stage("stdin", cmd, "5000", "0", "10");
 	ck_assert_int_eq(run(st, EV_CONTACT, err, sizeof err), STAGE_OK);
-	got = slurp(out);
+	got = test_slurp(out);
 	parse_event(&ev, EV_CONTACT);
 	ck_assert_str_eq(got, event_json(&ev));
 	event_clear(&ev);
@@ -427,7 +412,7 @@ pid_gone(long pid)
 	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
 		return 1;
 	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	stat = slurp(path);
+	stat = test_slurp(path);
 	if (stat == NULL)
 		return 1;
 	p = strrchr(stat, ')');
@@ -440,7 +425,7 @@ pid_gone(long pid)
 static long
 read_pid(const char *path)
 {
-	char *text = slurp(path);
+	char *text = test_slurp(path);
 	long pid;
 
 	ck_assert_ptr_nonnull(text);

@@ -26,6 +26,7 @@
 #include "handler.h"
 #include "log.h"
 #include "stage.h"
+#include "testlib.h"
 #include "util.h"
 
 #define EV "{\"id\":\"ev-1\",\"type\":\"request.created\"," \
@@ -37,21 +38,6 @@ static pid_t httpd_pid = -1, sink_pid = -1;
 static int httpd_port, sink_port;
 static char base[64];
 
-static char *
-slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf;
-	size_t n;
-
-	if (fp == NULL)
-		return NULL;
-	buf = xmalloc(1 << 20);
-	n = fread(buf, 1, (1 << 20) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
-}
 
 /* Starts argv in the background; waits for its port file. */
 static pid_t
@@ -68,7 +54,7 @@ start_server(char *const argv[], const char *portfile, int *port)
 		_exit(127);
 	}
 	for (i = 0; i < 100; i++) {
-		s = slurp(portfile);
+		s = test_slurp(portfile);
 		if (s != NULL) {
 			*port = atoi(s);
 			free(s);
@@ -181,7 +167,7 @@ requests(void)
 	char *path = dir_path("requests"), *s, *line, *save = NULL;
 	json_object *a = json_object_new_array();
 
-	s = slurp(path);
+	s = test_slurp(path);
 	free(path);
 	if (s == NULL)
 		return a;
@@ -767,7 +753,7 @@ mail(int n)
 	char *path = xasprintf("%s/mail/%d.json", dir, n), *s;
 	json_object *o;
 
-	s = slurp(path);
+	s = test_slurp(path);
 	free(path);
 	if (s == NULL)
 		return NULL;
