@@ -197,6 +197,16 @@ drain_completions(struct consumer *c)
 	return n;
 }
 
+/* Unlinks the head of the pending list (it was pushed to the queue). */
+static void
+pending_shift(struct consumer *c)
+{
+	c->pending = c->pending->next;
+	if (c->pending == NULL)
+		c->pending_tail = NULL;
+	c->npending--;
+}
+
 /* Moves pending jobs into the queue while it has room. */
 static void
 push_pending(struct consumer *c)
@@ -204,10 +214,7 @@ push_pending(struct consumer *c)
 	while (c->pending != NULL) {
 		if (queue_try_push(c->o.pl->queue, c->pending) != 0)
 			return;
-		c->pending = c->pending->next;
-		if (c->pending == NULL)
-			c->pending_tail = NULL;
-		c->npending--;
+		pending_shift(c);
 	}
 }
 
@@ -558,10 +565,7 @@ consumer_main(void *arg)
 			 * parked behind busy keys, which hold no queue slot.
 			 */
 			if (queue_push_wait(c->o.pl->queue, c->pending, PENDING_WAIT_MS) == 0) {
-				c->pending = c->pending->next;
-				if (c->pending == NULL)
-					c->pending_tail = NULL;
-				c->npending--;
+				pending_shift(c);
 				push_pending(c);
 			}
 			if (c->pending != NULL) {
