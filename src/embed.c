@@ -168,6 +168,14 @@ text_clean(const char *s, size_t len, size_t max)
 	if (max == 0)
 		return 0;
 	for (i = 0; i < len; i += step) {
+		if (s[i] > 0x20 && s[i] < 0x7f) {
+			/* Printable ASCII, the common case, without decoding. */
+			step = 1;
+			blank = 0;
+			if (++units > max)
+				return 0;
+			continue;
+		}
 		step = utf8_decode(s + i, len - i, &cp);
 		if (text_replaced(cp))
 			return 0;
