@@ -55,6 +55,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "utf8.h"
 #include "util.h"
 
 /* Longest value quoted back in a message, in bytes. */
@@ -79,7 +80,7 @@ enum config_type {
 	TYPE_STRING,		/* char *, may be empty */
 	TYPE_NONEMPTY,		/* char *, must not be empty */
 	TYPE_OPTIONAL,		/* char *, empty means NULL */
-	TYPE_NAME,		/* char *, 1 to max code points */
+	TYPE_NAME,		/* char *, 1 to max UTF-16 units */
 	TYPE_WEBHOOK,		/* char *, empty means NULL; a secret */
 	TYPE_STAGES,		/* handler stage list */
 };
@@ -232,9 +233,7 @@ config_cut(const char *v, int quote)
 
 	if (len <= CONFIG_QUOTE_MAX)
 		return xasprintf("%s%s%s", q, v, q);
-	len = CONFIG_QUOTE_MAX;
-	while (len > 0 && ((unsigned char)v[len] & 0xc0) == 0x80)
-		len--;
+	len = utf8_cut_bytes(v, len, CONFIG_QUOTE_MAX);
 	return xasprintf("%s%.*s...%s", q, (int)len, v, q);
 }
 
@@ -593,18 +592,6 @@ config_number(const char *v, unsigned long long *out)
 	return 0;
 }
 
-static size_t
-config_utf8_len(const char *s)
-{
-	size_t	n = 0;
-
-	for (; *s != '\0'; s++) {
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	}
-	return n;
-}
-
 static int
 config_enum(const char *v, const char *const *names, size_t n)
 {
@@ -747,7 +734,8 @@ config_set_value(struct config_ctx *ctx, const struct config_key *k,
 		config_set_string((char **)(void *)field, v, 1);
 		return;
 	case TYPE_NAME:
-		n = config_utf8_len(v);
+		/* UTF-16 units: Discord's username limit, as discord.js counts. */
+		n = utf8_len16(v, strlen(v));
 		if (n < k->min || n > k->max) {
 			config_problem(ctx, line, 0, "%s: expected %llu to %llu "
 			    "characters, got %llu", k->name, k->min, k->max, n);

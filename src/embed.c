@@ -15,13 +15,19 @@
  * \u00xx, lowercase; '/' and non-ASCII as they are), and a differential
  * test in tests/check_embed.c holds them to it.
  *
- * Every string that reaches an embed passes through utf8_truncate(), which
- * also replaces invalid UTF-8 with U+FFFD: Discord rejects a payload with
- * invalid UTF-8, and json-c would copy the bad bytes through.
+ * Every string that reaches an embed passes through embed_text(), which
+ * also replaces invalid UTF-8 and control characters other than tab and
+ * newline with U+FFFD: Discord rejects a payload with invalid UTF-8,
+ * json-c would copy the bad bytes through, and a NUL must not cut a value
+ * short (strings are taken with their json-c length, never strlen()).
  *
- * Lengths are Unicode code points, as Discord counts them (SPEC section 4);
- * "⚠️" is two (U+26A0 U+FE0F). Cuts fall between code points, never inside
- * a UTF-8 sequence; a cut string ends with "…" and has exactly the limit.
+ * Lengths are UTF-16 code units (SPEC section 4), as JavaScript's
+ * .length, discord.js and most validators count them: a character above
+ * U+FFFF ("😀") is two, "⚠️" is two (U+26A0 U+FE0F). That count is never
+ * below the code points Discord itself counts, so both accept the embed.
+ * Cuts fall between characters, never inside a UTF-8 sequence or a
+ * surrogate pair; a cut string ends with "…" and has the limit, or one
+ * unit less when the last character kept would have been a pair.
  *
  * Field count rule (at most 25): the data fields come first in document
  * order, then "Error" (failures only), then "Event ID"; those tail fields
@@ -33,7 +39,7 @@
  * Total rule (at most 6000 over title, description, field names and
  * values, footer text): the longest field values are shortened first, all
  * to one common cap (the largest that fits), so one long value does not
- * wipe out the short ones; if values of one code point each still do not
+ * wipe out the short ones; if values of one unit each still do not
  * fit, field names get the same treatment, then the description, then the
  * title.
  */
@@ -46,6 +52,7 @@
 #include <time.h>
 
 #include "embed.h"
+#include "utf8.h"
 #include "util.h"
 
 #define EMBED_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -71,183 +78,150 @@ struct layout {
 };
 
 /*
- * Decodes one code point at s. Returns the bytes it takes (1 to 4) and
- * sets *valid; an ill-formed byte is consumed alone with *valid 0 (RFC
- * 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+ * Whether cp is shown as U+FFFD: an ill-formed byte, or a control
+ * character (C0, DEL, C1) other than tab and newline (SPEC section 2).
+ * A NUL would end the text for many readers; the others are invisible or
+ * rewrite the display.
  */
-static size_t
-utf8_step(const unsigned char *s, int *valid)
+static int
+text_replaced(uint32_t cp)
 {
-	unsigned char	lo = 0x80, hi = 0xbf;
-	size_t		need, i;
-
-	*valid = 1;
-	if (s[0] < 0x80)
+	if (cp == UTF8_INVALID)
 		return 1;
-	*valid = 0;
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 1;
-	if (s[0] < 0xe0)
-		need = 2;
-	else if (s[0] < 0xf0) {
-		need = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;
-		else if (s[0] == 0xed)
-			hi = 0x9f;
-	} else {
-		need = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;
-	}
-	/* A NUL terminator fails these range tests, so no overrun. */
-	if (s[1] < lo || s[1] > hi)
-		return 1;
-	for (i = 2; i < need; i++) {
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 1;
-	}
-	*valid = 1;
-	return need;
+	if (cp < 0x20)
+		return cp != '\t' && cp != '\n';
+	return cp >= 0x7f && cp <= 0x9f;
 }
 
 /*
- * Code points in s; each byte of an ill-formed sequence counts one (as
- * the U+FFFD that utf8_truncate() puts in its place). Any thread.
- */
-size_t
-utf8_len(const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 n = 0;
-	int			 valid;
-
-	while (*p != '\0') {
-		if (*p < 0x80)
-			p++;
-		else
-			p += utf8_step(p, &valid);
-		n++;
-	}
-	return n;
-}
-
-/*
- * Newly allocated copy of s (caller frees) with at most max code points.
- * When s is longer, the first max - 1 code points are kept and "…" is
- * added, so the result has exactly max. Ill-formed UTF-8 becomes U+FFFD,
- * one per byte, so the result is always valid UTF-8. Empty s gives "—"
- * (max 0 gives ""). Any thread.
+ * Newly allocated copy of s (len bytes, NULs allowed; caller frees) with
+ * at most max UTF-16 units. When s is longer, the longest prefix of at
+ * most max - 1 units is kept and "…" (one unit) added, so a cut never
+ * splits a UTF-8 sequence or a surrogate pair and the result has max
+ * units, or max - 1 when a pair did not fit. Ill-formed bytes and control
+ * characters other than tab and newline become U+FFFD (one each), so the
+ * result is valid UTF-8 without a NUL. Empty s gives "—" (max 0 gives "").
+ * Any thread.
  */
 char *
-utf8_truncate(const char *s, size_t max)
+embed_text(const char *s, size_t len, size_t max)
 {
-	const unsigned char	*p;
-	size_t			 n, keep, size, step, total;
-	char			*out, *o;
-	int			 valid;
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, n, step, u, units, o, cut;
+	uint32_t		 cp;
+	char			*out;
 
 	if (max == 0)
 		return xstrdup("");
-	if (*s == '\0')
+	if (len == 0)
 		return xstrdup(EMBED_EMPTY);
 
-	/* Fast path: ASCII text that fits, as most text is. */
-	p = (const unsigned char *)s;
-	for (n = 0; n <= max && p[n] != '\0' && p[n] < 0x80; n++)
+	/* Fast path: printable ASCII that fits, as most text is. */
+	for (n = 0; n < len && n <= max && p[n] >= 0x20 && p[n] < 0x7f; n++)
 		;
-	if (n <= max && p[n] == '\0') {
-		out = xmalloc(n + 1);
-		memcpy(out, s, n + 1);
-		return out;
-	}
+	if (n == len && n <= max)
+		return xstrndup(s, len);
 
-	/* Pass 1: count up to max + 1 code points and the output size. */
-	total = 0;
-	for (p = (const unsigned char *)s; *p != '\0' && total <= max; total++)
-		p += utf8_step(p, &valid);
-	keep = total > max ? max - 1 : total;
-
-	size = 1 + (total > max ? sizeof EMBED_ELLIPSIS : 0);
-	p = (const unsigned char *)s;
-	for (n = 0; n < keep; n++) {
-		step = utf8_step(p, &valid);
-		size += valid ? step : 3;
-		p += step;
-	}
-
-	/* Pass 2: copy, replacing ill-formed bytes. */
-	out = o = xmalloc(size);
-	p = (const unsigned char *)s;
-	for (n = 0; n < keep; n++) {
-		step = utf8_step(p, &valid);
-		if (valid) {
-			memcpy(o, p, step);
-			o += step;
-		} else {
-			memcpy(o, "\xef\xbf\xbd", 3);	/* U+FFFD */
-			o += 3;
+	/*
+	 * Every unit written takes at most 3 bytes (U+FFFD for one byte; a
+	 * pair is 4 bytes for 2 units), and "…" 3 more.
+	 */
+	n = len < max ? len : max;
+	out = xmalloc(3 * n + sizeof EMBED_ELLIPSIS);
+	units = o = cut = 0;
+	for (i = 0; i < len; i += step) {
+		step = utf8_decode(s + i, len - i, &cp);
+		if (text_replaced(cp))
+			cp = UTF8_REPLACEMENT;
+		u = utf8_cp_units16(cp);
+		if (units + u > max) {
+			/* Too long: back to max - 1 units, then "…". */
+			memcpy(out + cut, EMBED_ELLIPSIS, sizeof EMBED_ELLIPSIS);
+			return out;
 		}
-		p += step;
+		if (cp == UTF8_REPLACEMENT) {
+			memcpy(out + o, UTF8_REPLACEMENT_STR, 3);
+			o += 3;
+		} else {
+			memcpy(out + o, s + i, step);
+			o += step;
+		}
+		units += u;
+		if (units <= max - 1)
+			cut = o;
 	}
-	if (total > max) {
-		memcpy(o, EMBED_ELLIPSIS, sizeof EMBED_ELLIPSIS - 1);
-		o += sizeof EMBED_ELLIPSIS - 1;
-	}
-	*o = '\0';
+	out[o] = '\0';
 	return out;
 }
 
-/* Like utf8_truncate(), but whitespace-only text also becomes "—". */
+/*
+ * Whether embed_text(s, len, max) would give s itself: not blank, no byte
+ * or character it replaces, at most max UTF-16 units.
+ */
+static int
+text_clean(const char *s, size_t len, size_t max)
+{
+	size_t		i, step, units = 0;
+	uint32_t	cp;
+	int		blank = 1;
+
+	if (max == 0)
+		return 0;
+	for (i = 0; i < len; i += step) {
+		if (s[i] > 0x20 && s[i] < 0x7f) {
+			/* Printable ASCII, the common case, without decoding. */
+			step = 1;
+			blank = 0;
+			if (++units > max)
+				return 0;
+			continue;
+		}
+		step = utf8_decode(s + i, len - i, &cp);
+		if (text_replaced(cp))
+			return 0;
+		if (blank && !(cp < 0x80 && isspace((int)cp)))
+			blank = 0;
+		units += utf8_cp_units16(cp);
+		if (units > max)
+			return 0;
+	}
+	return !blank;
+}
+
+/* Like embed_text(), but whitespace-only text also becomes "—". */
+static char *
+clean_n(const char *s, size_t len, size_t max)
+{
+	size_t i;
+
+	if (s == NULL)
+		len = 0;
+	for (i = 0; i < len && isspace((unsigned char)s[i]); i++)
+		;
+	if (i == len)
+		len = 0;
+	return embed_text(len != 0 ? s : "", len, max);
+}
+
 static char *
 clean(const char *s, size_t max)
 {
-	const char *p;
-
-	if (s == NULL)
-		s = "";
-	for (p = s; *p != '\0' && isspace((unsigned char)*p); p++)
-		;
-	if (*p == '\0')
-		s = "";
-	return utf8_truncate(s, max);
+	return clean_n(s, s != NULL ? strlen(s) : 0, max);
 }
 
 /*
  * clean() for a string the caller gives up: s itself when clean() would
- * return an equal copy (valid UTF-8, not blank, at most max code points),
- * else the cleaned copy, s freed.
+ * return an equal copy, else the cleaned copy, s freed.
  */
 static char *
 clean_take(char *s, size_t max)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 n = 0, step, i;
-	int			 valid, blank = 1;
-	char			*t;
+	size_t	 len = strlen(s);
+	char	*t;
 
-	while (*p != '\0' && n <= max) {
-		if (*p < 0x80) {
-			if (!isspace(*p))
-				blank = 0;
-			p++;
-		} else {
-			step = utf8_step(p, &valid);
-			if (!valid)
-				break;
-			for (i = 0; i < step; i++) {
-				if (!isspace(p[i]))	/* as clean() asks */
-					blank = 0;
-			}
-			p += step;
-		}
-		n++;
-	}
-	if (*p == '\0' && n <= max && !blank && max > 0)
+	if (text_clean(s, len, max))
 		return s;
-	t = clean(s, max);
+	t = clean_n(s, len, max);
 	free(s);
 	return t;
 }
@@ -396,20 +370,27 @@ fmt_i64(char *buf, int64_t v)
 
 /*
  * The text of a scalar as the embed shows it, as json-c writes it with
- * EMBED_JSON_FLAGS; num (at least 24 bytes) holds what is written here.
- * Integers and booleans are written here (json-c would allocate and cache
- * a buffer inside each object); other types go through json-c.
+ * EMBED_JSON_FLAGS, and its length in *len; num (at least 24 bytes) holds
+ * what is written here. A string's length is json-c's, never strlen():
+ * "before\u0000after" is 12 bytes with a NUL inside, all shown (SPEC
+ * section 2). Integers and booleans are written here (json-c would
+ * allocate and cache a buffer inside each object); other types go
+ * through json-c.
  */
 static const char *
-value_text(json_object *v, char *num, size_t numsz)
+value_text(json_object *v, char *num, size_t numsz, size_t *len)
 {
-	int64_t i;
+	const char	*s;
+	int64_t		 i;
 
 	switch (json_object_get_type(v)) {
 	case json_type_string:
+		*len = (size_t)json_object_get_string_len(v);
 		return json_object_get_string(v);
 	case json_type_boolean:
-		return json_object_get_boolean(v) ? "true" : "false";
+		s = json_object_get_boolean(v) ? "true" : "false";
+		*len = strlen(s);
+		return s;
 	case json_type_int:
 		/*
 		 * json-c keeps values above INT64_MAX as unsigned; get_int64
@@ -417,14 +398,16 @@ value_text(json_object *v, char *num, size_t numsz)
 		 */
 		i = json_object_get_int64(v);
 		if (i != INT64_MAX && numsz > 20) {
-			fmt_i64(num, i);
+			*len = fmt_i64(num, i);
 			return num;
 		}
 		break;
 	default:
 		break;
 	}
-	return json_object_to_json_string_ext(v, EMBED_JSON_FLAGS);
+	s = json_object_to_json_string_ext(v, EMBED_JSON_FLAGS);
+	*len = strlen(s);
+	return s;
 }
 
 /* Adds one field; takes name (newly allocated, replaced or kept). */
@@ -433,6 +416,7 @@ collect_add(struct collect *c, char *name, json_object *v)
 {
 	const char	*text;
 	char		 num[32];
+	size_t		 len = 0;
 
 	c->total++;
 	if (c->kept == c->max) {
@@ -448,9 +432,9 @@ collect_add(struct collect *c, char *name, json_object *v)
 	    json_object_object_length(v) == 0)
 		text = "";
 	else
-		text = value_text(v, num, sizeof num);
+		text = value_text(v, num, sizeof num, &len);
 	c->fields[c->kept].name = clean_take(name, EMBED_MAX_FIELD_NAME);
-	c->fields[c->kept].value = clean(text, EMBED_MAX_FIELD_VALUE);
+	c->fields[c->kept].value = clean_n(text, len, EMBED_MAX_FIELD_VALUE);
 	c->fields[c->kept].is_error = 0;
 	c->kept++;
 }
@@ -522,25 +506,37 @@ flatten(struct collect *c, json_object *obj, const char *prefix, size_t plen,
 	}
 }
 
+/* Discord's count of a layout string: UTF-16 units. */
+static size_t
+units(const char *s)
+{
+	return utf8_len16(s, strlen(s));
+}
+
+/*
+ * The layout's size as Discord counts it: title, description, footer
+ * text, field names and values, in UTF-16 units (SPEC section 4).
+ */
 static size_t
 layout_chars(const struct layout *l)
 {
 	size_t i, n = 0;
 
-	n += utf8_len(l->title);
+	n += units(l->title);
 	if (l->description != NULL)
-		n += utf8_len(l->description);
+		n += units(l->description);
 	if (l->footer != NULL)
-		n += utf8_len(l->footer);
+		n += units(l->footer);
 	for (i = 0; i < l->nfields; i++)
-		n += utf8_len(l->fields[i].name) + utf8_len(l->fields[i].value);
+		n += units(l->fields[i].name) + units(l->fields[i].value);
 	return n;
 }
 
 /*
  * Shortens the strings *s[0..n) to one common cap, the largest that
- * takes at least excess code points off them (never below one code
- * point). Returns how many code points were removed.
+ * takes at least excess UTF-16 units off them (never below one unit). A
+ * string cut to the cap may hold one unit less (a surrogate pair is never
+ * split), which only removes more. Returns how many units were removed.
  */
 static size_t
 shrink_common(char **s[], size_t n, size_t excess)
@@ -552,7 +548,7 @@ shrink_common(char **s[], size_t n, size_t excess)
 		return 0;
 	hi = 1;
 	for (i = 0; i < n; i++) {
-		lens[i] = utf8_len(*s[i]);
+		lens[i] = units(*s[i]);
 		if (lens[i] > hi)
 			hi = lens[i];
 	}
@@ -575,10 +571,10 @@ shrink_common(char **s[], size_t n, size_t excess)
 	for (i = 0; i < n; i++) {
 		if (lens[i] <= cap)
 			continue;
-		t = utf8_truncate(*s[i], cap);
+		t = embed_text(*s[i], strlen(*s[i]), cap);
 		free(*s[i]);
 		*s[i] = t;
-		removed += lens[i] - cap;
+		removed += lens[i] - units(t);
 	}
 	return removed;
 }
@@ -639,7 +635,8 @@ layout_free(struct layout *l)
 static int
 field_inline(const struct field *f)
 {
-	return !f->is_error && utf8_len(f->value) < EMBED_INLINE_BELOW;
+	return !f->is_error &&
+	    utf8_len(f->value, strlen(f->value)) < EMBED_INLINE_BELOW;
 }
 
 /* Builds the json-c object from a fitted layout and frees the strings. */
@@ -1059,13 +1056,13 @@ embed_payload(json_object *const *embeds, size_t n, const char *username,
 
 	payload = json_object_new_object();
 	if (username != NULL && *username != '\0') {
-		s = utf8_truncate(username, EMBED_USERNAME_MAX);
+		s = embed_text(username, strlen(username), EMBED_USERNAME_MAX);
 		json_object_object_add(payload, "username",
 		    json_object_new_string(s));
 		free(s);
 	}
 	if (avatar_url != NULL && *avatar_url != '\0') {
-		s = utf8_truncate(avatar_url, 2048);
+		s = embed_text(avatar_url, strlen(avatar_url), 2048);
 		json_object_object_add(payload, "avatar_url",
 		    json_object_new_string(s));
 		free(s);

@@ -1,7 +1,8 @@
 /*
  * embed.h -- Discord embeds (SPEC section 4) and webhook payloads: titles,
- * humanized field names, and every Discord limit, counted in Unicode code
- * points and never cutting a UTF-8 sequence. Pure: no I/O.
+ * humanized field names, and every Discord limit, counted in UTF-16 code
+ * units (as discord.js counts) and never cutting a UTF-8 sequence or a
+ * surrogate pair. Pure: no I/O.
  */
 #ifndef SIPEAT_EMBED_H
 #define SIPEAT_EMBED_H
@@ -35,9 +36,10 @@ struct embed_event {
 /*
  * Builds one embed with every limit applied (a single embed is also kept
  * under EMBED_MAX_TOTAL by shortening the longest values first). Returns a
- * new object (caller owns) and stores its character count, as Discord
- * counts it (title, description, field names and values, footer text), in
- * *chars.
+ * new object (caller owns) and stores its character count in UTF-16 units,
+ * as discord.js counts it (title, description, field names and values,
+ * footer text), in *chars: what the notifier adds up against the 6000 of
+ * one message.
  */
 json_object	*embed_build(const struct embed_event *in, size_t *chars);
 /*
@@ -78,16 +80,15 @@ char		*embed_to_json(json_object *embed);
 
 /* "companyName" -> "Company Name", "machineId" -> "Machine ID". Caller frees. */
 char		*embed_humanize(const char *key);
-/* Code points in a UTF-8 string (invalid bytes count one each). */
-size_t		 utf8_len(const char *s);
 /*
- * Newly allocated copy of s holding at most max code points; when cut, the
- * last one is "…" (exactly max then). Never splits a UTF-8 sequence.
- * Empty s gives "—". Invalid UTF-8 is replaced by U+FFFD, one per bad
- * byte, so the result is always valid UTF-8 (Discord rejects anything
- * else).
+ * Newly allocated copy of s (len bytes; a NUL inside is a character)
+ * holding at most max UTF-16 units; when cut, the last one is "…". Never
+ * splits a UTF-8 sequence or a surrogate pair. Empty s gives "—". Invalid
+ * UTF-8 and control characters other than tab and newline become U+FFFD,
+ * one per bad byte or character, so the result is always valid UTF-8
+ * without a NUL (Discord rejects anything else).
  */
-char		*utf8_truncate(const char *s, size_t max);
+char		*embed_text(const char *s, size_t len, size_t max);
 /* RFC 3339 UTC, "2026-11-26T15:37:17Z"; buf of at least 21 bytes. */
 void		 embed_timestamp(time_t t, char *buf, size_t bufsize);
 

@@ -4,14 +4,20 @@
  * Design: a message value is checked in three layers, cheapest first, so
  * that hostile input fails fast and never costs stack or much memory:
  *   1. bytes: no NUL anywhere (json-c would stop at one and ignore the
- *      rest), and strict UTF-8 (RFC 3629: no overlong forms, no surrogates,
- *      nothing above U+10FFFF; json-c's own check lets those through);
+ *      rest; an escaped "\u0000" inside a string is fine and kept whole,
+ *      so readers take json_object_get_string_len(), never strlen()), and
+ *      strict UTF-8 (utf8_valid(): RFC 3629, no overlong forms, no
+ *      surrogates, nothing above U+10FFFF; json-c's own check lets those
+ *      through);
  *   2. syntax: json-c's tokener in strict mode with a depth limit of
  *      EVENT_DEPTH_MAX, over exactly len bytes, with nothing after the
  *      value (json-c is iterative: 100,000 nested brackets fail at level 65
  *      without recursion);
  *   3. envelope: an object with a non-empty string "type", an object
- *      "data", and optional string "id" and "timestamp".
+ *      "data", an optional "id" (a string, or an integer shown in
+ *      decimal) and an optional "timestamp" that never makes an event
+ *      invalid (a string as given; a number is milliseconds since the
+ *      epoch, as Node's Date.now(), shown in ISO 8601 UTC).
  * Known json-c leniencies even in strict mode, accepted here: single-quoted
  * object keys, NaN/Infinity, raw control characters inside strings, and
  * numbers like "1.".
@@ -28,8 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "event.h"
+#include "utf8.h"
 #include "util.h"
 
 #define EVENT_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -46,90 +54,12 @@ seterr(char *errstr, size_t errsz, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (at most n bytes
- * available), or 0 if the bytes there are not one (RFC 3629 table 3-7).
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char	lo = 0x80, hi = 0xbf;
-	size_t		need, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	if (s[0] < 0xe0)
-		need = 2;
-	else if (s[0] < 0xf0) {
-		need = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* UTF-16 surrogates */
-	} else {
-		need = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;	/* overlong */
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	}
-	if (n < need)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++) {
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	}
-	return need;
-}
-
-/*
- * Whether buf (len bytes) is well-formed UTF-8. Text is mostly ASCII:
- * eight bytes at a time are tested for a high bit, and only the bytes of
- * a word that has one are decoded.
- */
-static int
-utf8_valid(const char *buf, size_t len)
-{
-	const unsigned char	*s = (const unsigned char *)buf;
-	size_t			 i = 0, n;
-	uint64_t		 w;
-
-	while (i < len) {
-		while (len - i >= sizeof w) {
-			memcpy(&w, s + i, sizeof w);
-			if ((w & UINT64_C(0x8080808080808080)) != 0)
-				break;
-			i += sizeof w;
-		}
-		if (i == len)
-			break;
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		n = utf8_seq(s + i, len - i);
-		if (n == 0)
-			return 0;
-		i += n;
-	}
-	return 1;
-}
-
 /* Copies src into dst (size bytes) without cutting a UTF-8 sequence. */
 static void
 copy_cut(char *dst, size_t size, const char *src)
 {
-	size_t len = strlen(src);
+	size_t len = utf8_cut_bytes(src, strlen(src), size - 1);
 
-	if (len >= size) {
-		len = size - 1;
-		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
-			len--;
-	}
 	memcpy(dst, src, len);
 	dst[len] = '\0';
 }
@@ -143,7 +73,8 @@ parse_fail(struct event *ev)
 {
 	json_object_put(ev->root);
 	json_object_put(ev->idobj);
-	ev->root = ev->data = ev->idobj = NULL;
+	json_object_put(ev->tsobj);
+	ev->root = ev->data = ev->idobj = ev->tsobj = NULL;
 	ev->type = ev->timestamp = NULL;
 	ev->id = ev->idbuf;
 	return -1;
@@ -272,11 +203,14 @@ parse_json(const char *buf, size_t len, char *errstr, size_t errsz)
 }
 
 /*
- * Checks the optional "id": 0 if absent (or null), 1 if valid (*id set),
- * -1 with errstr if not acceptable.
+ * Checks the optional "id": 0 if absent (or null); 1 if a valid string,
+ * *id borrowed from root; 2 if an integer (Node and Java producers send
+ * database keys as numbers), written in decimal to num (numsz bytes, at
+ * least 24) with *id = num; -1 with errstr if not acceptable.
  */
 static int
-parse_id(json_object *root, const char **id, char *errstr, size_t errsz)
+parse_id(json_object *root, const char **id, char *num, size_t numsz,
+    char *errstr, size_t errsz)
 {
 	json_object	*v;
 	const char	*s;
@@ -284,8 +218,15 @@ parse_id(json_object *root, const char **id, char *errstr, size_t errsz)
 
 	if (!json_object_object_get_ex(root, "id", &v) || v == NULL)
 		return 0;
+	if (json_object_is_type(v, json_type_int)) {
+		/* json-c writes int64 and uint64 values exactly. */
+		copy_cut(num, numsz, json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN));
+		*id = num;
+		return 2;
+	}
 	if (!json_object_is_type(v, json_type_string)) {
-		seterr(errstr, errsz, "\"id\" is not a string");
+		seterr(errstr, errsz, "\"id\" is not a string or an integer");
 		return -1;
 	}
 	s = json_object_get_string(v);
@@ -313,6 +254,84 @@ parse_id(json_object *root, const char **id, char *errstr, size_t errsz)
 	return 1;
 }
 
+/* Milliseconds of 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z. */
+#define EVENT_MS_MIN	INT64_C(-62167219200000)
+#define EVENT_MS_MAX	INT64_C(253402300799999)
+
+/*
+ * ms since the epoch as ISO 8601 UTC with milliseconds, as JavaScript's
+ * Date.prototype.toISOString() writes it ("2023-07-15T14:30:45.123Z"),
+ * into buf (25 bytes used). Returns 0, or -1 outside years 0-9999.
+ */
+static int
+format_ms(int64_t ms, char *buf, size_t bufsz)
+{
+	struct tm	tm;
+	time_t		secs;
+	int64_t		q = ms / 1000, r = ms % 1000;
+
+	if (ms < EVENT_MS_MIN || ms > EVENT_MS_MAX)
+		return -1;
+	if (r < 0) {	/* floor, for times before 1970 */
+		q--;
+		r += 1000;
+	}
+	secs = (time_t)q;
+	if (gmtime_r(&secs, &tm) == NULL)
+		return -1;
+	snprintf(buf, bufsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)r);
+	return 0;
+}
+
+/*
+ * The optional "timestamp" as shown (SPEC section 2), never an error: a
+ * string as given (RFC 3339 or not); a number as milliseconds since the
+ * epoch (Date.now()) in ISO 8601 UTC (format_ms()); a number outside years
+ * 0-9999, NaN, or any other value as its JSON text. Returns NULL when
+ * absent or null; else a string borrowed from v, or from *own (a new
+ * JSON string the caller owns; NULL when borrowed).
+ */
+static const char *
+parse_timestamp(json_object *root, json_object **own)
+{
+	json_object	*v;
+	char		 buf[96];	/* room for any int in each field */
+	double		 d;
+	int64_t		 ms;
+	int		 ok = -1;
+
+	*own = NULL;
+	if (!json_object_object_get_ex(root, "timestamp", &v) || v == NULL)
+		return NULL;
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		return json_object_get_string(v);
+	case json_type_int:
+		/* int64 is enough: uint64 values are far past year 9999. */
+		ok = format_ms(json_object_get_int64(v), buf, sizeof buf);
+		break;
+	case json_type_double:
+		d = json_object_get_double(v);
+		if (d >= (double)EVENT_MS_MIN && d < (double)EVENT_MS_MAX + 1) {
+			ms = (int64_t)d;	/* toward 0; floor below (no libm) */
+			if ((double)ms > d)
+				ms--;
+			ok = format_ms(ms, buf, sizeof buf);
+		}
+		break;
+	default:
+		break;
+	}
+	if (ok == 0)
+		*own = json_object_new_string(buf);
+	else
+		*own = json_object_new_string(json_object_to_json_string_ext(v,
+		    EVENT_JSON_FLAGS));
+	return json_object_get_string(*own);
+}
+
 /*
  * Parses and validates one message value (see event.h for the errors).
  * Returns 0 with ev owning the tree, or -1 with ev->root NULL and
@@ -325,7 +344,8 @@ event_parse(struct event *ev, const char *buf, size_t len,
 	json_object	*v;
 	const char	*id = NULL;
 	int		 idok;
-	char		 iderr[128];
+	char		 iderr[128], num[32];
+	size_t		 i, tlen;
 
 	memset(ev, 0, sizeof *ev);
 	copy_cut(ev->idbuf, sizeof ev->idbuf, fallback_id != NULL ? fallback_id : "");
@@ -358,8 +378,8 @@ event_parse(struct event *ev, const char *buf, size_t len,
 	}
 
 	/* A valid envelope id names the invalid event too: take it first. */
-	idok = parse_id(ev->root, &id, iderr, sizeof iderr);
-	if (idok == 1)
+	idok = parse_id(ev->root, &id, num, sizeof num, iderr, sizeof iderr);
+	if (idok > 0)
 		copy_cut(ev->idbuf, sizeof ev->idbuf, id);
 
 	if (!json_object_object_get_ex(ev->root, "type", &v)) {
@@ -370,11 +390,23 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		seterr(errstr, errsz, "\"type\" is not a string");
 		return parse_fail(ev);
 	}
-	if (json_object_get_string_len(v) == 0) {
+	tlen = (size_t)json_object_get_string_len(v);
+	if (tlen == 0) {
 		seterr(errstr, errsz, "\"type\" is empty");
 		return parse_fail(ev);
 	}
 	ev->type = json_object_get_string(v);
+	/*
+	 * A NUL would cut the type short ("contact.created\u0000x" would run
+	 * the contact handler); the type also goes into logs and metric
+	 * labels.
+	 */
+	for (i = 0; i < tlen; i++) {
+		if ((unsigned char)ev->type[i] < 0x20 || ev->type[i] == 0x7f) {
+			seterr(errstr, errsz, "\"type\" contains a control character");
+			return parse_fail(ev);
+		}
+	}
 
 	if (!json_object_object_get_ex(ev->root, "data", &v)) {
 		seterr(errstr, errsz, "missing \"data\"");
@@ -390,16 +422,12 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		seterr(errstr, errsz, "%s", iderr);
 		return parse_fail(ev);
 	}
-	if (json_object_object_get_ex(ev->root, "timestamp", &v) && v != NULL) {
-		if (!json_object_is_type(v, json_type_string)) {
-			seterr(errstr, errsz, "\"timestamp\" is not a string");
-			return parse_fail(ev);
-		}
-		ev->timestamp = json_object_get_string(v);
-	}
+	ev->timestamp = parse_timestamp(ev->root, &ev->tsobj);
 
 	if (idok == 1)
 		ev->id = id;
+	else if (idok == 2)
+		ev->id = ev->idbuf;	/* "${id}" is the envelope's number */
 	else
 		ev->idobj = json_object_new_string(ev->idbuf);
 	return 0;
@@ -414,6 +442,7 @@ event_clear(struct event *ev)
 {
 	json_object_put(ev->root);
 	json_object_put(ev->idobj);
+	json_object_put(ev->tsobj);
 	memset(ev, 0, sizeof *ev);
 }
 

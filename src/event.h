@@ -17,8 +17,9 @@ struct event {
 	json_object	*data;		/* borrowed from root: the "data" object */
 	const char	*type;		/* borrowed from root */
 	const char	*id;		/* borrowed from root, or points at idbuf */
-	const char	*timestamp;	/* borrowed from root, or NULL */
+	const char	*timestamp;	/* as shown (see event_parse()), or NULL */
 	json_object	*idobj;		/* owned: fallback id as a JSON string, or NULL */
+	json_object	*tsobj;		/* owned: timestamp text made here, or NULL */
 	char		 idbuf[EVENT_ID_MAX];
 };
 
@@ -28,14 +29,22 @@ struct event {
  * Returns 0, or -1 with ev cleared and errstr saying why the event is
  * invalid: "not valid JSON: ...", "not a JSON object", "missing \"type\"",
  * "\"type\" is not a string", "missing \"data\"", "\"data\" is not an object",
- * "\"id\" is not a string", "invalid UTF-8", "nested deeper than 64 levels";
- * also "\"type\" is empty", "\"id\" is empty", "\"id\" is longer than 255
- * bytes", "\"id\" contains a control character", "\"timestamp\" is not a
- * string". A NUL byte anywhere in buf is invalid JSON. "id" or "timestamp"
- * set to null count as absent. After a failure ev->id still points at
- * ev->idbuf holding the best id known (the envelope's if valid, else
- * fallback_id), for the invalid-event notification; event_clear() is then
- * harmless. ev must not be copied by value (id may point into ev->idbuf).
+ * "\"id\" is not a string or an integer", "invalid UTF-8", "nested deeper
+ * than 64 levels"; also "\"type\" is empty", "\"type\" contains a control
+ * character", "\"id\" is empty", "\"id\" is longer than 255 bytes", "\"id\"
+ * contains a control character". A NUL byte anywhere in buf is invalid
+ * JSON (an escaped \u0000 in a string is not). "id" or "timestamp" set to
+ * null count as absent. An integer id is ev->id in decimal ("12345");
+ * event_lookup(ev, "id") then gives the envelope's number. The timestamp
+ * never makes an event invalid (SPEC section 2): ev->timestamp is a
+ * string as given, a number as milliseconds since the epoch in ISO 8601
+ * UTC ("2023-07-15T14:30:45.123Z", as JavaScript's toISOString()), and
+ * anything else (a number outside years 0-9999, true, {}) as its JSON
+ * text; event_lookup(ev, "timestamp") gives the envelope's value. After a
+ * failure ev->id still points at ev->idbuf holding the best id known (the
+ * envelope's if valid, else fallback_id), for the invalid-event
+ * notification; event_clear() is then harmless. ev must not be copied by
+ * value (id may point into ev->idbuf).
  */
 int		 event_parse(struct event *ev, const char *buf, size_t len,
 		     const char *fallback_id, char *errstr, size_t errsz);

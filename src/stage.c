@@ -30,6 +30,7 @@
 
 #include "log.h"
 #include "stage.h"
+#include "utf8.h"
 #include "util.h"
 
 /* Longest single sleep while backing off: bounds the shutdown delay. */
@@ -339,10 +340,7 @@ stage_clean_reason(char *s, size_t max)
 	}
 	len = i;
 	if (len > max) {
-		len = max;
-		/* Back off continuation bytes (10xxxxxx) to a lead byte. */
-		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-			len--;
+		len = utf8_cut_bytes(s, len, max);
 		s[len] = '\0';
 	}
 	while (len > 0 && s[len - 1] == ' ')

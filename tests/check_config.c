@@ -585,6 +585,22 @@ START_TEST(test_username_length)
 	free(text);
 	free(name);
 	diag_free(&d);
+	memset(&d, 0, sizeof d);
+
+	/* UTF-16 units, as Discord's validators count: 41 emoji are 82. */
+	name = xmalloc(41 * 4 + 1);
+	for (i = 0; i < 41; i++)
+		memcpy(name + 4 * i, "\xf0\x9f\x98\x80", 4);
+	name[41 * 4] = '\0';
+	text = xasprintf("[discord]\nusername = %s\n", name);
+	cfg = load_text(text, &d, &path);
+	ck_assert_uint_eq(d.n, 1);
+	assert_msg(&d, 0, path, 2,
+	    "username: expected 1 to 80 characters, got 82");
+	config_free(cfg);
+	free(text);
+	free(name);
+	diag_free(&d);
 }
 END_TEST
 

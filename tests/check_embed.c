@@ -3,7 +3,9 @@
  * for a success, a failure and an invalid event, humanized names, nested
  * flattening, every Discord limit with multibyte text at the cut points,
  * the 25-field and 6000-character rules, payloads and digests. Lengths are
- * checked with a counter written here, independent of utf8_len(). The
+ * UTF-16 code units, as discord.js counts (issue 9 item 13), checked with
+ * a counter written here, independent of utf8.c. Control characters and
+ * U+0000 show as U+FFFD, never cutting a value short (item 11). The
  * direct JSON writer (embed_build_json()) is held to embed_build()'s bytes
  * on generated inputs.
  */
@@ -22,18 +24,40 @@
 #define E_ACUTE	("e" ACUTE)		/* e + combining acute: 2 code points */
 #define ELLIPSIS "\xe2\x80\xa6"		/* "…" */
 #define DASH	"\xe2\x80\x94"		/* "—" */
+#define REPL	"\xef\xbf\xbd"		/* U+FFFD */
 
-/* Code points of valid UTF-8: bytes that are not continuation bytes. */
+/*
+ * UTF-16 units of valid UTF-8, as JavaScript's .length: one per byte that
+ * is not a continuation byte, and one more per 4-byte lead (a surrogate
+ * pair).
+ */
 static size_t
-cps(const char *s)
+u16(const char *s)
 {
 	size_t n = 0;
 
 	for (; *s != '\0'; s++) {
 		if (((unsigned char)*s & 0xc0) != 0x80)
 			n++;
+		if ((unsigned char)*s >= 0xf0)
+			n++;
 	}
 	return n;
+}
+
+/* Whether s has a control character other than tab and newline. */
+static int
+has_control(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (; *s != '\0'; s++) {
+		if ((*s < 0x20 && *s != '\t' && *s != '\n') || *s == 0x7f)
+			return 1;
+		if (*s == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+			return 1;	/* C1 */
+	}
+	return 0;
 }
 
 /* Strict UTF-8 check (no overlongs, surrogates or > U+10FFFF). */
@@ -139,29 +163,32 @@ discord_chars(json_object *e)
 	s = str_at(e, "title");
 	ck_assert_ptr_nonnull(s);
 	ck_assert(utf8_ok(s));
-	ck_assert_uint_le(cps(s), EMBED_MAX_TITLE);
-	n += cps(s);
+	ck_assert(!has_control(s));
+	ck_assert_uint_le(u16(s), EMBED_MAX_TITLE);
+	n += u16(s);
 	s = str_at(e, "description");
 	if (s != NULL) {
 		ck_assert(utf8_ok(s));
-		ck_assert_uint_le(cps(s), EMBED_MAX_DESC);
-		n += cps(s);
+		ck_assert_uint_le(u16(s), EMBED_MAX_DESC);
+		n += u16(s);
 	}
 	s = footer(e);
 	if (s != NULL) {
 		ck_assert(utf8_ok(s));
-		ck_assert_uint_le(cps(s), EMBED_MAX_FOOTER);
-		n += cps(s);
+		ck_assert_uint_le(u16(s), EMBED_MAX_FOOTER);
+		n += u16(s);
 	}
 	ck_assert_uint_le(nfields(e), EMBED_MAX_FIELDS);
 	for (i = 0; i < nfields(e); i++) {
 		ck_assert(utf8_ok(fname(e, i)));
 		ck_assert(utf8_ok(fvalue(e, i)));
-		ck_assert_uint_ge(cps(fname(e, i)), 1);
-		ck_assert_uint_ge(cps(fvalue(e, i)), 1);
-		ck_assert_uint_le(cps(fname(e, i)), EMBED_MAX_FIELD_NAME);
-		ck_assert_uint_le(cps(fvalue(e, i)), EMBED_MAX_FIELD_VALUE);
-		n += cps(fname(e, i)) + cps(fvalue(e, i));
+		ck_assert(!has_control(fname(e, i)));
+		ck_assert(!has_control(fvalue(e, i)));
+		ck_assert_uint_ge(u16(fname(e, i)), 1);
+		ck_assert_uint_ge(u16(fvalue(e, i)), 1);
+		ck_assert_uint_le(u16(fname(e, i)), EMBED_MAX_FIELD_NAME);
+		ck_assert_uint_le(u16(fvalue(e, i)), EMBED_MAX_FIELD_VALUE);
+		n += u16(fname(e, i)) + u16(fvalue(e, i));
 	}
 	return n;
 }
@@ -433,46 +460,58 @@ START_TEST(test_humanize)
 }
 END_TEST
 
-START_TEST(test_utf8_len)
+/*
+ * Checks that t is s cut to max UTF-16 units: valid UTF-8, a prefix of s
+ * on a character boundary, then "…", max units in all, or max - 1 when
+ * the next character of s is a surrogate pair that did not fit.
+ */
+static void
+assert_cut(const char *t, const char *s, size_t max)
 {
-	ck_assert_uint_eq(utf8_len(""), 0);
-	ck_assert_uint_eq(utf8_len("abc"), 3);
-	ck_assert_uint_eq(utf8_len("\xc3\xa9" CJK EMOJI), 3);
-	ck_assert_uint_eq(utf8_len("⚠️"), 2);
-	ck_assert_uint_eq(utf8_len("e" ACUTE), 2);
-	ck_assert_uint_eq(utf8_len("\xff\xfe"), 2);
-	ck_assert_uint_eq(utf8_len("\xe2\x82" "a"), 3);
-	ck_assert_uint_eq(utf8_len("\xc0\xaf"), 2);
-	ck_assert_uint_eq(utf8_len("\xe0\x80\xaf"), 3);
-	ck_assert_uint_eq(utf8_len("\xf0\x80\x80\xaf"), 4);
-	ck_assert_uint_eq(utf8_len("\xed\xa0\x80"), 3);
-	ck_assert_uint_eq(utf8_len("\xf4\x90\x80\x80"), 4);
-	ck_assert_uint_eq(utf8_len("\xf4\x8f\xbf\xbf"), 1);
-}
-END_TEST
+	size_t tl = strlen(t), pl, next;
+	char *prefix;
 
-/* Truncates unit*times to max; checks validity, length and the tail. */
+	ck_assert(utf8_ok(t));
+	ck_assert_uint_ge(tl, 3);
+	ck_assert_str_eq(t + tl - 3, ELLIPSIS);
+	pl = tl - 3;
+	ck_assert_int_eq(strncmp(t, s, pl), 0);
+	prefix = xstrndup(s, pl);
+	ck_assert(utf8_ok(prefix));	/* no sequence split */
+	free(prefix);
+	ck_assert_uint_le(u16(t), max);
+	if (u16(t) < max) {
+		/* Only a pair may have been left out: it needed 2 units. */
+		ck_assert_uint_eq(u16(t), max - 1);
+		next = (unsigned char)s[pl];
+		ck_assert_uint_ge(next, 0xf0);
+	}
+}
+
+/* embed_text() of a NUL-free literal. */
+static char *
+embed_text_lit(const char *s, size_t max)
+{
+	return embed_text(s, strlen(s), max);
+}
+
+/* Cuts unit*times to max; checks validity, length and the tail. */
 static void
 check_cut(const char *unit, size_t times, size_t max, int cut)
 {
 	char *s = repeat(unit, times), *t;
-	size_t tl;
 
-	t = utf8_truncate(s, max);
+	t = embed_text(s, strlen(s), max);
 	ck_assert(utf8_ok(t));
-	if (cut) {
-		ck_assert_uint_eq(cps(t), max);
-		tl = strlen(t);
-		ck_assert_uint_ge(tl, 3);
-		ck_assert_str_eq(t + tl - 3, ELLIPSIS);
-		ck_assert_int_eq(strncmp(t, s, tl - 3), 0);
-	} else
+	if (cut)
+		assert_cut(t, s, max);
+	else
 		ck_assert_str_eq(t, s);
 	free(t);
 	free(s);
 }
 
-START_TEST(test_utf8_truncate)
+START_TEST(test_embed_text)
 {
 	static const char *const units[] = { "a", EMOJI, CJK, E_ACUTE, ("a" EMOJI CJK) };
 	static const size_t maxes[] = { 1, 2, 256, 1024, 2048, 4096 };
@@ -480,41 +519,41 @@ START_TEST(test_utf8_truncate)
 	char *t;
 
 	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-		ulen = cps(units[i]);
+		ulen = u16(units[i]);
 		for (j = 0; j < sizeof maxes / sizeof maxes[0]; j++) {
 			m = maxes[j];
 			/* At the limit (when units fit evenly): unchanged. */
 			if (m % ulen == 0)
 				check_cut(units[i], m / ulen, m, 0);
-			/* One over and far over: cut to exactly m. */
+			/* One over and far over: cut to m (m - 1 for a pair). */
 			check_cut(units[i], m / ulen + 1, m, 1);
 			check_cut(units[i], m + 7, m, 1);
 		}
 	}
 	/* Cut between a base letter and its combining mark. */
-	t = utf8_truncate("ab" "e" ACUTE "cd", 4);
+	t = embed_text_lit("ab" "e" ACUTE "cd", 4);
 	ck_assert_str_eq(t, "abe" ELLIPSIS);
 	free(t);
-	t = utf8_truncate("abcd", 4);
+	t = embed_text_lit("abcd", 4);
 	ck_assert_str_eq(t, "abcd");
 	free(t);
-	t = utf8_truncate("abcde", 4);
+	t = embed_text_lit("abcde", 4);
 	ck_assert_str_eq(t, "abc" ELLIPSIS);
 	free(t);
-	t = utf8_truncate("ab", 1);
+	t = embed_text_lit("ab", 1);
 	ck_assert_str_eq(t, ELLIPSIS);
 	free(t);
-	t = utf8_truncate("", 10);
+	t = embed_text_lit("", 10);
 	ck_assert_str_eq(t, DASH);
 	free(t);
-	t = utf8_truncate("abc", 0);
+	t = embed_text_lit("abc", 0);
 	ck_assert_str_eq(t, "");
 	free(t);
 	/* Bad bytes become U+FFFD, one per byte, and count as such. */
-	t = utf8_truncate("a\xff\xe2\x82z", 10);
+	t = embed_text_lit("a\xff\xe2\x82z", 10);
 	ck_assert_str_eq(t, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz");
 	free(t);
-	t = utf8_truncate("\xff\xff\xff\xff", 3);
+	t = embed_text_lit("\xff\xff\xff\xff", 3);
 	ck_assert_str_eq(t, "\xef\xbf\xbd\xef\xbf\xbd" ELLIPSIS);
 	free(t);
 }
@@ -544,46 +583,46 @@ build_with(const char *type, const char *title, const char *key, const char *val
 START_TEST(test_embed_part_limits)
 {
 	static const char *const units[] = { "a", EMOJI, CJK, E_ACUTE };
-	/* "📝 " + type + " event processed": 2 + 16 around the type. */
-	const size_t title_extra = 2 + strlen(" event processed");
+	/* "📝 " + type + " event processed": 3 + 16 units around the type. */
+	const size_t title_extra = 3 + strlen(" event processed");
 	size_t i, n;
-	char *s, *t;
+	char *s, *t, *full;
 	json_object *e;
 
 	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-		n = cps(units[i]);
+		n = u16(units[i]);
 		/* Title: exactly at the limit, then over. */
 		if ((EMBED_MAX_TITLE - title_extra) % n == 0) {
 			s = repeat(units[i], (EMBED_MAX_TITLE - title_extra) / n);
 			e = build_with(s, "T", "k", "v");
-			ck_assert_uint_eq(cps(str_at(e, "title")), EMBED_MAX_TITLE);
+			ck_assert_uint_eq(u16(str_at(e, "title")), EMBED_MAX_TITLE);
 			ck_assert_ptr_null(strstr(str_at(e, "title"), ELLIPSIS));
 			json_object_put(e);
 			free(s);
 		}
 		s = repeat(units[i], EMBED_MAX_TITLE);
 		e = build_with(s, "T", "k", "v");
-		t = (char *)str_at(e, "title");
-		ck_assert_uint_eq(cps(t), EMBED_MAX_TITLE);
-		ck_assert_str_eq(t + strlen(t) - 3, ELLIPSIS);
+		full = xasprintf("📝 %s event processed", s);
+		assert_cut(str_at(e, "title"), full, EMBED_MAX_TITLE);
 		json_object_put(e);
+		free(full);
 		free(s);
 
 		/* Description "📝 " + title. */
-		if ((EMBED_MAX_DESC - 2) % n == 0) {
-			s = repeat(units[i], (EMBED_MAX_DESC - 2) / n);
+		if ((EMBED_MAX_DESC - 3) % n == 0) {
+			s = repeat(units[i], (EMBED_MAX_DESC - 3) / n);
 			e = build_with("t", s, "k", "v");
-			ck_assert_uint_eq(cps(str_at(e, "description")), EMBED_MAX_DESC);
+			ck_assert_uint_eq(u16(str_at(e, "description")), EMBED_MAX_DESC);
 			ck_assert_ptr_null(strstr(str_at(e, "description"), ELLIPSIS));
 			json_object_put(e);
 			free(s);
 		}
 		s = repeat(units[i], EMBED_MAX_DESC / n + 1);
 		e = build_with("t", s, "k", "v");
-		t = (char *)str_at(e, "description");
-		ck_assert_uint_eq(cps(t), EMBED_MAX_DESC);
-		ck_assert_str_eq(t + strlen(t) - 3, ELLIPSIS);
+		full = xasprintf("📝 %s", s);
+		assert_cut(str_at(e, "description"), full, EMBED_MAX_DESC);
 		json_object_put(e);
+		free(full);
 		free(s);
 
 		/* Field name: keys have no capitals to change here. */
@@ -598,7 +637,10 @@ START_TEST(test_embed_part_limits)
 		s = repeat(units[i], EMBED_MAX_FIELD_NAME / n + 1);
 		e = build_with("t", "T", s, "v");
 		t = (char *)fname(e, 0);
-		ck_assert_uint_eq(cps(t), EMBED_MAX_FIELD_NAME);
+		if (i == 1 || i == 2)
+			assert_cut(t, s, EMBED_MAX_FIELD_NAME);
+		ck_assert_uint_le(u16(t), EMBED_MAX_FIELD_NAME);
+		ck_assert_uint_ge(u16(t), EMBED_MAX_FIELD_NAME - 1);
 		ck_assert_str_eq(t + strlen(t) - 3, ELLIPSIS);
 		json_object_put(e);
 		free(s);
@@ -614,13 +656,209 @@ START_TEST(test_embed_part_limits)
 		s = repeat(units[i], EMBED_MAX_FIELD_VALUE / n + 1);
 		e = build_with("t", "T", "k", s);
 		t = (char *)fvalue(e, 0);
-		ck_assert_uint_eq(cps(t), EMBED_MAX_FIELD_VALUE);
-		ck_assert_str_eq(t + strlen(t) - 3, ELLIPSIS);
-		ck_assert_int_eq(strncmp(t, s, strlen(t) - 3), 0);
+		assert_cut(t, s, EMBED_MAX_FIELD_VALUE);
 		json_object_put(e);
 		free(s);
 	}
-	/* The footer is fixed text; its limit is utf8_truncate's, above. */
+	/* The footer is fixed text; its limit is embed_text()'s, above. */
+}
+END_TEST
+
+/*
+ * Issue 9 item 13: discord.js counts UTF-16 units, so 1,024 emoji are
+ * 2,048 of a value's 1,024. Exactly at the limit (512 emoji) the value is
+ * kept whole; one over, it is cut without splitting a pair.
+ */
+START_TEST(test_emoji_field_value_limit)
+{
+	struct embed_event in;
+	json_object *e;
+	char *s, *want;
+	size_t chars;
+
+	s = repeat(EMOJI, 512);
+	e = build_with("t", "T", "k", s);
+	ck_assert_str_eq(fvalue(e, 0), s);
+	ck_assert_uint_eq(u16(fvalue(e, 0)), 1024);
+	json_object_put(e);
+	free(s);
+
+	/* 513 emoji: 511 kept (1,022 units) and "…": 1,023, no half pair. */
+	s = repeat(EMOJI, 513);
+	e = build_with("t", "T", "k", s);
+	want = repeat(EMOJI, 511);
+	want = xrealloc(want, 511 * 4 + sizeof ELLIPSIS);
+	strcpy(want + 511 * 4, ELLIPSIS);
+	ck_assert_str_eq(fvalue(e, 0), want);
+	ck_assert_uint_eq(u16(fvalue(e, 0)), 1023);
+	json_object_put(e);
+	free(want);
+	free(s);
+
+	/* The issue's 2,047-unit value. */
+	s = repeat(EMOJI, 1023);
+	e = build_with("t", "T", "k", s);
+	ck_assert_uint_le(u16(fvalue(e, 0)), EMBED_MAX_FIELD_VALUE);
+	json_object_put(e);
+	free(s);
+
+	/* Mixed text: the cut never lands inside the pair. */
+	s = repeat("x", 1022);
+	s = xrealloc(s, 1022 + 4 + 2);
+	strcpy(s + 1022, EMOJI "y");
+	e = build_with("t", "T", "k", s);
+	want = repeat("x", 1022);
+	want = xrealloc(want, 1022 + 4);
+	strcpy(want + 1022, ELLIPSIS);
+	ck_assert_str_eq(fvalue(e, 0), want);
+	json_object_put(e);
+	free(want);
+	free(s);
+
+	/* Emoji field names: 128 fit the 256, 129 do not. */
+	s = repeat(EMOJI, 128);
+	e = build_with("t", "T", s, "v");
+	ck_assert_str_eq(fname(e, 0), s);
+	json_object_put(e);
+	free(s);
+	s = repeat(EMOJI, 129);
+	e = build_with("t", "T", s, "v");
+	ck_assert_uint_eq(u16(fname(e, 0)), 255);
+	assert_cut(fname(e, 0), s, EMBED_MAX_FIELD_NAME);
+	json_object_put(e);
+	free(s);
+
+	/* The count handed to the notifier is in UTF-16 units too. */
+	memset(&in, 0, sizeof in);
+	in.type = "t";
+	in.icon = "📝";
+	in.title = "T";
+	in.success = 1;
+	in.event_id = "id";
+	in.data = json_object_new_object();
+	json_object_object_add(in.data, "k", json_object_new_string(
+	    s = repeat(EMOJI, 100)));
+	free(embed_build_json(&in, &chars));
+	ck_assert_uint_eq(chars, 20 + 4 + 24 + 1 + 200 + 8 + 2);
+	ck_assert_uint_eq(chars, u16("📝 t event processed") + u16("📝 T") +
+	    u16("✅ Successfully processed") + u16("K") + u16(s) +
+	    u16("Event ID") + u16("id"));
+	json_object_put(in.data);
+	free(s);
+}
+END_TEST
+
+/*
+ * Issue 9 items 11 and 13: a message of emoji-heavy fields. In code
+ * points ten values of 500 emoji are 5,000 and would pass; in UTF-16
+ * units they are 10,000, over the 6,000 of a message: the embed must be
+ * shortened and report its size in UTF-16 units, which the notifier adds
+ * up per message.
+ */
+START_TEST(test_total_limit_utf16)
+{
+	json_object *data, *e;
+	struct embed_event in;
+	char key[16], *big, *json;
+	size_t i, c1, c2;
+
+	big = repeat(EMOJI, 500);
+	data = json_object_new_object();
+	for (i = 0; i < 10; i++) {
+		snprintf(key, sizeof key, "f%zu", i);
+		json_object_object_add(data, key, json_object_new_string(big));
+	}
+	memset(&in, 0, sizeof in);
+	in.type = "request.created";
+	in.icon = "🥤";
+	in.title = "New Drink Request";
+	in.success = 1;
+	in.data = data;
+	in.event_id = "ev";
+	e = build(&in);		/* checks the count against u16() */
+	json_object_put(embed_build(&in, &c1));
+	json = embed_build_json(&in, &c2);
+	ck_assert_uint_eq(c1, c2);
+	ck_assert_uint_le(c1, EMBED_MAX_TOTAL);
+	ck_assert_uint_ge(c1, EMBED_MAX_TOTAL - 20);
+	for (i = 0; i < 10; i++) {
+		/* Shortened evenly, each cut on a pair boundary. */
+		ck_assert_uint_eq(strlen(fvalue(e, i)), strlen(fvalue(e, 0)));
+		ck_assert_uint_lt(u16(fvalue(e, i)), 1000);
+	}
+	free(json);
+	json_object_put(e);
+	json_object_put(data);
+	free(big);
+}
+END_TEST
+
+/*
+ * Issue 9 item 11: "before\u0000after" showed as "before". U+0000 and the
+ * other control characters show as U+FFFD and the rest is kept; tab and
+ * newline stay. The same through both writers.
+ */
+START_TEST(test_nul_and_controls_in_values)
+{
+	static const char *const names[] = { "A", "B", "C", "D", "Event ID" };
+	static const char *const values[] = {
+		"before" REPL "after",
+		"line 1\nline 2\tend",
+		"x" REPL "y" REPL "z" REPL "w" REPL "v",
+		REPL,
+		"e1",
+	};
+	struct embed_event in;
+	json_object *data, *e;
+	char *got, *want;
+
+	data = parse("{\"a\":\"before\\u0000after\",\"b\":\"line 1\\nline 2\\tend\","
+	    "\"c\":\"x\\u001by\\u007fz\\u0085w\\rv\",\"d\":\"\\u0000\"}");
+	ck_assert_int_eq(json_object_get_string_len(
+	    json_object_object_get(data, "a")), 12);
+	memset(&in, 0, sizeof in);
+	in.type = "t";
+	in.success = 1;
+	in.data = data;
+	in.event_id = "e1";
+	e = build(&in);
+	assert_fields(e, names, values, 5);
+	want = embed_to_json(e);
+	got = embed_build_json(&in, NULL);
+	ck_assert_str_eq(got, want);
+	ck_assert_ptr_nonnull(strstr(got, "line 1\\nline 2\\tend"));
+	free(got);
+	free(want);
+	json_object_put(e);
+	json_object_put(data);
+
+	/* A NUL right at the cut point of a long value. */
+	got = xmalloc(2000);
+	memset(got, 'x', 2000);
+	got[1022] = '\0';
+	want = embed_text(got, 2000, EMBED_MAX_FIELD_VALUE);
+	ck_assert_uint_eq(strlen(want), 1022 + 3 + 3);
+	ck_assert_int_eq(memcmp(want + 1022, REPL ELLIPSIS, 6), 0);
+	free(want);
+	free(got);
+}
+END_TEST
+
+START_TEST(test_payload_username_utf16)
+{
+	char *p, *name;
+	json_object *o, *v;
+
+	/* 60 emoji: 120 units; Discord's 80 is 39 emoji and "…". */
+	name = repeat(EMOJI, 60);
+	p = embed_payload(NULL, 0, name, NULL);
+	o = parse(p);
+	ck_assert(json_object_object_get_ex(o, "username", &v));
+	ck_assert_uint_le(u16(json_object_get_string(v)), 80);
+	assert_cut(json_object_get_string(v), name, 80);
+	json_object_put(o);
+	free(p);
+	free(name);
 }
 END_TEST
 
@@ -718,12 +956,12 @@ START_TEST(test_total_limit)
 	e = build_many(24, 1, big);
 	ck_assert_uint_eq(nfields(e), 25);
 	for (i = 0; i < 24; i++) {
-		ck_assert_uint_le(cps(fvalue(e, i)), EMBED_MAX_FIELD_VALUE);
-		ck_assert_uint_gt(cps(fvalue(e, i)), 100);
+		ck_assert_uint_le(u16(fvalue(e, i)), EMBED_MAX_FIELD_VALUE);
+		ck_assert_uint_gt(u16(fvalue(e, i)), 100);
 	}
 	/* Shortened evenly: all data values end up the same length. */
 	for (i = 1; i < 24; i++)
-		ck_assert_uint_eq(cps(fvalue(e, i)), cps(fvalue(e, 0)));
+		ck_assert_uint_eq(u16(fvalue(e, i)), u16(fvalue(e, 0)));
 	ck_assert_str_eq(fvalue(e, 24), "ev-1");
 	ck_assert_uint_ge(discord_chars(e), EMBED_MAX_TOTAL - 24);
 	json_object_put(e);
@@ -742,7 +980,7 @@ START_TEST(test_total_limit)
 	in.event_id = "ev";
 	e = build(&in);
 	ck_assert_str_eq(fvalue(e, 0), "keep me");
-	ck_assert_uint_lt(cps(fvalue(e, 1)), EMBED_MAX_FIELD_VALUE);
+	ck_assert_uint_lt(u16(fvalue(e, 1)), EMBED_MAX_FIELD_VALUE);
 	json_object_put(e);
 	json_object_put(data);
 	free(big);
@@ -847,7 +1085,8 @@ START_TEST(test_digest)
 	ck_assert_str_eq(str_at(e, "timestamp"), "2023-07-15T14:30:45Z");
 	assert_fields(e, names, values, 2);
 	ck_assert_uint_eq(chars, discord_chars(e));
-	ck_assert_uint_eq(chars, 22 + 15 + 23 + 15 + 21);
+	/* "📊" is a surrogate pair: 2 units of the title's 23. */
+	ck_assert_uint_eq(chars, 23 + 15 + 23 + 15 + 21);
 	json_object_put(e);
 
 	for (i = 0; i < 30; i++) {
@@ -1116,8 +1355,12 @@ START_TEST(test_build_json_escapes)
 	want = embed_to_json(e);
 	got = embed_build_json(&in, NULL);
 	ck_assert_str_eq(got, want);
-	ck_assert_ptr_nonnull(strstr(got, "\\u0001\\u0002"));
-	ck_assert_ptr_nonnull(strstr(got, "\\b\\t\\n\\u000b\\f\\r"));
+	/* Control characters show as U+FFFD, but tab and newline. */
+	ck_assert_ptr_null(strstr(got, "\\u00"));
+	ck_assert_ptr_nonnull(strstr(got, "\"\xef\xbf\xbd\xef\xbf\xbd"));
+	ck_assert_ptr_nonnull(strstr(got, "\xef\xbf\xbd\\t\\n"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"));
+	ck_assert_ptr_nonnull(strstr(got, "}~\xef\xbf\xbd\""));
 	ck_assert_ptr_nonnull(strstr(got, "!\\\"#"));
 	ck_assert_ptr_nonnull(strstr(got, "./0"));
 	ck_assert_ptr_nonnull(strstr(got, "[\\\\]"));
@@ -1150,11 +1393,14 @@ suite_embed(void)
 
 	tc = tcase_create("limits");
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_utf8_len);
-	tcase_add_test(tc, test_utf8_truncate);
+	tcase_add_test(tc, test_embed_text);
 	tcase_add_test(tc, test_embed_part_limits);
 	tcase_add_test(tc, test_field_count_limit);
 	tcase_add_test(tc, test_total_limit);
+	tcase_add_test(tc, test_emoji_field_value_limit);
+	tcase_add_test(tc, test_total_limit_utf16);
+	tcase_add_test(tc, test_nul_and_controls_in_values);
+	tcase_add_test(tc, test_payload_username_utf16);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("direct");

@@ -76,15 +76,22 @@ START_TEST(test_invalid_envelopes)
 	INVALID("{\"type\":\"x\",\"data\":[]}", "\"data\" is not an object");
 	INVALID("{\"type\":\"x\",\"data\":\"s\"}", "\"data\" is not an object");
 	INVALID("{\"type\":\"x\",\"data\":null}", "\"data\" is not an object");
-	INVALID("{\"id\":5,\"type\":\"x\",\"data\":{}}", "\"id\" is not a string");
-	INVALID("{\"id\":{},\"type\":\"x\",\"data\":{}}", "\"id\" is not a string");
+	INVALID("{\"id\":5.5,\"type\":\"x\",\"data\":{}}",
+	    "\"id\" is not a string or an integer");
+	INVALID("{\"id\":{},\"type\":\"x\",\"data\":{}}",
+	    "\"id\" is not a string or an integer");
+	INVALID("{\"id\":true,\"type\":\"x\",\"data\":{}}",
+	    "\"id\" is not a string or an integer");
 	INVALID("{\"id\":\"\",\"type\":\"x\",\"data\":{}}", "\"id\" is empty");
 	INVALID("{\"id\":\"a\\r\\nX-Evil: 1\",\"type\":\"x\",\"data\":{}}",
 	    "\"id\" contains a control character");
 	INVALID("{\"id\":\"a\\u0000b\",\"type\":\"x\",\"data\":{}}",
 	    "\"id\" contains a control character");
-	INVALID("{\"type\":\"x\",\"data\":{},\"timestamp\":5}",
-	    "\"timestamp\" is not a string");
+	/* A NUL or control character would cut or forge the type. */
+	INVALID("{\"type\":\"contact.created\\u0000x\",\"data\":{}}",
+	    "\"type\" contains a control character");
+	INVALID("{\"type\":\"x\\ny\",\"data\":{}}",
+	    "\"type\" contains a control character");
 	/* Trailing garbage, and a second document. */
 	INVALID("{\"type\":\"x\",\"data\":{}}x", "not valid JSON: unexpected character");
 	INVALID("{\"type\":\"x\",\"data\":{}}{}", "not valid JSON: unexpected character");
@@ -285,6 +292,119 @@ START_TEST(test_whitespace_ok)
 }
 END_TEST
 
+/*
+ * Issue 9 item 11: an envelope as a Node app writes it, with
+ * "timestamp": Date.now() and a numeric "id", was dead-lettered. Both are
+ * accepted; the id is shown in decimal, the timestamp in ISO 8601 UTC.
+ */
+START_TEST(test_node_envelope)
+{
+	struct event ev;
+	json_object *v;
+	char *s;
+
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":12345,\"type\":\"contact.created\","
+	    "\"timestamp\":1689431445123,\"data\":{\"name\":\"Jo\","
+	    "\"email\":\"jo@example.com\"}}", "t/0/1"), 0);
+	ck_assert_str_eq(ev.id, "12345");
+	ck_assert_ptr_eq(ev.id, ev.idbuf);
+	ck_assert_str_eq(ev.timestamp, "2023-07-15T14:30:45.123Z");
+	ck_assert_int_eq(event_check_required(&ev, errbuf, sizeof errbuf), 0);
+	/* The envelope itself is unchanged: ${id} is the number. */
+	v = event_lookup(&ev, "id");
+	ck_assert(json_object_is_type(v, json_type_int));
+	s = template_expand("${id}", &ev, errbuf, sizeof errbuf);
+	ck_assert_str_eq(s, "12345");
+	free(s);
+	ck_assert_ptr_nonnull(strstr(event_json(&ev), "\"timestamp\":1689431445123"));
+	event_clear(&ev);
+
+	/* Java's long ids, negative and unsigned 64-bit ones too. */
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":-42,\"type\":\"x\",\"data\":{}}",
+	    "t/0/1"), 0);
+	ck_assert_str_eq(ev.id, "-42");
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":18446744073709551615,\"type\":\"x\","
+	    "\"data\":{}}", "t/0/1"), 0);
+	ck_assert_str_eq(ev.id, "18446744073709551615");
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":0,\"type\":\"x\",\"data\":{}}",
+	    "t/0/1"), 0);
+	ck_assert_str_eq(ev.id, "0");
+	event_clear(&ev);
+
+	/* A numeric id names an invalid event too. */
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":77,\"type\":\"x\"}", "t/0/1"), -1);
+	ck_assert_str_eq(errbuf, "missing \"data\"");
+	ck_assert_str_eq(ev.id, "77");
+	event_clear(&ev);
+}
+END_TEST
+
+/* Parses {"type":"x","data":{},"timestamp":TS}; checks ev.timestamp. */
+static void
+expect_timestamp(const char *ts, const char *shown)
+{
+	struct event ev;
+	char buf[256];
+
+	snprintf(buf, sizeof buf, "{\"type\":\"x\",\"data\":{},\"timestamp\":%s}", ts);
+	ck_assert_msg(parse_str(&ev, buf, "t/0/1") == 0, "%s: %s", ts, errbuf);
+	if (shown == NULL)
+		ck_assert_ptr_null(ev.timestamp);
+	else
+		ck_assert_str_eq(ev.timestamp, shown);
+	event_clear(&ev);
+}
+
+/*
+ * SPEC section 2: a timestamp is an RFC 3339 string or milliseconds
+ * since the epoch; one that is neither is shown as given and never makes
+ * the event invalid.
+ */
+START_TEST(test_timestamp_formats)
+{
+	expect_timestamp("\"2023-07-15T14:30:45Z\"", "2023-07-15T14:30:45Z");
+	expect_timestamp("1689431445123", "2023-07-15T14:30:45.123Z");
+	expect_timestamp("0", "1970-01-01T00:00:00.000Z");
+	expect_timestamp("-1", "1969-12-31T23:59:59.999Z");
+	expect_timestamp("1689431445123.9", "2023-07-15T14:30:45.123Z");
+	expect_timestamp("1.689431445e12", "2023-07-15T14:30:45.000Z");
+	expect_timestamp("253402300799999", "9999-12-31T23:59:59.999Z");
+	expect_timestamp("-62167219200000", "0000-01-01T00:00:00.000Z");
+	/* Unknown formats, as given. */
+	expect_timestamp("\"yesterday at noon\"", "yesterday at noon");
+	expect_timestamp("\"1689431445123\"", "1689431445123");
+	expect_timestamp("\"15/07/2023 14:30\"", "15/07/2023 14:30");
+	expect_timestamp("253402300800000", "253402300800000");
+	expect_timestamp("-62167219200001", "-62167219200001");
+	expect_timestamp("1e300", "1e300");
+	expect_timestamp("true", "true");
+	expect_timestamp("{\"seconds\":1}", "{\"seconds\":1}");
+	expect_timestamp("[1,2]", "[1,2]");
+	expect_timestamp("null", NULL);
+}
+END_TEST
+
+/*
+ * Issue 9 item 11: "before\u0000after" must keep every byte: json-c's
+ * string length says 12, whatever strlen() says.
+ */
+START_TEST(test_nul_in_value_kept)
+{
+	struct event ev;
+	json_object *v;
+
+	ck_assert_int_eq(parse_str(&ev, "{\"type\":\"x\",\"data\":"
+	    "{\"note\":\"before\\u0000after\"}}", "t/0/1"), 0);
+	v = event_lookup(&ev, "data.note");
+	ck_assert_int_eq(json_object_get_string_len(v), 12);
+	ck_assert_int_eq(memcmp(json_object_get_string(v), "before\0after", 13), 0);
+	ck_assert_int_eq(event_truthy(&ev, "data.note"), 1);
+	event_clear(&ev);
+}
+END_TEST
+
 START_TEST(test_fallback_id)
 {
 	struct event ev;
@@ -335,7 +455,11 @@ START_TEST(test_failed_keeps_best_id)
 	ck_assert_str_eq(errbuf, "missing \"type\"");
 	ck_assert_str_eq(ev.id, "ev-9");
 	event_clear(&ev);
+	/* An integer id is valid (issue 9 item 11); a double is not. */
 	ck_assert_int_eq(parse_str(&ev, "{\"id\":7,\"data\":{}}", "t/0/5"), -1);
+	ck_assert_str_eq(ev.id, "7");
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":7.5,\"data\":{}}", "t/0/5"), -1);
 	ck_assert_str_eq(ev.id, "t/0/5");
 	event_clear(&ev);
 	ck_assert_int_eq(parse_str(&ev, "nope", "t/0/6"), -1);
@@ -570,6 +694,9 @@ suite_event(void)
 	tcase_add_test(tc, test_whitespace_ok);
 	tcase_add_test(tc, test_fallback_id);
 	tcase_add_test(tc, test_failed_keeps_best_id);
+	tcase_add_test(tc, test_node_envelope);
+	tcase_add_test(tc, test_timestamp_formats);
+	tcase_add_test(tc, test_nul_in_value_kept);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("access");

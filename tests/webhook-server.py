@@ -13,7 +13,9 @@ sipeatd depends on it and records everything for the tests to check:
   empty field name or value, title > 256, description > 4096, field name >
   256, field value > 1024, footer > 2048, author name > 256, more than 6000
   characters over all embeds, content > 2000, username > 80, an empty
-  message, invalid UTF-8 or JSON. Lengths are Unicode code points.
+  message, invalid UTF-8 or JSON. Lengths are UTF-16 code units, as
+  discord.js and any JavaScript validator count them (.length: "😀" is 2),
+  for every limit and for the 6000 total.
 
   401 code 50027 for a wrong token, 404 code 10015 for an unknown id.
 
@@ -50,8 +52,13 @@ import time
 PATH_RE = re.compile(r"^/api(/v(\d+))?/webhooks/([^/?]+)/([^/?]+)/?(\?.*)?$")
 
 
+def units(s):
+    """Length of s in UTF-16 code units, as JavaScript's .length."""
+    return len(s.encode("utf-16-le", "surrogatepass")) // 2 if isinstance(s, str) else 0
+
+
 def too_long(errors, key, value, limit):
-    if isinstance(value, str) and len(value) > limit:
+    if isinstance(value, str) and units(value) > limit:
         errors[key] = "Must be %d or fewer in length." % limit
 
 
@@ -92,15 +99,15 @@ def validate(raw):
             v = e.get(name)
             if v is not None:
                 too_long(errors, "%s.%s" % (k, name), v, limit)
-                total += len(v) if isinstance(v, str) else 0
+                total += units(v)
         footer = e.get("footer")
         if isinstance(footer, dict) and footer.get("text") is not None:
             too_long(errors, k + ".footer.text", footer["text"], 2048)
-            total += len(footer["text"])
+            total += units(footer["text"])
         author = e.get("author")
         if isinstance(author, dict) and author.get("name") is not None:
             too_long(errors, k + ".author.name", author["name"], 256)
-            total += len(author["name"])
+            total += units(author["name"])
         fields = e.get("fields") or []
         if len(fields) > 25:
             errors[k + ".fields"] = "Must be 25 or fewer in length."
@@ -113,8 +120,8 @@ def validate(raw):
                 errors[fk + ".value"] = "This field is required"
             too_long(errors, fk + ".name", name, 256)
             too_long(errors, fk + ".value", value, 1024)
-            total += len(name) if isinstance(name, str) else 0
-            total += len(value) if isinstance(value, str) else 0
+            total += units(name)
+            total += units(value)
     if total > 6000:
         errors["embeds"] = "Embed size exceeds maximum size of 6000"
     return p, errors

@@ -1,7 +1,8 @@
 /*
  * fuzz.c -- the helpers of fuzz.h. The Discord checker parses the JSON
- * with json-c's strict tokener but counts and validates the text itself,
- * so that it shares no code with src/embed.c.
+ * with json-c's strict tokener but counts (in UTF-16 units) and validates
+ * the text itself, so that it shares no code with src/embed.c or
+ * src/utf8.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,20 +59,43 @@ fuzz_utf8_strict(const char *buf, size_t len)
 	return 1;
 }
 
-/* Code points of valid UTF-8. */
+/*
+ * UTF-16 units of valid UTF-8 (what discord.js counts, SPEC section 4):
+ * one per lead byte, two for a 4-byte sequence (a surrogate pair).
+ */
 static size_t
-cps(const char *s)
+units16(const char *s)
 {
 	size_t n = 0;
 
 	for (; *s != '\0'; s++) {
 		if (((unsigned char)*s & 0xc0) != 0x80)
 			n++;
+		if ((unsigned char)*s >= 0xf0)
+			n++;
 	}
 	return n;
 }
 
-/* The string member key of o, checked: valid UTF-8, lo..hi code points. */
+/* Whether s has a control character other than tab and newline. */
+static int
+has_control(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (; *s != '\0'; s++) {
+		if ((*s < 0x20 && *s != '\t' && *s != '\n') || *s == 0x7f)
+			return 1;
+		if (*s == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The string member key of o, checked: valid UTF-8 without control
+ * characters (SPEC section 2), lo..hi UTF-16 units.
+ */
 static size_t
 text(json_object *o, const char *key, size_t lo, size_t hi, int required)
 {
@@ -87,7 +111,8 @@ text(json_object *o, const char *key, size_t lo, size_t hi, int required)
 	s = json_object_get_string(v);
 	FUZZ_ASSERT((size_t)json_object_get_string_len(v) == strlen(s));
 	FUZZ_ASSERT(fuzz_utf8_strict(s, strlen(s)));
-	n = cps(s);
+	FUZZ_ASSERT(!has_control(s));
+	n = units16(s);
 	FUZZ_ASSERT(n >= lo && n <= hi);
 	return n;
 }
