@@ -152,7 +152,9 @@ enum { JS_OUT, JS_STR, JS_ESC, JS_HEX1, JS_HEX2, JS_HEX3, JS_HEX4 };
 /*
  * TPL_JSON: marks each field inside or outside a string literal and
  * checks that the template with every field as null (or as nothing inside
- * quotes) is one JSON value. 0 or -1 with err.
+ * quotes) is one JSON value. A field in an object's key is refused: a
+ * value could otherwise repeat an earlier key and override it. 0 or -1
+ * with err.
  */
 static int
 tpl_json_check(struct tpl *t, char *err, size_t errsz)
@@ -163,6 +165,14 @@ tpl_json_check(struct tpl *t, char *err, size_t errsz)
 	struct buf probe = BUF_INIT;
 	size_t i, k, end;
 	int state = JS_OUT, rc = -1;
+	/*
+	 * The containers open at this point ('{' or '['), deeper ones than
+	 * the array holds only counted (json-c refuses them anyway), whether
+	 * a key is expected next, and whether the open string is one.
+	 */
+	char stack[EVENT_DEPTH_MAX + 1];
+	size_t depth = 0;
+	int want_key = 0, in_key = 0;
 	unsigned char c;
 
 	for (i = 0; i < t->nparts; i++) {
@@ -175,6 +185,12 @@ tpl_json_check(struct tpl *t, char *err, size_t errsz)
 				    column(t->src, p->off));
 				goto out;
 			}
+			if (state == JS_STR && in_key) {
+				seterr(err, errsz, "${%s} at column %zu is "
+				    "in an object key", p->s,
+				    column(t->src, p->off));
+				goto out;
+			}
 			p->in_string = state == JS_STR;
 			buf_adds(&probe, p->in_string ? "" : "null");
 			continue;
@@ -183,8 +199,24 @@ tpl_json_check(struct tpl *t, char *err, size_t errsz)
 			c = (unsigned char)p->s[k];
 			switch (state) {
 			case JS_OUT:
-				if (c == '"')
+				if (c == '"') {
 					state = JS_STR;
+					in_key = want_key;
+				} else if (c == '{' || c == '[') {
+					if (depth < sizeof stack)
+						stack[depth] = (char)c;
+					depth++;
+					want_key = c == '{';
+				} else if (c == '}' || c == ']') {
+					if (depth > 0)
+						depth--;
+					want_key = 0;
+				} else if (c == ',')
+					want_key = depth > 0 &&
+					    depth <= sizeof stack &&
+					    stack[depth - 1] == '{';
+				else if (c == ':')
+					want_key = 0;
 				else if (c == '\'') {
 					/* json-c would take 'key': JSON does not. */
 					seterr(err, errsz, "not valid JSON once "
@@ -195,8 +227,10 @@ tpl_json_check(struct tpl *t, char *err, size_t errsz)
 				}
 				break;
 			case JS_STR:
-				if (c == '"')
+				if (c == '"') {
 					state = JS_OUT;
+					in_key = 0;
+				}
 				else if (c == '\\')
 					state = JS_ESC;
 				break;

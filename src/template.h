@@ -28,7 +28,8 @@
  *
  * A TPL_JSON template must be valid JSON once each ${...} outside quotes
  * is replaced by null and each inside quotes by nothing; a ${...} inside
- * an escape sequence ("\u${x}") or a single-quoted string is refused.
+ * an escape sequence ("\u${x}"), in an object key (it could repeat an
+ * earlier key and override it) or in single quotes is refused.
  */
 #ifndef SIPEAT_TEMPLATE_H
 #define SIPEAT_TEMPLATE_H

@@ -217,9 +217,11 @@ START_TEST(test_json_injection_in_string)
 	ck_assert_str_eq(s, "\"2 [\\\"a\\\",\\\"b\\\"] true\"");
 	free(s);
 	/* Escapes in the template itself do not confuse the lexer. */
-	s = fill("{\"a\\\"${data.customerName}\": \"\\\\${data.close}\"}", TPL_JSON);
+	s = fill("{\"k\": \"a\\\"${data.customerName}\", \"l\": \"\\\\${data.close}\"}",
+	    TPL_JSON);
 	o = json(s);
-	ck_assert_str_eq(str_of(o, "a\"Ann"), "\\\"}");
+	ck_assert_str_eq(str_of(o, "k"), "a\"Ann");
+	ck_assert_str_eq(str_of(o, "l"), "\\\"}");
 	json_object_put(o);
 	free(s);
 	/* Missing inside quotes fails, as in every text place. */
@@ -288,6 +290,13 @@ START_TEST(test_json_compile_errors)
 	    "${x} at column 5 is inside an escape sequence");
 	ck_assert_str_eq(compile_err("[\"\\${x}\"]", TPL_JSON),
 	    "${x} at column 4 is inside an escape sequence");
+	/* A value in a key could repeat an earlier key and override it. */
+	ck_assert_str_eq(compile_err("{\"role\": \"user\", \"${data.k}\": 1}",
+	    TPL_JSON), "${data.k} at column 19 is in an object key");
+	ck_assert_str_eq(compile_err("[{\"a\": {}}, {\"b\": [1, \"${x}\"], "
+	    "\"c${y}\": 2}]", TPL_JSON), "${y} at column 34 is in an object key");
+	ck_assert_str_eq(compile_err("{\"a\": [{\"b\": \"${x}\"}, \"${y}\"], "
+	    "\"c\": \"${z}\"}", TPL_JSON), "");
 	ck_assert_str_eq(compile_err("[\"${x\"]", TPL_JSON),
 	    "unclosed ${ at column 3");
 	/* The same body is fine as text. */
