@@ -193,6 +193,27 @@ exec_free(struct stage *st)
 	st->priv = NULL;
 }
 
+/*
+ * Words are templates now: "sh -c 'echo ${HOME}'" would look HOME up in
+ * the event and fail every run. Say so when the config is read.
+ */
+static void
+exec_warn_fields(const struct stage *st, const struct tpl *t,
+    const char *file, int line, struct diag *d)
+{
+	const char *path;
+	size_t i;
+
+	for (i = 0; i < tpl_nfields(t); i++) {
+		path = tpl_field(t, i);
+		if (!tpl_path_is_envelope(path))
+			diag_warn(d, file, line, "stage \"%s\": command: ${%s} "
+			    "is a field of the event, not a shell variable "
+			    "(write $${%s} for the shell)", st->name, path,
+			    path);
+	}
+}
+
 static int
 exec_compile(struct stage *st, const struct stage_conf *sc, const char *file,
     struct diag *d)
@@ -235,6 +256,7 @@ exec_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 			exec_free(st);
 			return -1;
 		}
+		exec_warn_fields(st, x->targv[i], file, line, d);
 	}
 	return 0;
 }

@@ -422,6 +422,33 @@ tpl_nfields(const struct tpl *t)
 	return t->nfields;
 }
 
+const char *
+tpl_field(const struct tpl *t, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < t->nparts; k++) {
+		if (t->parts[k].field && i-- == 0)
+			return t->parts[k].s;
+	}
+	return NULL;
+}
+
+int
+tpl_path_is_envelope(const char *path)
+{
+	static const char *const roots[] = {
+		"id", "type", "timestamp", "data", NULL
+	};
+	size_t i, n = strcspn(path, ".");
+
+	for (i = 0; roots[i] != NULL; i++) {
+		if (strlen(roots[i]) == n && strncmp(path, roots[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The text of a value: a string's bytes (with their length: U+0000 does
  * not end it), anything else as compact JSON.

@@ -61,8 +61,15 @@ void		 tpl_free(struct tpl *t);
 /* The source text and mode the template was compiled from. */
 const char	*tpl_source(const struct tpl *t);
 enum tpl_mode	 tpl_mode(const struct tpl *t);
-/* Number of ${...} fields in t. */
+/* Number of ${...} fields in t, and the path of the i-th (from 0). */
 size_t		 tpl_nfields(const struct tpl *t);
+const char	*tpl_field(const struct tpl *t, size_t i);
+/*
+ * 1 if path starts at a member of the envelope SPEC section 2 defines
+ * (id, type, timestamp, data): a field elsewhere is more likely a shell's
+ * ${VAR} in an exec command than an event field.
+ */
+int		 tpl_path_is_envelope(const char *path);
 /*
  * Appends the expansion of t for ev to out. 0, or -1 with err ("missing
  * field data.x"; for TPL_MAIL_HEADER "the value holds a line break

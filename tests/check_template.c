@@ -479,6 +479,15 @@ START_TEST(test_compiled)
 	ck_assert_uint_eq(tpl_nfields(t), 2);
 	ck_assert_str_eq(tpl_source(t), "a ${x} $$ ${y.z}");
 	ck_assert_int_eq(tpl_mode(t), TPL_URL);
+	ck_assert_str_eq(tpl_field(t, 0), "x");
+	ck_assert_str_eq(tpl_field(t, 1), "y.z");
+	ck_assert_ptr_null(tpl_field(t, 2));
+	ck_assert(tpl_path_is_envelope("data.x.y"));
+	ck_assert(tpl_path_is_envelope("id"));
+	ck_assert(tpl_path_is_envelope("timestamp"));
+	ck_assert(!tpl_path_is_envelope("HOME"));
+	ck_assert(!tpl_path_is_envelope("database.x"));
+	ck_assert(!tpl_path_is_envelope("ids"));
 	tpl_free(t);
 	tpl_free(NULL);
 	ck_assert_str_eq(compile_err("Hello ${data", TPL_TEXT),
@@ -609,6 +618,18 @@ START_TEST(test_exec_args)
 	ck_assert_int_ne(access(cmd, F_OK), 0);
 	free(cmd);
 	stage_free(st);
+	/* A shell variable written as a field: a warning, and $$ for the shell. */
+	st = stage_v(&d, "x", "action", "exec", "command",
+	    "sh -c 'echo ${HOME} $${PATH}' ${data.args}", (char *)NULL);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_uint_eq(diag_errors(&d), 0);
+	ck_assert_uint_eq(d.nwarn, 1);
+	ck_assert(has_msg(&d, "t.conf:3: warning: stage \"x\": command: "
+	    "${HOME} is a field of the event, not a shell variable (write "
+	    "$${HOME} for the shell)"));
+	stage_free(st);
+	diag_free(&d);
+	memset(&d, 0, sizeof d);
 	/* And a bad one is a configuration error. */
 	st = stage_v(&d, "x", "action", "exec", "command", "run ${data..x}",
 	    (char *)NULL);
