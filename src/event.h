@@ -1,7 +1,7 @@
 /*
  * event.h -- the SipEat envelope (SPEC section 2): parsing with json-c under
  * a depth limit and strict UTF-8, field access by path, the required data
- * fields of the three built-in types, and ${...} templates.
+ * fields of the three built-in types (templates: template.h).
  */
 #ifndef SIPEAT_EVENT_H
 #define SIPEAT_EVENT_H
@@ -61,15 +61,5 @@ json_object	*event_lookup(const struct event *ev, const char *path);
 int		 event_truthy(const struct event *ev, const char *path);
 /* The envelope as compact JSON (owned by ev, valid until event_clear). */
 const char	*event_json(const struct event *ev);
-
-/*
- * Templates: "${id}", "${type}", "${data.email}", "${data.location.address}".
- * "$$" is a literal "$". Strings expand to their text, other values to JSON.
- */
-/* 0 if tmpl is well formed, else -1 and errstr ("unclosed ${ at column 7"). */
-int		 template_validate(const char *tmpl, char *errstr, size_t errsz);
-/* Newly allocated expansion, or NULL with errstr "missing field data.x". */
-char		*template_expand(const char *tmpl, const struct event *ev,
-		     char *errstr, size_t errsz);
 
 #endif

@@ -6,7 +6,10 @@
  * The command is split into words once, at configuration time, the way a
  * shell would split it but without a shell: no globbing, no variables, no
  * redirections, so nothing in an event can ever be interpreted as shell
- * syntax. A word without '/' is looked up in PATH (posix_spawnp).
+ * syntax. A word without '/' is looked up in PATH (posix_spawnp). Each
+ * word is then an exec argument template (template.h): "--id ${data.machineId}"
+ * gives the argument "--id" and the value as one argument, whatever spaces,
+ * quotes or globs it holds.
  *
  * The child gets the event JSON on stdin, stdout on /dev/null, stderr on a
  * pipe of which the first line is kept as the failure reason (the rest is
@@ -44,6 +47,7 @@
 #include <unistd.h>
 
 #include "stage.h"
+#include "template.h"
 #include "util.h"
 
 extern char **environ;
@@ -58,7 +62,9 @@ extern char **environ;
 #define EXEC_EX_TEMPFAIL	75
 
 struct exec {
-	char	**argv;
+	char		**argv;		/* the words, as written */
+	struct tpl	**targv;	/* each word as a TPL_ARG template */
+	size_t		  argc;
 };
 
 /* The first non-empty line of the child's stderr. */
@@ -175,12 +181,37 @@ static void
 exec_free(struct stage *st)
 {
 	struct exec *x = st->priv;
+	size_t i;
 
 	if (x == NULL)
 		return;
+	for (i = 0; i < x->argc; i++)
+		tpl_free(x->targv[i]);
+	free(x->targv);
 	stage_argv_free(x->argv);
 	free(x);
 	st->priv = NULL;
+}
+
+/*
+ * Words are templates now: "sh -c 'echo ${HOME}'" would look HOME up in
+ * the event and fail every run. Say so when the config is read.
+ */
+static void
+exec_warn_fields(const struct stage *st, const struct tpl *t,
+    const char *file, int line, struct diag *d)
+{
+	const char *path;
+	size_t i;
+
+	for (i = 0; i < tpl_nfields(t); i++) {
+		path = tpl_field(t, i);
+		if (!tpl_path_is_envelope(path))
+			diag_warn(d, file, line, "stage \"%s\": command: ${%s} "
+			    "is a field of the event, not a shell variable "
+			    "(write $${%s} for the shell)", st->name, path,
+			    path);
+	}
 }
 
 static int
@@ -190,6 +221,7 @@ exec_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 	const char *command;
 	char errbuf[128], **argv;
 	struct exec *x;
+	size_t i;
 	int line = sc->line;
 
 	command = stage_conf_get(sc, "command", &line);
@@ -212,7 +244,44 @@ exec_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 	x = xcalloc(1, sizeof *x);
 	x->argv = argv;
 	st->priv = x;
+	while (argv[x->argc] != NULL)
+		x->argc++;
+	x->targv = xcalloc(x->argc, sizeof *x->targv);
+	for (i = 0; i < x->argc; i++) {
+		x->targv[i] = tpl_compile(argv[i], TPL_ARG, errbuf,
+		    sizeof errbuf);
+		if (x->targv[i] == NULL) {
+			diag_add(d, file, line, "stage \"%s\": command: %s",
+			    st->name, errbuf);
+			exec_free(st);
+			return -1;
+		}
+		exec_warn_fields(st, x->targv[i], file, line, d);
+	}
 	return 0;
+}
+
+/*
+ * The arguments for ev: each word's template expanded, one argument each.
+ * NULL with err ("missing field data.x"). Free with stage_argv_free().
+ */
+static char **
+exec_expand_argv(const struct exec *x, const struct event *ev, char *err,
+    size_t errsz)
+{
+	char **argv, why[256];
+	size_t i;
+
+	argv = xcalloc(x->argc + 1, sizeof *argv);
+	for (i = 0; i < x->argc; i++) {
+		argv[i] = tpl_expand(x->targv[i], ev, why, sizeof why);
+		if (argv[i] == NULL) {
+			snprintf(err, errsz, "argument %zu: %s", i, why);
+			stage_argv_free(argv);
+			return NULL;
+		}
+	}
+	return argv;
 }
 
 static int
@@ -508,12 +577,15 @@ exec_run(const struct stage *st, const struct event *ev,
 {
 	const struct exec *x = st->priv;
 	struct exec_line line;
-	char **envp, *own[3];
+	char **envp, *own[3], **argv;
 	int in[2] = { -1, -1 }, ep[2] = { -1, -1 };
 	int rc, status = 0, i;
 	enum stage_status result;
 	pid_t pid;
 
+	/* A missing field is permanent: a retry sees the same event. */
+	if ((argv = exec_expand_argv(x, ev, err, errsz)) == NULL)
+		return STAGE_FAIL;
 	memset(&line, 0, sizeof line);
 	envp = exec_env_build(st, ev, own);
 
@@ -530,11 +602,11 @@ exec_run(const struct stage *st, const struct event *ev,
 		goto out;
 	}
 
-	rc = exec_spawn(x->argv, envp, in[0], ep[1], &pid);
+	rc = exec_spawn(argv, envp, in[0], ep[1], &pid);
 	if (rc != 0) {
 		/* %m, not strerror(): glibc's is documented MT-unsafe. */
 		errno = rc;
-		snprintf(err, errsz, "cannot run %s: %m", x->argv[0]);
+		snprintf(err, errsz, "cannot run %s: %m", argv[0]);
 		result = (rc == EAGAIN || rc == ENOMEM) ? STAGE_TRANSIENT :
 		    STAGE_FAIL;
 		goto out;
@@ -587,6 +659,7 @@ out:
 	for (i = 0; i < 3; i++)
 		free(own[i]);
 	free(envp);
+	stage_argv_free(argv);
 	return result;
 }
 

@@ -14,9 +14,13 @@
  * on each retry and on a replay after a restart, so the service can tell a
  * retry from a new request.
  *
- * Values from the event are substituted in the URL percent-encoded (an
- * event cannot change the path or add a query), in headers verbatim but
- * refused when they hold a line break, and in the body verbatim.
+ * Templates are compiled once (template.h) for the place they stand in:
+ * the URL percent-encoded (an event cannot change the path or add a
+ * query), headers verbatim but refused when they hold a line break, and a
+ * JSON body (Content-Type JSON, the default) as JSON: inside quotes the
+ * text JSON-escaped, outside quotes the value as JSON; a body template
+ * that is not JSON with its ${...} as null is a configuration error. A
+ * body of another Content-Type is filled as plain text.
  *
  * Outcome: 2xx succeeds. Otherwise the reason is the response's JSON
  * `error` (a string, or an object's `message`) or `message` field, else the
@@ -37,8 +41,10 @@
 #include <time.h>
 #include <curl/curl.h>
 
+#include "buf.h"
 #include "log.h"
 #include "stage.h"
+#include "template.h"
 #include "util.h"
 
 #ifndef PACKAGE_VERSION
@@ -52,16 +58,17 @@
 
 struct http_header {
 	char	*name;
-	char	*value;		/* template */
+	struct tpl	*value;
 };
 
 struct http {
-	char			*url;		/* template, expanded URL-encoded */
+	struct tpl		*url;		/* TPL_URL */
 	char			*method;	/* upper case */
-	char			*body;		/* template, or NULL: the event JSON */
+	struct tpl		*body;		/* TPL_JSON or TPL_TEXT; NULL: the event JSON */
 	struct http_header	*headers;
 	size_t			 nheaders;
 	int			 has_content_type;
+	int			 json_body;	/* Content-Type is JSON (or the default) */
 	int			 verify;
 };
 
@@ -191,12 +198,12 @@ http_free(struct stage *st)
 		return;
 	for (i = 0; i < h->nheaders; i++) {
 		free(h->headers[i].name);
-		free(h->headers[i].value);
+		tpl_free(h->headers[i].value);
 	}
 	free(h->headers);
-	free(h->url);
+	tpl_free(h->url);
 	free(h->method);
-	free(h->body);
+	tpl_free(h->body);
 	free(h);
 	st->priv = NULL;
 }
@@ -218,25 +225,40 @@ http_is_token(const char *s, size_t len)
 }
 
 /*
- * Checks a URL template: well-formed ${...}, http or https, and a URL
- * libcurl parses once each ${...} is replaced by a placeholder. 0 or -1
- * with errbuf.
+ * "application/json", "application/problem+json; charset=utf-8": a
+ * Content-Type whose body is JSON.
  */
 static int
+http_is_json_type(const char *v)
+{
+	size_t n = strcspn(v, "; \t");
+
+	return (n == 16 && strncasecmp(v, "application/json", 16) == 0) ||
+	    (n >= 5 && strncasecmp(v + n - 5, "+json", 5) == 0);
+}
+
+/*
+ * Checks a URL template: well-formed ${...}, http or https, and a URL
+ * libcurl parses once each ${...} is replaced by a placeholder. Returns
+ * the compiled template, or NULL with errbuf.
+ */
+static struct tpl *
 http_check_url(const char *url, char *errbuf, size_t errsz)
 {
+	struct tpl *t;
 	CURLU *u;
 	CURLUcode uc;
 	char *probe, *host = NULL;
 	size_t i, j;
 	int rc = 0;
 
-	if (template_validate(url, errbuf, errsz) != 0)
-		return -1;
+	if ((t = tpl_compile(url, TPL_URL, errbuf, errsz)) == NULL)
+		return NULL;
 	if (strncasecmp(url, "http://", 7) != 0 &&
 	    strncasecmp(url, "https://", 8) != 0) {
 		snprintf(errbuf, errsz, "must start with http:// or https://");
-		return -1;
+		tpl_free(t);
+		return NULL;
 	}
 	probe = xmalloc(strlen(url) + 1);
 	for (i = j = 0; url[i] != '\0'; i++) {
@@ -263,7 +285,11 @@ http_check_url(const char *url, char *errbuf, size_t errsz)
 	curl_free(host);
 	curl_url_cleanup(u);
 	free(probe);
-	return rc;
+	if (rc != 0) {
+		tpl_free(t);
+		return NULL;
+	}
+	return t;
 }
 
 /* Parses one "Name: value" header line into h. 0 or -1 (reported). */
@@ -272,6 +298,7 @@ http_add_header(struct http *h, const struct stage *st, const char *line,
     int lineno, const char *file, struct diag *d)
 {
 	const char *colon, *value;
+	struct tpl *t;
 	char errbuf[256];
 	size_t i, len;
 
@@ -293,17 +320,19 @@ http_add_header(struct http *h, const struct stage *st, const char *line,
 		}
 	}
 	value = colon + 1 + strspn(colon + 1, " \t");
-	if (template_validate(value, errbuf, sizeof errbuf) != 0) {
+	if ((t = tpl_compile(value, TPL_TEXT, errbuf, sizeof errbuf)) == NULL) {
 		diag_add(d, file, lineno, "stage \"%s\": header %.*s: %s",
 		    st->name, (int)len, line, errbuf);
 		return -1;
 	}
-	if (len == 12 && strncasecmp(line, "Content-Type", 12) == 0)
+	if (len == 12 && strncasecmp(line, "Content-Type", 12) == 0) {
 		h->has_content_type = 1;
+		h->json_body = http_is_json_type(value);
+	}
 	h->headers = xreallocarray(h->headers, h->nheaders + 1,
 	    sizeof *h->headers);
 	h->headers[h->nheaders].name = xstrndup(line, len);
-	h->headers[h->nheaders].value = xstrdup(value);
+	h->headers[h->nheaders].value = t;
 	h->nheaders++;
 	return 0;
 }
@@ -320,6 +349,7 @@ http_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 
 	h = xcalloc(1, sizeof *h);
 	h->verify = 1;
+	h->json_body = 1;
 	st->priv = h;
 
 	v = stage_conf_get(sc, "url", &line);
@@ -327,12 +357,12 @@ http_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 		diag_add(d, file, sc->line, "stage \"%s\": http needs a url",
 		    st->name);
 		rc = -1;
-	} else if (http_check_url(v, errbuf, sizeof errbuf) != 0) {
+	} else if ((h->url = http_check_url(v, errbuf, sizeof errbuf)) ==
+	    NULL) {
 		diag_add(d, file, line, "stage \"%s\": bad url \"%s\": %s",
 		    st->name, v, errbuf);
 		rc = -1;
-	} else
-		h->url = xstrdup(v);
+	}
 
 	v = stage_conf_get(sc, "method", &line);
 	if (v == NULL)
@@ -347,26 +377,27 @@ http_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 			h->method[i] = (char)toupper((unsigned char)h->method[i]);
 	}
 
-	v = stage_conf_get(sc, "body", &line);
-	if (v != NULL) {
-		if (template_validate(v, errbuf, sizeof errbuf) != 0) {
-			diag_add(d, file, line, "stage \"%s\": body: %s",
-			    st->name, errbuf);
-			rc = -1;
-		} else if (h->method != NULL && (strcmp(h->method, "GET") == 0 ||
-		    strcmp(h->method, "HEAD") == 0)) {
-			diag_add(d, file, line, "stage \"%s\": a %s request "
-			    "has no body", st->name, h->method);
-			rc = -1;
-		} else
-			h->body = xstrdup(v);
-	}
-
 	for (i = 0; i < sc->nkv; i++) {
 		if (strcmp(sc->kv[i].key, "header") == 0 &&
 		    http_add_header(h, st, sc->kv[i].value, sc->kv[i].line,
 		    file, d) != 0)
 			rc = -1;
+	}
+
+	/* The body's place depends on its Content-Type: headers first. */
+	v = stage_conf_get(sc, "body", &line);
+	if (v != NULL) {
+		if (h->method != NULL && (strcmp(h->method, "GET") == 0 ||
+		    strcmp(h->method, "HEAD") == 0)) {
+			diag_add(d, file, line, "stage \"%s\": a %s request "
+			    "has no body", st->name, h->method);
+			rc = -1;
+		} else if ((h->body = tpl_compile(v, h->json_body ? TPL_JSON :
+		    TPL_TEXT, errbuf, sizeof errbuf)) == NULL) {
+			diag_add(d, file, line, "stage \"%s\": body: %s",
+			    st->name, errbuf);
+			rc = -1;
+		}
 	}
 
 	v = stage_conf_get(sc, "tls.verify", &line);
@@ -385,75 +416,6 @@ http_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 	if (rc != 0)
 		http_free(st);
 	return rc;
-}
-
-/* Appends n bytes to a growing string. */
-static void
-http_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	if (*len + n + 1 > *cap) {
-		*cap = (*len + n + 1) * 2;
-		*buf = xrealloc(*buf, *cap);
-	}
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
-/*
- * Expands a URL template (already validated) with every substituted value
- * percent-encoded. NULL with "missing field PATH" in err.
- */
-static char *
-http_expand_url(CURL *curl, const char *tmpl, const struct event *ev,
-    char *err, size_t errsz)
-{
-	json_object *o;
-	const char *text, *end;
-	char *out = NULL, *path, *esc;
-	size_t len = 0, cap = 0, i = 0, j;
-
-	http_append(&out, &len, &cap, "", 0);
-	while (tmpl[i] != '\0') {
-		if (tmpl[i] != '$' || tmpl[i + 1] == '\0') {
-			for (j = i + 1; tmpl[j] != '\0' && tmpl[j] != '$'; j++)
-				;
-			http_append(&out, &len, &cap, tmpl + i, j - i);
-			i = j;
-			continue;
-		}
-		if (tmpl[i + 1] != '{') {
-			/* "$$" is one "$"; a lone "$" stays. */
-			http_append(&out, &len, &cap, "$", 1);
-			i += tmpl[i + 1] == '$' ? 2 : 1;
-			continue;
-		}
-		end = strchr(tmpl + i, '}');
-		path = xstrndup(tmpl + i + 2, (size_t)(end - tmpl) - i - 2);
-		o = event_lookup(ev, path);
-		if (o == NULL) {
-			snprintf(err, errsz, "missing field %s", path);
-			free(path);
-			free(out);
-			return NULL;
-		}
-		free(path);
-		if (json_object_is_type(o, json_type_string))
-			text = json_object_get_string(o);
-		else
-			text = json_object_to_json_string_ext(o,
-			    JSON_C_TO_STRING_PLAIN);
-		esc = curl_easy_escape(curl, text, 0);
-		if (esc == NULL) {
-			snprintf(err, errsz, "out of memory");
-			free(out);
-			return NULL;
-		}
-		http_append(&out, &len, &cap, esc, strlen(esc));
-		curl_free(esc);
-		i = (size_t)(end - tmpl) + 1;
-	}
-	return out;
 }
 
 static size_t
@@ -583,7 +545,7 @@ http_build_headers(const struct stage *st, const struct http *h,
 		list = curl_slist_append(list,
 		    "Content-Type: application/json");
 	for (i = 0; i < h->nheaders && list != NULL; i++) {
-		value = template_expand(h->headers[i].value, ev, err, errsz);
+		value = tpl_expand(h->headers[i].value, ev, err, errsz);
 		if (value == NULL) {
 			curl_slist_free_all(list);
 			return NULL;
@@ -633,13 +595,13 @@ http_run(const struct stage *st, const struct event *ev,
 	}
 	/* A missing field is permanent: a retry sees the same event. */
 	status = STAGE_FAIL;
-	url = http_expand_url(curl, h->url, ev, err, errsz);
+	url = tpl_expand(h->url, ev, err, errsz);
 	if (url == NULL)
 		goto out;
 	has_body = strcmp(h->method, "GET") != 0 &&
 	    strcmp(h->method, "HEAD") != 0;
 	if (has_body && h->body != NULL) {
-		body = template_expand(h->body, ev, err, errsz);
+		body = tpl_expand(h->body, ev, err, errsz);
 		if (body == NULL)
 			goto out;
 		payload = body;

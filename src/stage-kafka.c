@@ -5,6 +5,11 @@
  *	body = {"machine": "${data.machineId}"}	(default: the event JSON)
  *	key = ${data.machineId}			(default: the event's own key)
  *
+ * The body is a JSON template (template.h): a ${...} inside quotes is
+ * JSON-escaped, one outside quotes is the value as JSON, and a body that is
+ * not JSON with its ${...} as null is a configuration error. The key is
+ * plain text.
+ *
  * Design. Every worker shares the daemon's one producer (librdkafka
  * producers are thread-safe); sipeatd.c creates it whenever a kafka stage
  * or the dead-letter topic needs it. The record keeps the Kafka key of the
@@ -28,12 +33,13 @@
 
 #include "producer.h"
 #include "stage.h"
+#include "template.h"
 #include "util.h"
 
 struct kafka_stage {
 	char	*topic;
-	char	*body;		/* template, or NULL: the event JSON */
-	char	*key;		/* template, or NULL: the source key */
+	struct tpl	*body;	/* TPL_JSON, or NULL: the event JSON */
+	struct tpl	*key;	/* TPL_TEXT, or NULL: the source key */
 };
 
 static const char *const kafka_keys[] = { "topic", "body", "key", NULL };
@@ -46,8 +52,8 @@ kafka_free(struct stage *st)
 	if (k == NULL)
 		return;
 	free(k->topic);
-	free(k->body);
-	free(k->key);
+	tpl_free(k->body);
+	tpl_free(k->key);
 	free(k);
 	st->priv = NULL;
 }
@@ -89,21 +95,21 @@ kafka_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 
 	v = stage_conf_get(sc, "body", &line);
 	if (v != NULL) {
-		if (template_validate(v, errbuf, sizeof errbuf) != 0) {
+		k->body = tpl_compile(v, TPL_JSON, errbuf, sizeof errbuf);
+		if (k->body == NULL) {
 			diag_add(d, file, line, "stage \"%s\": body: %s",
 			    st->name, errbuf);
 			rc = -1;
-		} else
-			k->body = xstrdup(v);
+		}
 	}
 	v = stage_conf_get(sc, "key", &line);
 	if (v != NULL) {
-		if (template_validate(v, errbuf, sizeof errbuf) != 0) {
+		k->key = tpl_compile(v, TPL_TEXT, errbuf, sizeof errbuf);
+		if (k->key == NULL) {
 			diag_add(d, file, line, "stage \"%s\": key: %s",
 			    st->name, errbuf);
 			rc = -1;
-		} else
-			k->key = xstrdup(v);
+		}
 	}
 	if (rc != 0)
 		kafka_free(st);
@@ -130,7 +136,7 @@ kafka_run(const struct stage *st, const struct event *ev,
 		return STAGE_FAIL;
 	}
 	if (k->body != NULL) {
-		body = template_expand(k->body, ev, why, sizeof why);
+		body = tpl_expand(k->body, ev, why, sizeof why);
 		if (body == NULL) {
 			snprintf(err, errsz, "body: %s", why);
 			goto out;
@@ -139,7 +145,7 @@ kafka_run(const struct stage *st, const struct event *ev,
 	} else
 		value = event_json(ev);
 	if (k->key != NULL) {
-		key = template_expand(k->key, ev, why, sizeof why);
+		key = tpl_expand(k->key, ev, why, sizeof why);
 		if (key == NULL) {
 			snprintf(err, errsz, "key: %s", why);
 			goto out;

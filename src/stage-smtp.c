@@ -13,15 +13,17 @@
  * Design. The message is built here, in full, as RFC 5322 wants it: Date,
  * Message-ID, From, To, Subject, MIME-Version and a UTF-8 text/plain body
  * in base64 (any byte is safe, no line is ever too long), CRLF line ends
- * throughout. A Subject that is not plain ASCII is sent as RFC 2047
- * encoded words (=?UTF-8?B?...?=), folded so that no word passes 75
- * characters and no UTF-8 sequence is split. libcurl does the SMTP
+ * throughout. from, to and subject are mail header templates (template.h):
+ * a value that is not plain ASCII words or one address, and literal text
+ * that is not ASCII, become RFC 2047 encoded words (=?UTF-8?B?...?=, at
+ * most 75 characters, no UTF-8 sequence split), so a value can never add
+ * a recipient or a header; the Subject is folded at spaces to 78
+ * characters a line. The body is a plain text template. libcurl does the SMTP
  * dialogue (EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA with dot-stuffing) on
  * the worker's handle, as the http action does.
  *
- * Header injection: the expanded from, to and subject are refused when
- * they hold a CR or LF (an event could otherwise add a Bcc), and the stage
- * fails naming the field. The Message-ID is derived from the event id and
+ * Header injection: a value with a CR or LF in from, to or subject fails
+ * the stage naming the field (an event could otherwise add a Bcc). The Message-ID is derived from the event id and
  * the stage name, so a retry or a replay of the same event carries the same
  * one and receiving systems can drop the duplicate.
  *
@@ -41,17 +43,18 @@
 #include <time.h>
 #include <curl/curl.h>
 
+#include "buf.h"
 #include "stage.h"
+#include "template.h"
 #include "util.h"
 
-#define SMTP_ENCODED_CHUNK	45	/* raw bytes per encoded word: 60 base64 chars */
 
 struct smtp {
 	char	*url;
-	char	*from;		/* templates */
-	char	*to;
-	char	*subject;
-	char	*body;		/* NULL: the event JSON */
+	struct tpl	*from;		/* TPL_MAIL_HEADER */
+	struct tpl	*to;
+	struct tpl	*subject;
+	struct tpl	*body;		/* TPL_TEXT; NULL: the event JSON */
 	char	*username;
 	char	*password;
 	int	 verify;
@@ -102,10 +105,10 @@ smtp_free(struct stage *st)
 	if (m == NULL)
 		return;
 	free(m->url);
-	free(m->from);
-	free(m->to);
-	free(m->subject);
-	free(m->body);
+	tpl_free(m->from);
+	tpl_free(m->to);
+	tpl_free(m->subject);
+	tpl_free(m->body);
 	free(m->username);
 	free(m->password);
 	free(m);
@@ -115,8 +118,8 @@ smtp_free(struct stage *st)
 /* A required or optional template key: 0, or -1 when reported. */
 static int
 smtp_template_key(const struct stage *st, const struct stage_conf *sc,
-    const char *key, int required, char **out, const char *file,
-    struct diag *d)
+    const char *key, int required, enum tpl_mode mode, struct tpl **out,
+    const char *file, struct diag *d)
 {
 	const char *v;
 	char errbuf[256];
@@ -130,12 +133,11 @@ smtp_template_key(const struct stage *st, const struct stage_conf *sc,
 		    st->name, key);
 		return -1;
 	}
-	if (template_validate(v, errbuf, sizeof errbuf) != 0) {
+	if ((*out = tpl_compile(v, mode, errbuf, sizeof errbuf)) == NULL) {
 		diag_add(d, file, line, "stage \"%s\": %s: %s", st->name, key,
 		    errbuf);
 		return -1;
 	}
-	*out = xstrdup(v);
 	return 0;
 }
 
@@ -200,13 +202,17 @@ smtp_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 	} else
 		m->url = xstrdup(v);
 
-	if (smtp_template_key(st, sc, "from", 1, &m->from, file, d) != 0)
+	if (smtp_template_key(st, sc, "from", 1, TPL_MAIL_HEADER, &m->from,
+	    file, d) != 0)
 		rc = -1;
-	if (smtp_template_key(st, sc, "to", 1, &m->to, file, d) != 0)
+	if (smtp_template_key(st, sc, "to", 1, TPL_MAIL_HEADER, &m->to,
+	    file, d) != 0)
 		rc = -1;
-	if (smtp_template_key(st, sc, "subject", 1, &m->subject, file, d) != 0)
+	if (smtp_template_key(st, sc, "subject", 1, TPL_MAIL_HEADER,
+	    &m->subject, file, d) != 0)
 		rc = -1;
-	if (smtp_template_key(st, sc, "body", 0, &m->body, file, d) != 0)
+	if (smtp_template_key(st, sc, "body", 0, TPL_TEXT, &m->body, file,
+	    d) != 0)
 		rc = -1;
 
 	v = stage_conf_get(sc, "username", &line);
@@ -240,20 +246,21 @@ smtp_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 }
 
 /*
- * Expands one header template; refuses a value holding CR or LF. NULL
- * with err naming the field.
+ * Expands one header template (a value holding CR or LF is refused by
+ * the template). NULL with err naming the field.
  */
 static char *
-smtp_expand_header(const char *field, const char *tmpl,
+smtp_expand_header(const char *field, const struct tpl *tmpl,
     const struct event *ev, char *err, size_t errsz)
 {
 	char *v, why[256];
 
-	v = template_expand(tmpl, ev, why, sizeof why);
+	v = tpl_expand(tmpl, ev, why, sizeof why);
 	if (v == NULL) {
 		snprintf(err, errsz, "%s: %s", field, why);
 		return NULL;
 	}
+	/* Literal text cannot hold one; never let a header be split. */
 	if (strpbrk(v, "\r\n") != NULL) {
 		snprintf(err, errsz, "%s: the value holds a line break "
 		    "(refused: header injection)", field);
@@ -362,47 +369,44 @@ smtp_base64(struct smtp_buf *b, const unsigned char *p, size_t n)
 }
 
 /*
- * "Subject: ..." with its CRLF: as is when printable ASCII of sane
- * length, else RFC 2047 B encoded words of at most 45 bytes each (never
- * splitting a UTF-8 sequence), one per folded line.
+ * "Subject: ..." with its CRLF. The expanded template is printable ASCII
+ * (its non-ASCII text already encoded words): folded at spaces so that no
+ * line passes 78 characters where a word allows. Anything else (control
+ * characters) is encoded whole as RFC 2047 encoded words, one per line.
  */
 static void
 smtp_subject(struct smtp_buf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), i, n, chunk;
-	int plain = len <= 900;
+	struct buf enc = BUF_INIT;
+	const char *p, *w;
+	size_t col, n, i;
 
-	for (i = 0; i < len && plain; i++) {
-		if (p[i] < 0x20 || p[i] >= 0x7f)
-			plain = 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			break;
 	}
-	/* "=?" in a plain subject would be read as an encoded word. */
-	if (plain && strstr(s, "=?") == NULL) {
-		smtp_adds(b, "Subject: ");
-		smtp_adds(b, s);
-		smtp_adds(b, "\r\n");
-		return;
+	if (s[i] != '\0') {
+		tpl_rfc2047(&enc, s, strlen(s));
+		s = enc.p;
 	}
 	smtp_adds(b, "Subject:");
-	for (i = 0; i < len || i == 0; i += n) {
-		/* The first word shares its line with "Subject:". */
-		chunk = i == 0 ? SMTP_ENCODED_CHUNK - 6 : SMTP_ENCODED_CHUNK;
-		n = len - i < chunk ? len - i : chunk;
-		/* Back off continuation bytes so a sequence stays whole. */
-		while (i + n < len && n > 0 && (p[i + n] & 0xc0) == 0x80)
-			n--;
-		if (n == 0)	/* not UTF-8: cut anywhere, but move on */
-			n = len - i < chunk ? len - i : chunk;
-		if (i > 0)
+	col = 8;
+	for (p = s;; p = w + 1) {
+		w = strchr(p, ' ');
+		n = w != NULL ? (size_t)(w - p) : strlen(p);
+		/* The space before a word is where a line may fold. */
+		if (col > 0 && col + 1 + n > 78) {
 			smtp_adds(b, "\r\n");
-		smtp_adds(b, " =?UTF-8?B?");
-		smtp_base64(b, p + i, n);
-		smtp_adds(b, "?=");
-		if (len == 0)
+			col = 0;
+		}
+		smtp_adds(b, " ");
+		smtp_add(b, p, n);
+		col += 1 + n;
+		if (w == NULL)
 			break;
 	}
 	smtp_adds(b, "\r\n");
+	buf_free(&enc);
 }
 
 /* The text with every line end (LF, CR or CRLF) made CRLF. */
@@ -571,7 +575,7 @@ smtp_run(const struct stage *st, const struct event *ev,
 	if (subject == NULL)
 		goto out;
 	if (m->body != NULL) {
-		body = template_expand(m->body, ev, why, sizeof why);
+		body = tpl_expand(m->body, ev, why, sizeof why);
 		if (body == NULL) {
 			snprintf(err, errsz, "body: %s", why);
 			goto out;

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "diag.h"
 #include "event.h"
+#include "template.h"
 
 enum stage_status {
 	STAGE_OK = 0,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "template.h"
 #include "util.h"
 
 #define CONTACT \

@@ -271,7 +271,7 @@ START_TEST(test_signal)
 	struct stage *st;
 	char err[256];
 
-	st = exec_stage("sig", "sh -c 'kill -9 $$'", "5000", "3", "10");
+	st = exec_stage("sig", "sh -c 'kill -9 $$$$'", "5000", "3", "10");
 	ck_assert_int_eq(run(st, EV_CONTACT, err, sizeof err), STAGE_FAIL);
 	ck_assert_str_eq(err, "killed by signal 9");
 	stage_free(st);

@@ -364,6 +364,45 @@ START_TEST(test_http_body_method_url)
 }
 END_TEST
 
+/*
+ * A JSON body is filled as JSON (SPEC section 3): a drink name that
+ * closes the string cannot add a member, a value outside quotes arrives
+ * as a JSON value, and the URL path cannot be climbed out of.
+ */
+START_TEST(test_http_json_body_injection)
+{
+	const char *evil = "{\"id\":\"e-9\",\"type\":\"request.created\","
+	    "\"data\":{\"drinkName\":\"\\\", \\\"admin\\\": true, "
+	    "\\\"x\\\": \\\"\\\\\",\"quantity\":3,\"machineId\":\"../402\"}}";
+	char err[256] = "", *u = url("/ok/${data.machineId}");
+	struct stage *st;
+	json_object *a, *body, *v;
+
+	st = stage_of("inventory", "action", "http", "url", u, "body",
+	    "{\"drink\": \"${data.drinkName}\", \"qty\": ${data.quantity}, "
+	    "\"note\": ${data.nope}}", (char *)NULL);
+	ck_assert_int_eq(run(st, evil, err, sizeof err), STAGE_OK);
+	a = requests();
+	ck_assert_uint_eq(json_object_array_length(a), 1);
+	/* Sent as /ok/..%2F402 (one segment; httpd shows it decoded). */
+	ck_assert_str_eq(field(a, 0, "path"), "/ok/../402");
+	body = json_tokener_parse(field(a, 0, "body"));
+	ck_assert_ptr_nonnull(body);
+	ck_assert_int_eq(json_object_object_length(body), 3);
+	ck_assert(!json_object_object_get_ex(body, "admin", NULL));
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(body,
+	    "drink")), "\", \"admin\": true, \"x\": \"\\");
+	ck_assert(json_object_object_get_ex(body, "qty", &v));
+	ck_assert_int_eq(json_object_get_int(v), 3);
+	ck_assert(json_object_object_get_ex(body, "note", &v));
+	ck_assert_ptr_null(v);
+	json_object_put(body);
+	json_object_put(a);
+	stage_free(st);
+	free(u);
+}
+END_TEST
+
 /* 4xx: one request, permanent, the JSON error as the reason. */
 START_TEST(test_http_402_permanent)
 {
@@ -852,6 +891,44 @@ START_TEST(test_smtp_injection)
 }
 END_TEST
 
+/*
+ * A value cannot add a recipient or a header: a comma list in a field is
+ * encoded as one phrase (no longer an address: the stage fails), a
+ * display name with specials becomes an encoded word.
+ */
+START_TEST(test_smtp_header_values)
+{
+	const char *ev = "{\"id\":\"e\",\"type\":\"t\",\"data\":"
+	    "{\"email\":\"ann@example.com, eve@evil.example\","
+	    "\"name\":\"Doe, John <eve@evil.example>\"}}";
+	char err[256] = "", *u = xasprintf("smtp://127.0.0.1:%d", sink_port);
+	struct stage *st;
+	json_object *m, *rcpt;
+
+	st = stage_of("email", "action", "smtp", "url", u, "from", "a@b.c",
+	    "to", "${data.email}", "subject", "hi", (char *)NULL);
+	ck_assert_int_eq(run(st, ev, err, sizeof err), STAGE_FAIL);
+	ck_assert_ptr_nonnull(strstr(err, "is not an e-mail address"));
+	stage_free(st);
+	ck_assert_ptr_null(mail(1));
+	st = stage_of("email", "action", "smtp", "url", u, "from", "a@b.c",
+	    "to", "${data.name} <x@y.example>", "subject", "Hi ${data.name}",
+	    (char *)NULL);
+	ck_assert_int_eq(run(st, ev, err, sizeof err), STAGE_OK);
+	m = mail(1);
+	ck_assert_ptr_nonnull(m);
+	rcpt = json_object_object_get(m, "rcpt_tos");
+	ck_assert_uint_eq(json_object_array_length(rcpt), 1);
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
+	    rcpt, 0)), "x@y.example");
+	ck_assert_str_eq(mget(m, "headers", "Subject"),
+	    "Hi Doe, John <eve@evil.example>");
+	json_object_put(m);
+	stage_free(st);
+	free(u);
+}
+END_TEST
+
 /* 451 is transient (retried), 550 permanent. */
 START_TEST(test_smtp_replies)
 {
@@ -884,6 +961,7 @@ suite_stage_http(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_http_ok);
 	tcase_add_test(tc, test_http_body_method_url);
+	tcase_add_test(tc, test_http_json_body_injection);
 	tcase_add_test(tc, test_http_402_permanent);
 	tcase_add_test(tc, test_http_500_reason);
 	tcase_add_test(tc, test_http_retry_same_key);
@@ -904,6 +982,7 @@ suite_stage_http(void)
 		tcase_set_timeout(tc, 20);
 		tcase_add_test(tc, test_smtp_message);
 		tcase_add_test(tc, test_smtp_injection);
+		tcase_add_test(tc, test_smtp_header_values);
 		tcase_add_test(tc, test_smtp_replies);
 		suite_add_tcase(s, tc);
 	} else
