@@ -24,11 +24,13 @@
  * failure arriving when queue_size failures wait goes to the overflow, one
  * red "❗ N more failures" embed listing the Event IDs that fit (the rest
  * counted in sipeatd_discord_failures_unlisted_total), sent after the
- * failures and before the digest. The hand-over ring keeps its last
- * quarter for failures: a worker folds a success into a second,
- * mutex-protected digest table (merged by the thread at its next turn)
- * once the ring is three quarters full, and a failure goes to the
- * overflow (under its own mutex) only when the ring is full.
+ * failures and before the digest -- or first once it had to leave an
+ * Event ID out, so that a storm of failures cannot hold it back for ever.
+ * The hand-over ring keeps its last quarter for failures: a worker folds
+ * a success into a second, mutex-protected digest table (merged by the
+ * thread at its next turn) once the ring is three quarters full, and a
+ * failure goes to the overflow (under its own mutex) only when the ring
+ * is full.
  *
  * Answers (discord.c classifies them):
  * - 2xx: delivered. X-RateLimit-Remaining 0 means no request before
@@ -439,14 +441,27 @@ batch_ready(struct notifier *n, int64_t now)
 
 /*
  * Packs held[] greedily: failures, the overflow of failures, the digest,
- * successes.
+ * successes. An overflow that had to leave an Event ID out goes first, so
+ * that a steady stream of failures cannot hold it back for ever.
  */
 static void
 fill_batch(struct notifier *n)
 {
 	size_t chars = 0;
 	struct notice_list *l;
+	int full;
 
+	pthread_mutex_lock(&n->ovf_lock);
+	full = n->ovf.unlisted > 0;
+	pthread_mutex_unlock(&n->ovf_lock);
+	if (full && n->nheld == 0) {
+		struct notice *d = take_overflow(n);
+
+		if (d != NULL) {
+			n->held[n->nheld++] = d;
+			chars += d->chars;
+		}
+	}
 	for (int pass = 0; pass < 4; pass++) {
 		if (pass == 1 || pass == 2) {
 			struct notice *d = NULL;
