@@ -122,8 +122,8 @@ overflow_id(const char *id)
 int
 overflow_full(const struct overflow *o)
 {
-	/* Not even a one-unit id, in the last field or a new one. */
-	if (o->units + OVERFLOW_SEP_UNITS + 1 > OVERFLOW_BUDGET)
+	/* One did not fit, or not even a one-unit id would. */
+	if (o->closed || o->units + OVERFLOW_SEP_UNITS + 1 > OVERFLOW_BUDGET)
 		return 1;
 	return o->fields == EMBED_MAX_FIELDS - 1 &&
 	    o->last + OVERFLOW_SEP_UNITS + 1 > EMBED_MAX_FIELD_VALUE;
@@ -152,6 +152,7 @@ overflow_add(struct overflow *o, const char *id)
 		o->units += OVERFLOW_FIELD_UNITS + u;
 	} else {
 		free(s);
+		o->closed = 1;
 		goto unlisted;
 	}
 	if (o->nids == o->cap) {

@@ -60,10 +60,15 @@ struct overflow {
 	size_t	 fields;	/* fields begun */
 	size_t	 last;		/* UTF-16 units in the last field's value */
 	size_t	 units;		/* over every field name and value */
+	int	 closed;	/* an id did not fit: list no more */
 	int64_t	 since;		/* caller's clock at the first failure */
 };
 
-/* 1 when no Event ID would be listed any more (skip looking one up). */
+/*
+ * 1 when no Event ID will be listed any more (skip looking one up): the
+ * listed ones are always the first failures, up to the first that did not
+ * fit.
+ */
 int	 overflow_full(const struct overflow *o);
 /*
  * Counts one failure, listing id (NULL: none known) when it still fits in

@@ -522,13 +522,28 @@ START_TEST(test_overflow_pure)
 	ck_assert_int_eq(o.count, 2002);
 	ck_assert_int_eq(o.unlisted, 2002 - (long)listed);
 	ck_assert_uint_eq(o.nids, listed);
+	ck_assert(overflow_full(&o));
+	ck_assert_int_eq(overflow_add(&o, "a"), 0);	/* closed, even for one */
+	ck_assert_int_eq(o.unlisted, 2003 - (long)listed);
+	listed = 0;
+	for (int i = 0; i < 2000 && listed < o.nids; i++) {
+		/* A prefix: the first failures, up to the first that did not fit. */
+		size_t len = (size_t)(i * 37 % 150) + 1;
+		size_t u = i % 5 == 0 ? 2 * len : len;
+
+		if (u <= OVERFLOW_ID_MAX)
+			ck_assert_uint_eq(units(o.ids[listed]), u);
+		else	/* cut with "…", never inside a surrogate pair */
+			ck_assert_uint_ge(units(o.ids[listed]), OVERFLOW_ID_MAX - 1);
+		listed++;
+	}
 	for (size_t i = 0; i < o.nids; i++)
 		ck_assert_uint_le(units(o.ids[i]), OVERFLOW_ID_MAX);
 	json = overflow_embed_json(&o, 1700000000, &chars);
 	e = json_tokener_parse(json);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq(check_embed_limits(e), chars);
-	ck_assert_str_eq(str(e, "title"), "❗ 2002 more failures");
+	ck_assert_str_eq(str(e, "title"), "❗ 2003 more failures");
 	json_object_object_get_ex(e, "color", &color);
 	ck_assert_int_eq(json_object_get_int(color), RED);
 	json_object_object_get_ex(e, "fields", &fields);
