@@ -510,6 +510,12 @@ metrics_render(size_t *len)
 	    METRIC_GET(embeds_digested));
 	text_printf(&t, "sipeatd_discord_embeds_total{outcome=\"dropped\"} %lu\n",
 	    METRIC_GET(embeds_dropped));
+	text_family(&t, "sipeatd_discord_failures_unlisted_total", "counter",
+	    "Failed events whose own embed found no room in the notifier and "
+	    "whose Event ID did not fit in its red overflow embed either: "
+	    "counted there, not listed.");
+	text_printf(&t, "sipeatd_discord_failures_unlisted_total %lu\n",
+	    METRIC_GET(failures_unlisted));
 	text_family(&t, "sipeatd_discord_payloads_total", "counter",
 	    "Webhook messages delivered (printed with --dry-run).");
 	text_printf(&t, "sipeatd_discord_payloads_total %lu\n", METRIC_GET(payloads));

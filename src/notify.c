@@ -17,13 +17,20 @@
  * not fit, or when the oldest waiting one is linger_ms old (at once while
  * stopping). One request is in flight at a time: a webhook has one bucket.
  *
- * Overload: the lists hold at most queue_size records, and at most a
- * minute of what Discord let us send lately (the rate measured while a
- * backlog existed). Beyond that the oldest successes are folded into the
- * digest counters; failures are never folded while a success can be. A
- * failure arriving when queue_size failures wait is dropped (counted). If
- * the ring itself is full the worker folds its event into a second,
- * mutex-protected digest table, merged by the thread at its next turn.
+ * Overload (digest.h): the lists hold at most queue_size records, and at
+ * most a minute of what Discord let us send lately (the rate measured
+ * while a backlog existed). Beyond that the oldest successes are folded
+ * into the digest counters. Failures are never folded into the digest: a
+ * failure arriving when queue_size failures wait goes to the overflow, one
+ * red "❗ N more failures" embed listing the Event IDs that fit (the rest
+ * counted in sipeatd_discord_failures_unlisted_total), sent after the
+ * failures and before the digest -- or first once it had to leave an
+ * Event ID out, so that a storm of failures cannot hold it back for ever.
+ * The hand-over ring keeps its last quarter for failures: a worker folds
+ * a success into a second, mutex-protected digest table (merged by the
+ * thread at its next turn) once the ring is three quarters full, and a
+ * failure goes to the overflow (under its own mutex) only when the ring
+ * is full.
  *
  * Answers (discord.c classifies them):
  * - 2xx: delivered. X-RateLimit-Remaining 0 means no request before
@@ -51,6 +58,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "digest.h"
 #include "discord.h"
 #include "embed.h"
 #include "log.h"
@@ -59,7 +67,6 @@
 #include "queue.h"
 #include "util.h"
 
-#define DIGEST_TYPES_MAX	32
 #define NOTIFY_TICK_MS		20	/* sleep while anything is pending */
 #define NOTIFY_IDLE_MS		1000	/* sleep when nothing is (woken earlier) */
 #define NOTIFY_RING_MIN		16384	/* hand-over ring: 16k records at least */
@@ -89,13 +96,6 @@ struct notice_list {
 	size_t		 n;
 };
 
-struct digest {
-	struct embed_digest_row	 rows[DIGEST_TYPES_MAX];
-	char			 types[DIGEST_TYPES_MAX][64];
-	size_t			 n;
-	long			 total;
-};
-
 struct notifier {
 	struct notifier_opts	 o;
 	struct queue		*q;
@@ -108,9 +108,12 @@ struct notifier {
 	_Atomic int		 sleeping;	/* the thread waits for a wakeup */
 	_Atomic long		 unresolved;
 	_Atomic int		 broken;	/* 401/403/404: nothing goes out */
+	size_t			 succ_room;	/* ring depth past which successes fold */
 
 	pthread_mutex_t		 wdigest_lock;	/* workers' overflow digest */
 	struct digest		 wdigest;
+	pthread_mutex_t		 ovf_lock;	/* failures without room */
+	struct overflow		 ovf;
 
 	/* Owned by the thread. */
 	struct notice_list	 fails;
@@ -164,29 +167,6 @@ notice_free(struct notice *nt)
 	free(nt);
 }
 
-static void
-digest_add(struct digest *d, const char *type, long processed, long failed)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++) {
-		if (strcmp(d->types[i], type) == 0)
-			break;
-	}
-	if (i == d->n) {
-		if (i == DIGEST_TYPES_MAX)
-			i = DIGEST_TYPES_MAX - 1;	/* the last row takes the rest */
-		else {
-			d->n++;
-			memset(&d->rows[i], 0, sizeof d->rows[i]);
-			strlcpy_s(d->types[i], type, sizeof d->types[i]);
-		}
-	}
-	d->rows[i].processed += (unsigned long)processed;
-	d->rows[i].failed += (unsigned long)failed;
-	d->total += processed + failed;
-}
-
 /* Resolves count events: they leave "unresolved". */
 static void
 resolved(struct notifier *n, long count)
@@ -202,14 +182,81 @@ drop(struct notifier *n, struct notice *nt)
 	notice_free(nt);
 }
 
-/* Folds one success (or, from a full ring, a failure) into the digest. */
+/* Folds one success into the digest. */
 static void
 fold(struct notifier *n, struct notice *nt)
 {
 	if (n->digest.total == 0)
 		n->digest_since = now_ms();
-	digest_add(&n->digest, nt->type, nt->success ? 1 : 0, nt->success ? 0 : 1);
+	digest_add(&n->digest, nt->type, 1);
 	notice_free(nt);
+}
+
+/*
+ * The "Event ID" field's value of an embed serialized by embed.c (the
+ * last field of that name), into buf; "" when there is none.
+ */
+static void
+embed_event_id(const char *json, char *buf, size_t size)
+{
+	json_object *embed = json_tokener_parse(json), *fields, *f, *v;
+	size_t i;
+
+	buf[0] = '\0';
+	if (embed == NULL)
+		return;
+	if (json_object_object_get_ex(embed, "fields", &fields) &&
+	    json_object_is_type(fields, json_type_array)) {
+		for (i = json_object_array_length(fields); i-- > 0;) {
+			f = json_object_array_get_idx(fields, i);
+			if (json_object_object_get_ex(f, "name", &v) &&
+			    strcmp(json_object_get_string(v), "Event ID") == 0 &&
+			    json_object_object_get_ex(f, "value", &v)) {
+				strlcpy_s(buf, json_object_get_string(v), size);
+				break;
+			}
+		}
+	}
+	json_object_put(embed);
+}
+
+/*
+ * A failure without room of its own: into the overflow, listed by Event ID
+ * while one fits. Takes nt. Any thread.
+ */
+static void
+overflow(struct notifier *n, struct notice *nt)
+{
+	char id[EMBED_MAX_FIELD_VALUE * 4 + 1];
+	int full;
+
+	pthread_mutex_lock(&n->ovf_lock);
+	full = overflow_full(&n->ovf);
+	pthread_mutex_unlock(&n->ovf_lock);
+	id[0] = '\0';
+	if (!full)
+		embed_event_id(nt->json, id, sizeof id);	/* outside the lock */
+	pthread_mutex_lock(&n->ovf_lock);
+	if (n->ovf.count == 0)
+		n->ovf.since = now_ms();
+	if (!overflow_add(&n->ovf, id))
+		METRIC_INC(failures_unlisted);
+	pthread_mutex_unlock(&n->ovf_lock);
+	notice_free(nt);
+}
+
+/* Failures waiting in the overflow. Any thread. */
+static long
+overflow_count(struct notifier *n, int64_t *since)
+{
+	long count;
+
+	pthread_mutex_lock(&n->ovf_lock);
+	count = n->ovf.count;
+	if (since != NULL)
+		*since = n->ovf.since;
+	pthread_mutex_unlock(&n->ovf_lock);
+	return count;
 }
 
 /* The test hook: an empty field name, which Discord rejects. */
@@ -249,26 +296,31 @@ drain(struct notifier *n)
 		if (nt->success)
 			list_push(&n->succ, nt);
 		else if (n->fails.n >= n->o.queue_size)
-			drop(n, nt);	/* queue.size failures wait already */
+			overflow(n, nt);	/* queue.size failures wait already */
 		else
 			list_push(&n->fails, nt);
 	}
 	pthread_mutex_lock(&n->wdigest_lock);
 	wd = n->wdigest;
-	n->wdigest.n = 0;
-	n->wdigest.total = 0;
+	digest_reset(&n->wdigest);
 	pthread_mutex_unlock(&n->wdigest_lock);
-	if (wd.total > 0) {
-		if (n->gone || (n->o.webhook == NULL && !n->o.dry_run)) {
-			METRIC_ADD(embeds_dropped, (unsigned long)wd.total);
-			resolved(n, wd.total);
-			return;
+	if (n->gone || (n->o.webhook == NULL && !n->o.dry_run)) {
+		long lost = wd.total;
+
+		pthread_mutex_lock(&n->ovf_lock);
+		lost += n->ovf.count;
+		overflow_reset(&n->ovf);
+		pthread_mutex_unlock(&n->ovf_lock);
+		if (lost > 0) {
+			METRIC_ADD(embeds_dropped, (unsigned long)lost);
+			resolved(n, lost);
 		}
+		return;
+	}
+	if (wd.total > 0) {
 		if (n->digest.total == 0)
 			n->digest_since = now;
-		for (size_t i = 0; i < wd.n; i++)
-			digest_add(&n->digest, wd.types[i], (long)wd.rows[i].processed,
-			    (long)wd.rows[i].failed);
+		digest_merge(&n->digest, &wd);
 	}
 }
 
@@ -295,21 +347,53 @@ static struct notice *
 take_digest(struct notifier *n)
 {
 	struct notice *nt = xcalloc(1, sizeof *nt);
-	json_object *embed;
 
-	for (size_t i = 0; i < n->digest.n; i++)
-		n->digest.rows[i].type = n->digest.types[i];
-	embed = embed_digest(n->digest.rows, n->digest.n, time(NULL), &nt->chars);
-	nt->json = embed_to_json(embed);
-	json_object_put(embed);
+	nt->json = digest_embed_json(&n->digest, time(NULL), &nt->chars);
 	nt->count = n->digest.total;
 	nt->digest = 1;
 	nt->success = 1;
 	nt->since = n->digest_since;
 	strlcpy_s(nt->type, "digest", sizeof nt->type);
-	n->digest.n = 0;
-	n->digest.total = 0;
+	digest_reset(&n->digest);
 	return nt;
+}
+
+/*
+ * The overflow as one red notice, or NULL when it is empty; it restarts
+ * empty. Its events count as digested once delivered: summed up, not sent
+ * one by one.
+ */
+static struct notice *
+take_overflow(struct notifier *n)
+{
+	struct notice *nt;
+
+	pthread_mutex_lock(&n->ovf_lock);
+	if (n->ovf.count == 0) {
+		pthread_mutex_unlock(&n->ovf_lock);
+		return NULL;
+	}
+	nt = xcalloc(1, sizeof *nt);
+	nt->json = overflow_embed_json(&n->ovf, time(NULL), &nt->chars);
+	nt->count = n->ovf.count;
+	nt->since = n->ovf.since;
+	overflow_reset(&n->ovf);
+	pthread_mutex_unlock(&n->ovf_lock);
+	nt->digest = 1;
+	nt->success = 0;
+	strlcpy_s(nt->type, "overflow", sizeof nt->type);
+	return nt;
+}
+
+/* Puts nt first in the next batch. */
+static void
+push_front(struct notice_list *l, struct notice *nt)
+{
+	nt->next = l->head;
+	l->head = nt;
+	if (l->tail == NULL)
+		l->tail = nt;
+	l->n++;
 }
 
 /*
@@ -320,10 +404,11 @@ static int
 batch_ready(struct notifier *n, int64_t now)
 {
 	size_t count = 0, chars = 0;
-	int64_t oldest = INT64_MAX;
+	int64_t oldest = INT64_MAX, since;
 	const struct notice_list *lists[2] = { &n->fails, &n->succ };
+	long ovf = overflow_count(n, &since);
 
-	if (n->fails.n + n->succ.n == 0 && n->digest.total == 0)
+	if (n->fails.n + n->succ.n == 0 && n->digest.total == 0 && ovf == 0)
 		return 0;
 	if (atomic_load(&n->stop))
 		return 1;
@@ -331,6 +416,12 @@ batch_ready(struct notifier *n, int64_t now)
 		count = 1;
 		chars = 200;	/* a digest of a few types */
 		oldest = n->digest_since;
+	}
+	if (ovf > 0) {
+		count++;
+		chars += 200;	/* at least */
+		if (since < oldest)
+			oldest = since;
 	}
 	for (int l = 0; l < 2; l++) {
 		const struct notice *nt = lists[l]->head;
@@ -348,31 +439,44 @@ batch_ready(struct notifier *n, int64_t now)
 	return count == EMBED_MAX_PER_MESSAGE || oldest + n->o.linger_ms <= now;
 }
 
-/* Packs held[] greedily: failures, the digest, successes. */
+/*
+ * Packs held[] greedily: failures, the overflow of failures, the digest,
+ * successes. An overflow that had to leave an Event ID out goes first, so
+ * that a steady stream of failures cannot hold it back for ever.
+ */
 static void
 fill_batch(struct notifier *n)
 {
 	size_t chars = 0;
 	struct notice_list *l;
+	int full;
 
-	for (int pass = 0; pass < 3; pass++) {
-		if (pass == 1) {
-			if (n->digest.total > 0 &&
-			    n->nheld < EMBED_MAX_PER_MESSAGE) {
-				struct notice *d = take_digest(n);
+	pthread_mutex_lock(&n->ovf_lock);
+	full = n->ovf.unlisted > 0;
+	pthread_mutex_unlock(&n->ovf_lock);
+	if (full && n->nheld == 0) {
+		struct notice *d = take_overflow(n);
 
-				if (chars + d->chars > EMBED_MAX_TOTAL) {
-					/* First in the next batch. */
-					d->next = n->fails.head;
-					n->fails.head = d;
-					if (n->fails.tail == NULL)
-						n->fails.tail = d;
-					n->fails.n++;
-					break;
-				}
-				n->held[n->nheld++] = d;
-				chars += d->chars;
+		if (d != NULL) {
+			n->held[n->nheld++] = d;
+			chars += d->chars;
+		}
+	}
+	for (int pass = 0; pass < 4; pass++) {
+		if (pass == 1 || pass == 2) {
+			struct notice *d = NULL;
+
+			if (n->nheld < EMBED_MAX_PER_MESSAGE)
+				d = pass == 1 ? take_overflow(n) :
+				    n->digest.total > 0 ? take_digest(n) : NULL;
+			if (d == NULL)
+				continue;
+			if (n->nheld > 0 && chars + d->chars > EMBED_MAX_TOTAL) {
+				push_front(&n->fails, d);	/* next batch */
+				break;
 			}
+			n->held[n->nheld++] = d;
+			chars += d->chars;
 			continue;
 		}
 		l = pass == 0 ? &n->fails : &n->succ;
@@ -438,9 +542,15 @@ drop_all(struct notifier *n)
 	if (n->digest.total > 0) {
 		METRIC_ADD(embeds_dropped, (unsigned long)n->digest.total);
 		resolved(n, n->digest.total);
-		n->digest.n = 0;
-		n->digest.total = 0;
+		digest_reset(&n->digest);
 	}
+	pthread_mutex_lock(&n->ovf_lock);
+	if (n->ovf.count > 0) {
+		METRIC_ADD(embeds_dropped, (unsigned long)n->ovf.count);
+		resolved(n, n->ovf.count);
+		overflow_reset(&n->ovf);
+	}
+	pthread_mutex_unlock(&n->ovf_lock);
 	return before - atomic_load(&n->unresolved);
 }
 
@@ -603,9 +713,10 @@ measure(struct notifier *n, int64_t now)
 }
 
 static int
-pending(const struct notifier *n)
+pending(struct notifier *n)
 {
-	return n->nheld > 0 || n->fails.n + n->succ.n > 0 || n->digest.total > 0;
+	return n->nheld > 0 || n->fails.n + n->succ.n > 0 ||
+	    n->digest.total > 0 || overflow_count(n, NULL) > 0;
 }
 
 static void *
@@ -690,9 +801,11 @@ notifier_create(const struct notifier_opts *o)
 		return NULL;
 	}
 	n->q = queue_create(cap);
+	n->succ_room = cap - cap / 4;	/* the last quarter is for failures */
 	n->poison = p != NULL && *p != '\0' ? xstrdup(p) : NULL;
 	n->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)n;
 	pthread_mutex_init(&n->wdigest_lock, NULL);
+	pthread_mutex_init(&n->ovf_lock, NULL);
 	return n;
 }
 
@@ -722,12 +835,16 @@ notifier_submit(struct notifier *n, char *embed_json, size_t chars,
 	nt->success = success;
 	strlcpy_s(nt->type, type, sizeof nt->type);
 	atomic_fetch_add(&n->unresolved, 1);
-	if (queue_try_push(n->q, nt) != 0) {
-		/* The ring is full: count the event into a digest, never wait. */
-		pthread_mutex_lock(&n->wdigest_lock);
-		digest_add(&n->wdigest, type, success ? 1 : 0, success ? 0 : 1);
-		pthread_mutex_unlock(&n->wdigest_lock);
-		notice_free(nt);
+	if ((success && queue_depth(n->q) >= n->succ_room) ||
+	    queue_try_push(n->q, nt) != 0) {
+		/* No room: never wait, and never fold a failure into green. */
+		if (success) {
+			pthread_mutex_lock(&n->wdigest_lock);
+			digest_add(&n->wdigest, type, 1);
+			pthread_mutex_unlock(&n->wdigest_lock);
+			notice_free(nt);
+		} else
+			overflow(n, nt);
 	}
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load(&n->sleeping) && atomic_exchange(&n->sleeping, 0))
@@ -763,7 +880,9 @@ notifier_destroy(struct notifier *n)
 		notice_free(item);
 	queue_destroy(n->q);
 	discord_client_destroy(n->dc);
+	overflow_reset(&n->ovf);
 	pthread_mutex_destroy(&n->wdigest_lock);
+	pthread_mutex_destroy(&n->ovf_lock);
 	free(n->poison);
 	free(n);
 }

@@ -9,8 +9,13 @@
  * bounded queue. When the backlog outgrows [discord] queue.size (or could
  * not drain within a minute at the rate Discord allows), success embeds
  * are folded into digests ("📊 N events processed"); failures keep their
- * own embeds. Every event ends up in a delivered embed, in a delivered
- * digest, or counted as dropped (struct metrics).
+ * own embeds, ahead of successes. Failures are never folded into a digest:
+ * those that find no room (more than queue.size waiting, or a full
+ * hand-over ring, whose last quarter is kept for them) are summed up in a
+ * red "❗ N more failures" embed that lists the Event IDs that fit and
+ * counts the rest (sipeatd_discord_failures_unlisted_total). Every event
+ * ends up in a delivered embed, in a delivered digest or overflow embed,
+ * or counted as dropped (struct metrics).
  */
 #ifndef SIPEAT_NOTIFY_H
 #define SIPEAT_NOTIFY_H
