@@ -18,6 +18,7 @@
 
 #include "digest.h"
 #include "embed.h"
+#include "utf8.h"
 #include "util.h"
 
 #define OVERFLOW_FIELD		"Event IDs"
@@ -28,19 +29,11 @@
 #define OVERFLOW_FOOTER		"❌ Processing failed"
 #define OVERFLOW_BUDGET		(EMBED_MAX_TOTAL - OVERFLOW_RESERVE)
 
-size_t
-digest_utf16_len(const char *s)
+/* UTF-16 units of a NUL-terminated string (Discord's count). */
+static size_t
+u16(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0;
-
-	for (; *p != '\0'; p++) {
-		if ((*p & 0xc0) != 0x80)
-			n++;		/* a leading byte: one code point */
-		if (*p >= 0xf0)
-			n++;		/* outside the BMP: a surrogate pair */
-	}
-	return n;
+	return utf8_len16(s, strlen(s));
 }
 
 void
@@ -109,14 +102,7 @@ digest_embed_json(const struct digest *d, time_t end, size_t *chars)
 static char *
 overflow_id(const char *id)
 {
-	size_t max = OVERFLOW_ID_MAX;
-	char *s = utf8_truncate(id, max);
-
-	while (digest_utf16_len(s) > OVERFLOW_ID_MAX) {
-		free(s);
-		s = utf8_truncate(id, --max);
-	}
-	return s;
+	return embed_text(id, strlen(id), OVERFLOW_ID_MAX);
 }
 
 int
@@ -139,7 +125,7 @@ overflow_add(struct overflow *o, const char *id)
 	if (id == NULL || *id == '\0' || overflow_full(o))
 		goto unlisted;
 	s = overflow_id(id);
-	u = digest_utf16_len(s);
+	u = u16(s);
 	if (o->fields > 0 &&
 	    o->last + OVERFLOW_SEP_UNITS + u <= EMBED_MAX_FIELD_VALUE &&
 	    o->units + OVERFLOW_SEP_UNITS + u <= OVERFLOW_BUDGET) {
@@ -200,15 +186,15 @@ overflow_embed_json(const struct overflow *o, time_t end, size_t *chars)
 	    json_object_new_string(OVERFLOW_DESC));
 	json_object_object_add(embed, "color",
 	    json_object_new_int(EMBED_COLOR_FAIL));
-	n = digest_utf16_len(title) + digest_utf16_len(OVERFLOW_DESC) +
-	    digest_utf16_len(OVERFLOW_FOOTER);
+	n = u16(title) + u16(OVERFLOW_DESC) +
+	    u16(OVERFLOW_FOOTER);
 	free(title);
 
 	fields = json_object_new_array();
 	vsize = 4 * EMBED_MAX_FIELD_VALUE + 1;	/* UTF-8: 4 bytes a unit at most */
 	value = xmalloc(vsize);
 	for (size_t i = 0; i < o->nids; i++) {
-		size_t u = digest_utf16_len(o->ids[i]), b = strlen(o->ids[i]);
+		size_t u = u16(o->ids[i]), b = strlen(o->ids[i]);
 
 		if (len > 0 && units + OVERFLOW_SEP_UNITS + u > EMBED_MAX_FIELD_VALUE) {
 			add_field(fields, OVERFLOW_FIELD, value);
@@ -234,7 +220,7 @@ overflow_embed_json(const struct overflow *o, time_t end, size_t *chars)
 		s = xasprintf("%ld more: their Event IDs did not fit here",
 		    o->unlisted);
 		add_field(fields, "Not listed", s);
-		n += digest_utf16_len("Not listed") + digest_utf16_len(s);
+		n += u16("Not listed") + u16(s);
 		free(s);
 	}
 	json_object_object_add(embed, "fields", fields);

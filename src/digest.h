@@ -84,7 +84,5 @@ void	 overflow_reset(struct overflow *o);
  */
 char	*overflow_embed_json(const struct overflow *o, time_t end, size_t *chars);
 
-/* UTF-16 code units of a valid UTF-8 string (what Discord.js counts). */
-size_t	 digest_utf16_len(const char *s);
 
 #endif

@@ -7,7 +7,7 @@
  * that is full, into its overflow paths); then the thread starts, is told
  * to stop, and prints every payload it would have sent, which the tests
  * read back. The pure parts (digest.c) are tested directly. Lengths are
- * counted here in UTF-16 units, independent of digest_utf16_len().
+ * counted here in UTF-16 units, independent of src/utf8.c.
  */
 #include <check.h>
 #include <pthread.h>
