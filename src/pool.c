@@ -79,8 +79,8 @@ dlq_write(const struct pipeline *pl, const rd_kafka_message_t *rkm,
 		    pl->max_message_bytes - DLQ_HEADROOM : pl->max_message_bytes / 2;
 		nhdrs = 5;
 	}
-	return producer_send(pl->producer, pl->dlq_topic, rkm->key, rkm->key_len,
-	    rkm->payload, len, hdrs, nhdrs, err, errsz);
+	return producer_send_timed(pl->producer, pl->dlq_topic, rkm->key, rkm->key_len,
+	    rkm->payload, len, hdrs, nhdrs, 0, NULL, err, errsz);
 }
 
 /* The fields shown for an invalid event: where it was and what it held. */
