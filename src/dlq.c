@@ -119,10 +119,12 @@ dlq_write(struct producer *p, const char *topic, size_t max_bytes,
 	 * long it was, rather than lose the dead letter.
 	 */
 	if (len + room > max_bytes) {
-		truncated_from = len;
-		len = max_bytes > 2 * room ? max_bytes - room : max_bytes / 2;
-		if (len > truncated_from)
-			len = truncated_from;
+		size_t cut = max_bytes > 2 * room ? max_bytes - room : max_bytes / 2;
+
+		if (cut < len) {
+			truncated_from = len;
+			len = cut;
+		}
 	}
 	for (int attempt = 1;; attempt++) {
 		if (producer_send_until(p, topic, rkm->key, rkm->key_len, value,
