@@ -87,6 +87,14 @@ kafka_conf_build(const struct config *cfg, enum kafka_role role, struct diag *d)
 	char err[512];
 
 	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+	/*
+	 * One key, one partition, whoever produced it (SPEC section 6): the
+	 * Java client and KafkaJS hash keys with murmur2, librdkafka's default
+	 * (consistent_random) with CRC32. A [kafka] partitioner, set below,
+	 * still wins.
+	 */
+	if (role == KAFKA_PRODUCER)
+		kafka_conf_must(conf, "partitioner", KAFKA_PARTITIONER);
 	for (size_t i = 0; i < cfg->nkafka; i++) {
 		const struct config_kv *kv = &cfg->kafka[i];
 

@@ -13,6 +13,9 @@
 #include "config.h"
 #include "diag.h"
 
+/* The partitioner of everything sipeatd and its tools produce. */
+#define KAFKA_PARTITIONER	"murmur2_random"
+
 enum kafka_role {
 	KAFKA_CONSUMER,
 	KAFKA_PRODUCER,
@@ -21,7 +24,8 @@ enum kafka_role {
 /*
  * A new librdkafka conf with cfg's properties for role (consumer-only
  * properties are left out of a producer's conf, and the other way round)
- * and the log callback set. Problems are appended to d; returns NULL if any.
+ * and the log callback set; a producer's partitioner is KAFKA_PARTITIONER
+ * unless cfg names one. Problems are appended to d; returns NULL if any.
  */
 rd_kafka_conf_t	*kafka_conf_build(const struct config *cfg, enum kafka_role role,
 		     struct diag *d);

@@ -490,10 +490,10 @@ metrics_render(size_t *len)
 	text_family(&t, "sipeatd_dead_letters_total", "counter",
 	    "Failed events written to the dead-letter topic.");
 	text_printf(&t, "sipeatd_dead_letters_total %lu\n", METRIC_GET(dlq_produced));
-	text_family(&t, "sipeatd_dead_letter_errors_total", "counter",
-	    "Failed events whose dead-letter write failed.");
-	text_printf(&t, "sipeatd_dead_letter_errors_total %lu\n",
-	    METRIC_GET(dlq_errors));
+	text_family(&t, "sipeatd_dlq_errors_total", "counter",
+	    "Dead-letter writes that failed (each attempt; the event stays "
+	    "uncommitted and is written again).");
+	text_printf(&t, "sipeatd_dlq_errors_total %lu\n", METRIC_GET(dlq_errors));
 
 	text_family(&t, "sipeatd_discord_requests_total", "counter",
 	    "Webhook requests by answer: 2xx, 400, 401, 403, 404, 429, 5xx, "

@@ -45,7 +45,7 @@ struct metrics {
 	_Atomic unsigned long	events_failed;		/* a stage failed */
 	_Atomic unsigned long	events_invalid;		/* SPEC section 2 "invalid" */
 	_Atomic unsigned long	dlq_produced;
-	_Atomic unsigned long	dlq_errors;
+	_Atomic unsigned long	dlq_errors;		/* failed attempts (dlq.c retries) */
 	_Atomic unsigned long	embeds_sent;		/* events whose own embed was delivered */
 	_Atomic unsigned long	embeds_digested;	/* events counted in a delivered digest */
 	_Atomic unsigned long	embeds_dropped;		/* events never delivered: counted only */

@@ -2,11 +2,12 @@
  * pool.c -- the worker threads.
  *
  * A worker owns the job it popped: it parses the event, runs the handler,
- * builds the embed (in parallel, off the notifier thread), hands it to the
- * notifier, writes a failed event to the dead-letter topic and waits for
- * the delivery report -- all before the job goes back to the consumer
- * thread, so an offset is only ever committed for an event whose stages
- * finished and whose notification was handed over (SPEC section 6).
+ * writes a failed event to the dead-letter topic and waits for the
+ * delivery report (dlq.c: retrying until there is one), builds the embed
+ * (in parallel, off the notifier thread) and hands it to the notifier --
+ * all before the job goes back to the consumer thread, so an offset is
+ * only ever committed for an event whose stages finished, whose dead
+ * letter is written and whose notification was handed over (SPEC 6).
  *
  * Then it releases the job's key: if another event of the same key is
  * parked in the key gate, this worker runs it next itself (no trip through
@@ -25,6 +26,7 @@
 #include <time.h>
 #include <curl/curl.h>
 
+#include "dlq.h"
 #include "embed.h"
 #include "event.h"
 #include "log.h"
@@ -33,7 +35,6 @@
 
 #define ERR_MAX		1024
 #define PREVIEW_MAX	512	/* bytes of an invalid payload shown in its embed */
-#define DLQ_HEADROOM	4096	/* key, headers and framing of a dead letter */
 
 struct worker {
 	struct pool		*pool;
@@ -50,38 +51,6 @@ struct pool {
 	volatile int		 stopping;	/* read by stages between retries */
 	_Atomic int		 abort;
 };
-
-/* Writes a failed event to the dead-letter topic with the four headers. */
-static int
-dlq_write(const struct pipeline *pl, const rd_kafka_message_t *rkm,
-    const char *reason, char *err, size_t errsz)
-{
-	char part[16], off[24], orig[24];
-	struct producer_header hdrs[5] = {
-		{ "sipeat-error", reason },
-		{ "sipeat-source-topic", rd_kafka_topic_name(rkm->rkt) },
-		{ "sipeat-source-partition", part },
-		{ "sipeat-source-offset", off },
-		{ "sipeat-truncated", orig },
-	};
-	size_t len = rkm->len, nhdrs = 4;
-
-	snprintf(part, sizeof part, "%" PRId32, rkm->partition);
-	snprintf(off, sizeof off, "%" PRId64, rkm->offset);
-	/*
-	 * An event invalid for its size would be refused by the producer
-	 * too: keep what fits (leaving room for key and headers) and say how
-	 * long it was, rather than lose the dead letter.
-	 */
-	if (len + DLQ_HEADROOM > pl->max_message_bytes) {
-		snprintf(orig, sizeof orig, "%zu", len);
-		len = pl->max_message_bytes > 2 * DLQ_HEADROOM ?
-		    pl->max_message_bytes - DLQ_HEADROOM : pl->max_message_bytes / 2;
-		nhdrs = 5;
-	}
-	return producer_send(pl->producer, pl->dlq_topic, rkm->key, rkm->key_len,
-	    rkm->payload, len, hdrs, nhdrs, err, errsz);
-}
 
 /* The fields shown for an invalid event: where it was and what it held. */
 static json_object *
@@ -116,7 +85,7 @@ run_job(struct worker *w, struct job *job)
 	const struct handler *h = NULL;
 	struct embed_event ee = { 0 };
 	struct event ev = { 0 };
-	char err[ERR_MAX] = "", dlqerr[512], fallback[EVENT_ID_MAX];
+	char err[ERR_MAX] = "", fallback[EVENT_ID_MAX];
 	json_object *shown = NULL;
 	char *embed;
 	int parsed = 0, ok = 0, invalid = 1;
@@ -154,18 +123,18 @@ run_job(struct worker *w, struct job *job)
 		}
 	}
 
+	/*
+	 * A failed event is committed only once its dead letter is written
+	 * (SPEC section 6): dlq_write() retries until it is, and when
+	 * shutdown makes it give up the event is left for the next run,
+	 * neither notified nor committed, like an interrupted one.
+	 */
 	if (!ok && pl->producer != NULL && pl->dlq_topic != NULL &&
-	    *pl->dlq_topic != '\0') {
-		if (dlq_write(pl, rkm, err, dlqerr, sizeof dlqerr) == 0)
-			METRIC_INC(dlq_produced);
-		else {
-			/* Still committed: replaying would not fix the DLQ. */
-			METRIC_INC(dlq_errors);
-			log_error("worker", "%s: dead-letter write failed: %s",
-			    fallback, dlqerr);
-			snprintf(err + strlen(err), sizeof err - strlen(err),
-			    " (dead-letter write failed: %s)", dlqerr);
-		}
+	    *pl->dlq_topic != '\0' && dlq_write(pl->producer, pl->dlq_topic,
+	    pl->max_message_bytes, rkm, err, fallback, 0, w->ctx.stopping) != 0) {
+		if (parsed)
+			event_clear(&ev);
+		return 0;
 	}
 
 	ee.success = ok;

@@ -7,7 +7,8 @@
  * callback and freed by whichever lets go last (a reference count), so a
  * sender may stop waiting -- its timeout passed, or the daemon is stopping
  * -- while the record is still on its way; the late report then only
- * frees the struct.
+ * frees the struct. Both references are taken before the record is
+ * handed to librdkafka: its report may come before producev() returns.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -35,6 +36,22 @@ struct delivery {
 	int			refs;	/* sender + report callback */
 	rd_kafka_resp_err_t	err;
 };
+
+/*
+ * A delivery with both references taken: the report callback may run on
+ * the report thread as soon as rd_kafka_producev() has queued the record,
+ * before the sender gets the lock back.
+ */
+static struct delivery *
+delivery_new(void)
+{
+	struct delivery *dv = xcalloc(1, sizeof *dv);
+
+	pthread_mutex_init(&dv->lock, NULL);
+	pthread_cond_init(&dv->cond, NULL);
+	dv->refs = 2;
+	return dv;
+}
 
 /* Drops one reference; the caller holds dv->lock, which this releases. */
 static void
@@ -115,67 +132,91 @@ producer_create(const struct config *cfg, char *err, size_t errsz)
 }
 
 int
-producer_send(struct producer *p, const char *topic, const void *key,
-    size_t keylen, const void *value, size_t len,
-    const struct producer_header *hdrs, size_t nhdrs, char *err, size_t errsz)
-{
-	return producer_send_timed(p, topic, key, keylen, value, len, hdrs,
-	    nhdrs, 0, NULL, err, errsz);
-}
-
-int
 producer_send_timed(struct producer *p, const char *topic, const void *key,
     size_t keylen, const void *value, size_t len,
     const struct producer_header *hdrs, size_t nhdrs, int timeout_ms,
     volatile int *stopping, char *err, size_t errsz)
 {
-	struct delivery *dv = xcalloc(1, sizeof *dv);
 	rd_kafka_headers_t *h = NULL;
-	rd_kafka_resp_err_t rerr;
-	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : INT64_MAX;
-	int rc = -1;
 
-	pthread_mutex_init(&dv->lock, NULL);
-	pthread_cond_init(&dv->cond, NULL);
-	dv->refs = 1;
 	if (nhdrs > 0) {
 		h = rd_kafka_headers_new(nhdrs);
 		for (size_t i = 0; i < nhdrs; i++)
 			rd_kafka_header_add(h, hdrs[i].name, -1, hdrs[i].value, -1);
 	}
+	return producer_send_until(p, topic, key, keylen, value, len, h,
+	    timeout_ms > 0 ? now_ms() + timeout_ms : 0, stopping, err, errsz);
+}
+
+static int
+stopped(volatile int *stopping)
+{
+	return stopping != NULL && __atomic_load_n(stopping, __ATOMIC_ACQUIRE);
+}
+
+int
+producer_send_until(struct producer *p, const char *topic, const void *key,
+    size_t keylen, const void *value, size_t len, rd_kafka_headers_t *h,
+    int64_t deadline_ms, volatile int *stopping, char *err, size_t errsz)
+{
+	struct delivery *dv = delivery_new();
+	rd_kafka_resp_err_t rerr;
+	int64_t deadline = deadline_ms > 0 ? deadline_ms : INT64_MAX;
+	rd_kafka_error_t *error;
+	rd_kafka_vu_t vu[6];
+	size_t nvu = 0;
+	int rc = -1;
+
+	vu[nvu].vtype = RD_KAFKA_VTYPE_TOPIC;
+	vu[nvu++].u.cstr = topic;
+	vu[nvu].vtype = RD_KAFKA_VTYPE_KEY;
+	vu[nvu].u.mem.ptr = (void *)key;
+	vu[nvu++].u.mem.size = keylen;
+	vu[nvu].vtype = RD_KAFKA_VTYPE_VALUE;
+	vu[nvu].u.mem.ptr = (void *)value;
+	vu[nvu++].u.mem.size = len;
+	vu[nvu].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+	vu[nvu++].u.i = RD_KAFKA_MSG_F_COPY;
+	vu[nvu].vtype = RD_KAFKA_VTYPE_OPAQUE;
+	vu[nvu++].u.ptr = dv;
+	if (h != NULL) {
+		vu[nvu].vtype = RD_KAFKA_VTYPE_HEADERS;
+		vu[nvu++].u.headers = h;
+	}
 	for (;;) {
-		rerr = rd_kafka_producev(p->rk,
-		    RD_KAFKA_V_TOPIC(topic),
-		    RD_KAFKA_V_KEY(key, keylen),
-		    RD_KAFKA_V_VALUE((void *)value, len),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_HEADERS(h),
-		    RD_KAFKA_V_OPAQUE(dv),
-		    RD_KAFKA_V_END);
-		if (rerr != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() >= deadline)
+		/* The array form: the same as rd_kafka_producev(). */
+		error = rd_kafka_produceva(p->rk, vu, nvu);
+		rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+		if (error != NULL) {
+			rerr = rd_kafka_error_code(error);
+			rd_kafka_error_destroy(error);
+		}
+		if (rerr != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
+		    now_ms() >= deadline || stopped(stopping))
 			break;
 		/* The local queue is full: the report thread drains it. */
 		sleep_ms(10);
 	}
 	pthread_mutex_lock(&dv->lock);
 	if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		/* On failure the headers were not handed over. */
+		/* Not queued: no report will come, and h was not taken. */
+		dv->refs--;
 		if (h != NULL)
 			rd_kafka_headers_destroy(h);
 		snprintf(err, errsz, "produce to %s: %s", topic, rd_kafka_err2str(rerr));
 		goto out;
 	}
-	dv->refs++;	/* the report callback's */
 	while (!dv->done) {
 		int64_t now = now_ms(), wake = now + 100;
 		struct timespec ts;
 
-		if (now >= deadline || (stopping != NULL &&
-		    __atomic_load_n(stopping, __ATOMIC_ACQUIRE))) {
-			snprintf(err, errsz, now >= deadline ?
-			    "no delivery report for %s within %d ms" :
-			    "stopped waiting for the delivery report for %s (shutdown)",
-			    topic, timeout_ms);
+		if (now >= deadline || stopped(stopping)) {
+			if (now >= deadline)
+				snprintf(err, errsz, "no delivery report for %s "
+				    "before the deadline", topic);
+			else
+				snprintf(err, errsz, "stopped waiting for the "
+				    "delivery report for %s (shutdown)", topic);
 			goto out;
 		}
 		if (wake > deadline)
@@ -199,14 +240,41 @@ out:
 	return rc;
 }
 
+int
+producer_flush(struct producer *p, int64_t deadline_ms, volatile int *stopping)
+{
+	int64_t deadline = deadline_ms > 0 ? deadline_ms : INT64_MAX;
+
+	/* Slices of 100 ms: the stop flag is looked at between them. */
+	for (;;) {
+		int64_t left = deadline - now_ms();
+
+		if (rd_kafka_flush(p->rk, left <= 0 ? 0 : left > 100 ? 100 :
+		    (int)left) == RD_KAFKA_RESP_ERR_NO_ERROR)
+			return 0;
+		if (left <= 0 || stopped(stopping))
+			return rd_kafka_outq_len(p->rk);
+	}
+}
+
 void
 producer_destroy(struct producer *p, int timeout_ms)
 {
+	int left;
+
 	if (p == NULL)
 		return;
-	if (rd_kafka_flush(p->rk, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		log_warn("producer", "%d records not delivered at exit",
-		    rd_kafka_outq_len(p->rk));
+	left = producer_flush(p, now_ms() + (timeout_ms > 0 ? timeout_ms : 0), NULL);
+	if (left > 0) {
+		log_warn("producer", "%d records not delivered at exit", left);
+		/*
+		 * Purged records get their reports (ERR__PURGE_*), so the
+		 * delivery structs of senders that gave up are freed.
+		 */
+		rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE |
+		    RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_flush(p->rk, 500);
+	}
 	atomic_store(&p->stop, 1);
 	pthread_join(p->thread, NULL);
 	rd_kafka_destroy(p->rk);

@@ -1,13 +1,22 @@
 /*
  * producer.h -- the daemon's one Kafka producer (librdkafka producers are
- * thread-safe), used by every worker for the dead-letter topic and, later,
- * the kafka stage. A send waits for its own delivery report, so a caller
- * knows the record is durable before the event's offset may be committed.
+ * thread-safe), used by every worker for the dead-letter topic and the
+ * kafka stage. A send waits for its own delivery report, so a caller knows
+ * the record is durable before the event's offset may be committed.
+ *
+ * Everything the producer produces uses the murmur2_random partitioner
+ * unless [kafka] partitioner says otherwise (kafka.c, SPEC section 6).
+ *
+ * Waits are bounded: every send and flush takes a deadline and a stop flag
+ * (volatile int *, NULL: none) and returns soon after either, so that
+ * shutdown (SPEC section 5) is never held up by a broker that is down.
  */
 #ifndef SIPEAT_PRODUCER_H
 #define SIPEAT_PRODUCER_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <librdkafka/rdkafka.h>
 
 #include "config.h"
 
@@ -24,23 +33,37 @@ struct producer_header {
  */
 struct producer	*producer_create(const struct config *cfg, char *err, size_t errsz);
 /*
- * Produces one record and waits for its delivery report (bounded by the
- * producer's message.timeout.ms). Returns 0, or -1 with err. Any thread.
- */
-int		 producer_send(struct producer *p, const char *topic,
-		     const void *key, size_t keylen, const void *value, size_t len,
-		     const struct producer_header *hdrs, size_t nhdrs,
-		     char *err, size_t errsz);
-/*
- * The same, waiting at most timeout_ms (<= 0: until the report) and no
- * longer once *stopping is set (NULL: never). On a timeout the record may
- * still be delivered later; the caller treats it as a transient failure.
+ * Produces one record and waits for its delivery report, at most
+ * timeout_ms (<= 0: until the report, which message.timeout.ms bounds)
+ * and no longer once *stopping is set. Returns 0, or -1 with err. On a
+ * timeout or stop the record may still be delivered later; the caller
+ * treats it as a transient failure. Any thread.
  */
 int		 producer_send_timed(struct producer *p, const char *topic,
 		     const void *key, size_t keylen, const void *value, size_t len,
 		     const struct producer_header *hdrs, size_t nhdrs, int timeout_ms,
 		     volatile int *stopping, char *err, size_t errsz);
-/* Flushes (bounded by timeout_ms), stops the report thread, destroys. */
+/*
+ * The same with the headers already made (h may be NULL; it is taken over
+ * in every case) and an absolute deadline on now_ms()'s clock (0: none).
+ * A NULL value is a tombstone; an empty value is value "" with len 0.
+ */
+int		 producer_send_until(struct producer *p, const char *topic,
+		     const void *key, size_t keylen, const void *value, size_t len,
+		     rd_kafka_headers_t *h, int64_t deadline_ms,
+		     volatile int *stopping, char *err, size_t errsz);
+/*
+ * Waits until every record produced so far has its delivery report, until
+ * deadline_ms (now_ms()'s clock; 0: none) or until *stopping is set.
+ * Returns how many records are still undelivered (0: all done).
+ */
+int		 producer_flush(struct producer *p, int64_t deadline_ms,
+		     volatile int *stopping);
+/*
+ * Flushes for at most timeout_ms (0: what is already acknowledged), purges
+ * what is left (counted in the log: its senders already gave up), stops
+ * the report thread and destroys. NULL is a no-op.
+ */
 void		 producer_destroy(struct producer *p, int timeout_ms);
 
 #endif

@@ -35,6 +35,7 @@
 #include <json-c/json.h>
 #include <librdkafka/rdkafka.h>
 
+#include "kafka.h"
 #include "util.h"
 
 #ifndef PACKAGE_VERSION
@@ -874,6 +875,8 @@ main(int argc, char **argv)
 	conf_set(conf, "batch.num.messages", "10000");
 	conf_set(conf, "queue.buffering.max.messages", "200000");
 	conf_set(conf, "message.timeout.ms", "30000");
+	/* A key lands where the Java client and KafkaJS put it (SPEC 6). */
+	conf_set(conf, "partitioner", KAFKA_PARTITIONER);
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+:b:hk:qT:t:VX:", longopts,

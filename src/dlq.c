@@ -1,0 +1,160 @@
+/*
+ * dlq.c -- writes dead letters, and keeps trying until one is written.
+ *
+ * A dead letter that cannot be written is not a reason to lose the event:
+ * the worker keeps the event in flight (its offset is not stored) and
+ * tries again with backoff; only shutdown makes it give up, and then the
+ * next run processes the event again. Meanwhile the event's key is held,
+ * so later events of that key wait too: order per key is kept.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dlq.h"
+#include "log.h"
+#include "metrics.h"
+#include "util.h"
+
+#define DLQ_HEADROOM	4096	/* framing of a dead letter, and our headers */
+
+/* Names dlq_headers() sets; a source header of the same name is dropped. */
+static const char *const dlq_names[] = {
+	"sipeat-error", "sipeat-source-topic", "sipeat-source-partition",
+	"sipeat-source-offset", "sipeat-truncated", NULL,
+};
+
+static int
+dlq_name(const char *name)
+{
+	for (const char *const *n = dlq_names; *n != NULL; n++) {
+		if (strcmp(*n, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The source message's headers, or NULL when it has none. */
+static rd_kafka_headers_t *
+source_headers(const rd_kafka_message_t *rkm)
+{
+	rd_kafka_headers_t *src = NULL;
+
+	if (rd_kafka_message_headers(rkm, &src) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return NULL;
+	return src;
+}
+
+rd_kafka_headers_t *
+dlq_headers(const rd_kafka_message_t *rkm, const char *reason,
+    size_t truncated_from)
+{
+	rd_kafka_headers_t *src = source_headers(rkm), *h;
+	const char *name;
+	const void *val;
+	size_t size;
+	char num[24];
+
+	h = rd_kafka_headers_new(src != NULL ? rd_kafka_header_cnt(src) + 5 : 5);
+	for (size_t i = 0; src != NULL &&
+	    rd_kafka_header_get_all(src, i, &name, &val, &size) ==
+	    RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
+		if (!dlq_name(name))
+			rd_kafka_header_add(h, name, -1, val, val != NULL ?
+			    (ssize_t)size : 0);
+	}
+	rd_kafka_header_add(h, "sipeat-error", -1, reason, -1);
+	rd_kafka_header_add(h, "sipeat-source-topic", -1,
+	    rd_kafka_topic_name(rkm->rkt), -1);
+	snprintf(num, sizeof num, "%" PRId32, rkm->partition);
+	rd_kafka_header_add(h, "sipeat-source-partition", -1, num, -1);
+	snprintf(num, sizeof num, "%" PRId64, rkm->offset);
+	rd_kafka_header_add(h, "sipeat-source-offset", -1, num, -1);
+	if (truncated_from > 0) {
+		snprintf(num, sizeof num, "%zu", truncated_from);
+		rd_kafka_header_add(h, "sipeat-truncated", -1, num, -1);
+	}
+	return h;
+}
+
+/* Bytes of the source headers, names and values. */
+static size_t
+headers_bytes(const rd_kafka_message_t *rkm)
+{
+	rd_kafka_headers_t *src = source_headers(rkm);
+	const char *name;
+	const void *val;
+	size_t size, n = 0;
+
+	for (size_t i = 0; src != NULL &&
+	    rd_kafka_header_get_all(src, i, &name, &val, &size) ==
+	    RD_KAFKA_RESP_ERR_NO_ERROR; i++)
+		n += strlen(name) + size + 8;
+	return n;
+}
+
+static int
+stopped(volatile int *stopping, int64_t deadline_ms)
+{
+	return (stopping != NULL && __atomic_load_n(stopping, __ATOMIC_ACQUIRE)) ||
+	    (deadline_ms > 0 && now_ms() >= deadline_ms);
+}
+
+int
+dlq_write(struct producer *p, const char *topic, size_t max_bytes,
+    const rd_kafka_message_t *rkm, const char *reason, const char *what,
+    int64_t deadline_ms, volatile int *stopping)
+{
+	/* A tombstone's dead letter is empty, not null (SPEC section 2). */
+	const void *value = rkm->payload != NULL ? rkm->payload : "";
+	size_t len = rkm->payload != NULL ? rkm->len : 0;
+	size_t room = DLQ_HEADROOM + rkm->key_len + headers_bytes(rkm);
+	size_t truncated_from = 0;
+	int64_t backoff = DLQ_BACKOFF_MIN_MS;
+	char err[512];
+
+	/*
+	 * An event invalid for its size would be refused by the producer
+	 * too: keep what fits (leaving room for key and headers) and say how
+	 * long it was, rather than lose the dead letter.
+	 */
+	if (len + room > max_bytes) {
+		size_t cut = max_bytes > 2 * room ? max_bytes - room : max_bytes / 2;
+
+		if (cut < len) {
+			truncated_from = len;
+			len = cut;
+		}
+	}
+	for (int attempt = 1;; attempt++) {
+		if (producer_send_until(p, topic, rkm->key, rkm->key_len, value,
+		    len, dlq_headers(rkm, reason, truncated_from), deadline_ms,
+		    stopping, err, sizeof err) == 0) {
+			METRIC_INC(dlq_produced);
+			if (attempt > 1)
+				log_info("dlq", "%s: dead letter written at attempt %d",
+				    what, attempt);
+			return 0;
+		}
+		METRIC_INC(dlq_errors);
+		if (stopped(stopping, deadline_ms)) {
+			log_warn("dlq", "%s: dead letter not written (%s); shutdown "
+			    "leaves the event uncommitted for the next run", what, err);
+			return -1;
+		}
+		log_error("dlq", "%s: dead-letter write failed (attempt %d, next in "
+		    "%" PRId64 " ms; the event stays uncommitted): %s", what,
+		    attempt, backoff, err);
+		for (int64_t until = now_ms() + backoff; now_ms() < until;) {
+			if (stopped(stopping, deadline_ms)) {
+				log_warn("dlq", "%s: shutdown: dead letter not written; "
+				    "the event is left uncommitted for the next run",
+				    what);
+				return -1;
+			}
+			sleep_ms(until - now_ms() < 50 ? until - now_ms() : 50);
+		}
+		backoff = backoff * 2 > DLQ_BACKOFF_MAX_MS ? DLQ_BACKOFF_MAX_MS :
+		    backoff * 2;
+	}
+}
