@@ -265,25 +265,78 @@ flow_control(struct consumer *c)
 	}
 }
 
+/*
+ * Errors of the consumer group that librdkafka reports and then keeps
+ * retrying (the join is intervalled) but that will not go away by
+ * themselves: an operator must act (ACL, assignor, session timeout).
+ */
+static int
+group_error_unrecoverable(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_INCONSISTENT_GROUP_PROTOCOL:
+	case RD_KAFKA_RESP_ERR_INVALID_SESSION_TIMEOUT:
+	case RD_KAFKA_RESP_ERR_INVALID_GROUP_ID:
+	case RD_KAFKA_RESP_ERR_GROUP_MAX_SIZE_REACHED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A message that carries an error. librdkafka delivers many consumer
+ * errors without a topic (rkt NULL: JoinGroup and FindCoordinator
+ * failures, MAX_POLL_EXCEEDED), so nothing here assumes one.
+ */
+static void
+handle_error(struct consumer *c, const rd_kafka_message_t *rkm)
+{
+	const char *topic = rkm->rkt != NULL ? rd_kafka_topic_name(rkm->rkt) : NULL;
+	const char *name = rd_kafka_err2name(rkm->err);
+	char why[512];
+
+	if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		if (topic != NULL) {
+			struct partition *p = part_get(c, topic, rkm->partition);
+
+			if (p->assigned)
+				p->eof = 1;
+		}
+		return;
+	}
+	if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
+		/* error_cb stops the consumer and marks /healthz. */
+		rd_kafka_fatal_error(c->rk, why, sizeof why);
+		log_error("consumer", "fatal Kafka error: %s", why);
+		metrics_kafka_fatal(why);
+		return;
+	}
+	snprintf(why, sizeof why, "%s: %s", name, rd_kafka_message_errstr(rkm));
+	if (group_error_unrecoverable(rkm->err)) {
+		log_error("consumer", "consumer group: %s", why);
+		metrics_kafka_group_error(why);
+	} else if (topic != NULL)
+		log_warn("consumer", "%s [%" PRId32 "]: %s", topic, rkm->partition, why);
+	else
+		log_warn("consumer", "%s", why);
+}
+
 static void
 handle_message(struct consumer *c, rd_kafka_message_t *rkm)
 {
-	const char *topic = rd_kafka_topic_name(rkm->rkt);
+	const char *topic;
 	struct partition *p;
 	struct job *job;
 	int runnable = 1;
 
-	if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			p = part_get(c, topic, rkm->partition);
-			if (p->assigned)
-				p->eof = 1;
-		} else
-			log_warn("consumer", "%s [%" PRId32 "]: %s", topic,
-			    rkm->partition, rd_kafka_message_errstr(rkm));
+	if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR || rkm->rkt == NULL) {
+		handle_error(c, rkm);
 		rd_kafka_message_destroy(rkm);
 		return;
 	}
+	topic = rd_kafka_topic_name(rkm->rkt);
 	p = part_get(c, topic, rkm->partition);
 	/*
 	 * While draining, or for a partition no longer ours, the message is
@@ -404,6 +457,8 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		if (c->paused || c->stopping)
 			rd_kafka_pause_partitions(rk, list);
 		c->ever_assigned = 1;
+		/* The group was joined: whatever refused it is gone. */
+		metrics_kafka_group_error(NULL);
 		log_info("consumer", "assigned %d partitions (%s)", list->cnt,
 		    coop ? "cooperative" : "eager");
 		break;
