@@ -13,7 +13,9 @@
  * Start order: notifier, producer, pool, consumer (each needs the ones
  * before it). Stop order is the reverse, driven by the consumer thread for
  * its part (drain, stop the pool, commit, close), then the notifier is
- * flushed and the producer flushed and destroyed.
+ * flushed and the producer flushed and destroyed -- all within one
+ * deadline, shutdown.timeout.ms from the first SIGTERM or SIGINT; a second
+ * one stops at once.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -51,7 +53,7 @@
 #endif
 #define DEFAULT_CONFIG SYSCONFDIR "/sipeatd/sipeatd.conf"
 #define DEFAULT_MESSAGE_MAX_BYTES 1000000
-#define SHUTDOWN_LAST_MS 500	/* flush time left even past the deadline */
+#define SHUTDOWN_LAST_MS 50	/* flush time left even past the deadline */
 #define EX_SIGINT	130	/* 128 + SIGINT, as a shell reports Ctrl-C */
 
 enum {
@@ -320,19 +322,21 @@ message_max_bytes(const struct config *cfg)
 }
 
 /*
- * What is left of shutdown.timeout.ms since the signal (the whole of it
- * when none came: -e, or a failure), and never less than a moment for the
- * last notifications and dead letters: the drain, the notifier flush and
- * the producer flush share one budget, so a signalled stop ends within
- * shutdown.timeout.ms plus that moment.
+ * What is left of the shutdown's budget at deadline (the whole of
+ * shutdown.timeout.ms when there is none yet: a failure before the
+ * consumer ran), never less than a moment for the last notifications: a
+ * signalled stop ends within shutdown.timeout.ms plus that moment. After a
+ * second signal nothing more is waited for.
  */
 static int
-shutdown_left(const struct config *cfg, int64_t stop_at)
+shutdown_left(const struct config *cfg, int64_t deadline, int aborted)
 {
 	int64_t left = cfg->shutdown_timeout_ms;
 
-	if (stop_at != 0)
-		left -= now_ms() - stop_at;
+	if (aborted)
+		return 0;
+	if (deadline != 0)
+		left = deadline - now_ms();
 	return left < SHUTDOWN_LAST_MS ? SHUTDOWN_LAST_MS : (int)left;
 }
 
@@ -359,17 +363,19 @@ signals_init(const sigset_t *set)
 
 /*
  * Waits until the consumer thread has ended, reading signals from a
- * signalfd: SIGHUP reopens the log, SIGTERM or SIGINT stops the consumer
- * (*stop_at: now_ms() of the first); any other signal (SIGUSR1, SIGUSR2)
- * does nothing. Returns 0, or -1 when the signalfd cannot be made (the
- * caller stops the consumer).
+ * signalfd: SIGHUP reopens the log, the first SIGTERM or SIGINT starts the
+ * shutdown with its deadline, a second one stops at once (*aborted set);
+ * any other signal (SIGUSR1, SIGUSR2) does nothing. Returns 0, or -1 when
+ * the signalfd cannot be made (the caller stops the consumer).
  */
 static int
-signal_loop(struct consumer *c, const sigset_t *set, int64_t *stop_at)
+signal_loop(struct consumer *c, const struct config *cfg, const sigset_t *set,
+    int *aborted)
 {
 	struct signalfd_siginfo si;
 	struct pollfd pfd[2];
-	int sfd;
+	int64_t deadline;
+	int sfd, stopping = 0;
 	ssize_t n;
 
 	sfd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -405,12 +411,19 @@ signal_loop(struct consumer *c, const sigset_t *set, int64_t *stop_at)
 			break;
 		case SIGTERM:
 		case SIGINT:
-			if (*stop_at == 0) {
+			if (!stopping) {
+				stopping = 1;
+				deadline = now_ms() + cfg->shutdown_timeout_ms;
 				log_info("main", "%s: finishing in-flight events, then exiting",
 				    si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-				*stop_at = now_ms();
+				consumer_stop(c, deadline);
+			} else if (!*aborted) {
+				*aborted = 1;
+				log_warn("main", "%s again: stopping now; running events "
+				    "are left for the next run",
+				    si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+				consumer_abort(c);
 			}
-			consumer_stop(c);
 			break;
 		default:
 			log_debug("main", "signal %u ignored", si.ssi_signo);
@@ -468,9 +481,9 @@ main(int argc, char **argv)
 	struct discord_webhook wh = { NULL };
 	const char *webhook, *path;
 	sigset_t set;
-	int64_t stop_at = 0;
+	int64_t deadline = 0;
 	char err[512];
-	int status = 1, workers;
+	int status = 1, workers, aborted = 0;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -624,18 +637,19 @@ main(int argc, char **argv)
 		pool_join(pool);
 		goto out;
 	}
-	if (signal_loop(cons, &set, &stop_at) != 0)
-		consumer_stop(cons);
+	if (signal_loop(cons, cfg, &set, &aborted) != 0)
+		consumer_stop(cons, now_ms() + cfg->shutdown_timeout_ms);
 	status = consumer_join(cons);	/* the pool is joined by now */
+	deadline = consumer_deadline(cons);
 
 out:
 	metrics_server_stop(ms);
 	if (nt != NULL) {
-		notifier_stop(nt, shutdown_left(cfg, stop_at));
+		notifier_stop(nt, shutdown_left(cfg, deadline, aborted));
 		notifier_destroy(nt);
 	}
 	if (prod != NULL)
-		producer_destroy(prod, shutdown_left(cfg, stop_at));
+		producer_destroy(prod, shutdown_left(cfg, deadline, aborted));
 	if (cons != NULL) {
 		log_info("main", "exiting: %lu events processed (%lu ok, %lu failed, "
 		    "%lu invalid); %lu embeds in %lu payloads, %lu digested, "
@@ -650,6 +664,7 @@ out:
 		    METRIC_GET(dlq_errors));
 		consumer_destroy(cons);
 	}
+	pool_free(pool);
 	if (wake_fd != -1)
 		close(wake_fd);
 	if (pl.gate != NULL)
