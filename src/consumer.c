@@ -41,6 +41,7 @@
 #define STORE_INTERVAL_MS	100	/* offsets_store at most this often (and at revoke/exit) */
 #define PENDING_WAIT_MS		100	/* longest wait for queue room between polls */
 #define POLL_BATCH		256	/* messages taken per loop before draining completions */
+#define SHUTDOWN_FLUSH_MS	1000	/* most of shutdown.timeout.ms kept for flushes */
 
 struct partition {
 	char			*topic;
@@ -59,6 +60,8 @@ struct consumer {
 	pthread_t		 thread;
 	int			 started;
 	_Atomic int		 stop;
+	_Atomic int		 abort;		/* second signal: stop at once */
+	_Atomic int64_t		 deadline;	/* of the whole shutdown; 0: none yet */
 	int			 result;	/* exit status of the thread */
 
 	struct partition	**parts;
@@ -68,6 +71,7 @@ struct consumer {
 	struct job		*pending, *pending_tail;
 	size_t			 npending;
 	long			 inflight;
+	size_t			 unfinished;	/* jobs given up (shutdown): not run, or cut */
 	size_t			 max_inflight;
 	int			 paused;
 	int			 stopping;	/* draining: no new messages */
@@ -185,6 +189,7 @@ drain_completions(struct consumer *c)
 
 		c->inflight--;
 		p->inflight--;
+		c->unfinished += !job->finished;
 		if (job->finished && p->assigned && job->gen == p->gen &&
 		    offsets_done(p->tracker, job->offset) == 1)
 			p->dirty = 1;
@@ -265,25 +270,78 @@ flow_control(struct consumer *c)
 	}
 }
 
+/*
+ * Errors of the consumer group that librdkafka reports and then keeps
+ * retrying (the join is intervalled) but that will not go away by
+ * themselves: an operator must act (ACL, assignor, session timeout).
+ */
+static int
+group_error_unrecoverable(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_INCONSISTENT_GROUP_PROTOCOL:
+	case RD_KAFKA_RESP_ERR_INVALID_SESSION_TIMEOUT:
+	case RD_KAFKA_RESP_ERR_INVALID_GROUP_ID:
+	case RD_KAFKA_RESP_ERR_GROUP_MAX_SIZE_REACHED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A message that carries an error. librdkafka delivers many consumer
+ * errors without a topic (rkt NULL: JoinGroup and FindCoordinator
+ * failures, MAX_POLL_EXCEEDED), so nothing here assumes one.
+ */
+static void
+handle_error(struct consumer *c, const rd_kafka_message_t *rkm)
+{
+	const char *topic = rkm->rkt != NULL ? rd_kafka_topic_name(rkm->rkt) : NULL;
+	const char *name = rd_kafka_err2name(rkm->err);
+	char why[512];
+
+	if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		if (topic != NULL) {
+			struct partition *p = part_get(c, topic, rkm->partition);
+
+			if (p->assigned)
+				p->eof = 1;
+		}
+		return;
+	}
+	if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
+		/* error_cb stops the consumer and marks /healthz. */
+		rd_kafka_fatal_error(c->rk, why, sizeof why);
+		log_error("consumer", "fatal Kafka error: %s", why);
+		metrics_kafka_fatal(why);
+		return;
+	}
+	snprintf(why, sizeof why, "%s: %s", name, rd_kafka_message_errstr(rkm));
+	if (group_error_unrecoverable(rkm->err)) {
+		log_error("consumer", "consumer group: %s", why);
+		metrics_kafka_group_error(why);
+	} else if (topic != NULL)
+		log_warn("consumer", "%s [%" PRId32 "]: %s", topic, rkm->partition, why);
+	else
+		log_warn("consumer", "%s", why);
+}
+
 static void
 handle_message(struct consumer *c, rd_kafka_message_t *rkm)
 {
-	const char *topic = rd_kafka_topic_name(rkm->rkt);
+	const char *topic;
 	struct partition *p;
 	struct job *job;
 	int runnable = 1;
 
-	if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			p = part_get(c, topic, rkm->partition);
-			if (p->assigned)
-				p->eof = 1;
-		} else
-			log_warn("consumer", "%s [%" PRId32 "]: %s", topic,
-			    rkm->partition, rd_kafka_message_errstr(rkm));
+	if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR || rkm->rkt == NULL) {
+		handle_error(c, rkm);
 		rd_kafka_message_destroy(rkm);
 		return;
 	}
+	topic = rd_kafka_topic_name(rkm->rkt);
 	p = part_get(c, topic, rkm->partition);
 	/*
 	 * While draining, or for a partition no longer ours, the message is
@@ -322,6 +380,20 @@ handle_message(struct consumer *c, rd_kafka_message_t *rkm)
 		enqueue(c, job);
 }
 
+/*
+ * When a wait that began at start must end: shutdown.timeout.ms after
+ * start, or the shutdown's own deadline (counted from the signal) when
+ * that comes first.
+ */
+static int64_t
+stop_deadline(struct consumer *c, int64_t start)
+{
+	int64_t own = start + c->o.cfg->shutdown_timeout_ms;
+	int64_t stop = atomic_load(&c->deadline);
+
+	return stop != 0 && stop < own ? stop : own;
+}
+
 static int
 part_in_list(const struct partition *p, const rd_kafka_topic_partition_list_t *list)
 {
@@ -341,7 +413,7 @@ part_in_list(const struct partition *p, const rd_kafka_topic_partition_list_t *l
 static void
 revoke(struct consumer *c, rd_kafka_topic_partition_list_t *list)
 {
-	int64_t deadline = now_ms() + c->o.cfg->shutdown_timeout_ms;
+	int64_t start = now_ms(), deadline;
 	long left;
 
 	for (;;) {
@@ -350,16 +422,20 @@ revoke(struct consumer *c, rd_kafka_topic_partition_list_t *list)
 			if (c->parts[i]->assigned && part_in_list(c->parts[i], list))
 				left += c->parts[i]->inflight;
 		}
-		if (left == 0 || now_ms() >= deadline)
+		/* A signal during the wait shortens it to the shutdown's. */
+		deadline = stop_deadline(c, start);
+		if (left == 0 || now_ms() >= deadline || atomic_load(&c->abort))
 			break;
-		push_pending(c);
+		/* Stopping: what did not start does not start now. */
+		if (!c->stopping && !atomic_load(&c->stop))
+			push_pending(c);
 		if (drain_completions(c) == 0)
 			sleep_ms(2);	/* bounded wait for workers; not a lock */
 	}
 	if (left > 0)
-		log_warn("consumer", "rebalance: %ld events still running after %d ms; "
+		log_warn("consumer", "rebalance: %ld events still running after %lld ms; "
 		    "the new owner will process them again", left,
-		    c->o.cfg->shutdown_timeout_ms);
+		    (long long)(now_ms() - start));
 	store_offsets(c);
 	if (!rd_kafka_assignment_lost(c->rk)) {
 		rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
@@ -404,6 +480,8 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		if (c->paused || c->stopping)
 			rd_kafka_pause_partitions(rk, list);
 		c->ever_assigned = 1;
+		/* The group was joined: whatever refused it is gone. */
+		metrics_kafka_group_error(NULL);
 		log_info("consumer", "assigned %d partitions (%s)", list->cnt,
 		    coop ? "cooperative" : "eager");
 		break;
@@ -447,49 +525,80 @@ all_done(struct consumer *c)
 }
 
 /*
- * Shutdown, in dependency order: stop intake (pause; later messages are
- * dropped unprocessed), let what was received finish within
- * shutdown.timeout.ms, stop the pool (what did not start is discarded, its
- * offset never stored), store the watermarks and commit synchronously,
- * then close (which runs the revoke callback and leaves the group).
+ * Time kept, out of shutdown.timeout.ms, for what follows the drain: the
+ * final commit, leaving the group, the notifier's and the producer's
+ * flushes.
+ */
+static int64_t
+flush_reserve(int timeout_ms)
+{
+	int64_t r = timeout_ms / 5;
+
+	return r > SHUTDOWN_FLUSH_MS ? SHUTDOWN_FLUSH_MS : r;
+}
+
+/* Gives up the jobs that never reached the queue: not started, not run. */
+static void
+discard_pending(struct consumer *c)
+{
+	while (c->pending != NULL) {
+		struct job *job = c->pending;
+
+		c->pending = job->next;
+		pipeline_discard(c->o.pl, job);
+	}
+	c->pending_tail = NULL;
+	c->npending = 0;
+}
+
+/*
+ * Shutdown (SPEC section 5), in dependency order, all by one deadline
+ * counted from the signal (consumer_stop()) or from now when the thread
+ * ends by itself: stop intake (pause; later messages are dropped
+ * unprocessed) and stop starting events -- the pool discards what it pops
+ * and the pending list is discarded, offsets never stored -- let the
+ * events already running finish until the deadline less a reserve for
+ * the flushes, then cut what still runs, stop the pool, store the
+ * watermarks and commit synchronously, then close (which runs the revoke
+ * callback, bounded by the same deadline, and leaves the group). A second
+ * signal (consumer_abort()) ends the wait at once.
  */
 static void
 shutdown_consumer(struct consumer *c)
 {
-	int64_t deadline = now_ms() + c->o.cfg->shutdown_timeout_ms;
+	int64_t none = 0, deadline, cut;
 	rd_kafka_message_t *rkm;
 	rd_kafka_resp_err_t err;
-	size_t discarded = 0;
 
+	atomic_compare_exchange_strong(&c->deadline, &none,
+	    now_ms() + c->o.cfg->shutdown_timeout_ms);
+	deadline = atomic_load(&c->deadline);
+	cut = deadline - flush_reserve(c->o.cfg->shutdown_timeout_ms);
 	c->stopping = 1;
+	pool_drain(c->o.pool, deadline);
 	pause_assignment(c, 1);
 	c->paused = 1;
-	while (c->inflight > 0 && now_ms() < deadline) {
-		push_pending(c);
+	discard_pending(c);
+	while (c->inflight > 0 && now_ms() < cut && !atomic_load(&c->abort)) {
 		drain_completions(c);
 		rkm = rd_kafka_consumer_poll(c->rk, c->inflight > 0 ? 5 : 0);
 		if (rkm != NULL)
 			handle_message(c, rkm);
 	}
-	if (c->inflight > 0)
-		log_warn("consumer", "shutdown: %ld events unfinished after %d ms; "
-		    "they will be processed again", c->inflight,
-		    c->o.cfg->shutdown_timeout_ms);
-	pool_stop(c->o.pool);
-	while (c->pending != NULL) {
-		struct job *job = c->pending;
-
-		c->pending = job->next;
-		discarded += pipeline_discard(c->o.pl, job);
-	}
-	c->pending_tail = NULL;
-	c->npending = 0;
-	pool_join(c->o.pool);
-	c->o.pool = NULL;
 	drain_completions(c);
-	if (discarded > 0)
-		log_info("consumer", "shutdown: %zu queued events left for the next run",
-		    discarded);
+	if (c->inflight > 0) {
+		log_warn("consumer", "shutdown: %s with events still running; "
+		    "cutting them short, they will be processed again",
+		    atomic_load(&c->abort) ? "second signal" :
+		    "out of shutdown.timeout.ms");
+		pool_abort(c->o.pool);
+	}
+	pool_stop(c->o.pool);
+	pool_join(c->o.pool);
+	drain_completions(c);
+	if (c->unfinished > 0)
+		log_info("consumer", "shutdown: %zu received events not run to "
+		    "their end; left for the next run", c->unfinished);
 	store_offsets(c);
 	if (c->ever_assigned && !rd_kafka_assignment_lost(c->rk)) {
 		err = rd_kafka_commit(c->rk, NULL, 0);
@@ -667,9 +776,28 @@ consumer_start(struct consumer *c)
 }
 
 void
-consumer_stop(struct consumer *c)
+consumer_stop(struct consumer *c, int64_t deadline)
 {
+	int64_t none = 0;
+
+	atomic_compare_exchange_strong(&c->deadline, &none, deadline);
+	/* At once, not when this thread next looks: no event starts now. */
+	pool_drain(c->o.pool, atomic_load(&c->deadline));
 	atomic_store(&c->stop, 1);
+}
+
+void
+consumer_abort(struct consumer *c)
+{
+	atomic_store(&c->abort, 1);
+	pool_abort(c->o.pool);
+	atomic_store(&c->stop, 1);
+}
+
+int64_t
+consumer_deadline(struct consumer *c)
+{
+	return atomic_load(&c->deadline);
 }
 
 int

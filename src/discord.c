@@ -620,14 +620,16 @@ test_payloads(char *out[5], const char *username, const char *avatar_url)
 	json_object_put(e);
 }
 
-/* Posts one payload and waits for the answer. */
-static void
+/* Posts one payload and waits for the answer. -1: it could not start. */
+static int
 test_post(struct discord_client *dc, const char *payload,
     struct discord_response *r)
 {
-	discord_client_start(dc, payload);
+	if (discord_client_start(dc, payload) != 0)
+		return -1;
 	while (!discord_client_poll(dc, 1000, r))
 		;
+	return 0;
 }
 
 int
@@ -652,7 +654,12 @@ discord_send_test(const struct discord_webhook *wh, const char *username,
 	test_payloads(payloads, username, avatar_url);
 	for (int i = 0; i < 5 && status == 0; i++) {
 		for (unsigned attempt = 1;; attempt++) {
-			test_post(dc, payloads[i], &r);
+			if (test_post(dc, payloads[i], &r) != 0) {
+				fprintf(out, "%d/5 %s: cannot start the request to %s\n",
+				    i + 1, names[i], wh->shown);
+				status = EX_UNAVAILABLE;
+				goto done;
+			}
 			if (r.status == 429 && attempt < 5) {
 				sleep_ms(discord_wait_ms(&r));
 				continue;
@@ -687,6 +694,7 @@ discord_send_test(const struct discord_webhook *wh, const char *username,
 			break;
 		}
 	}
+done:
 	for (int i = 0; i < 5; i++)
 		free(payloads[i]);
 	discord_client_destroy(dc);

@@ -11,6 +11,7 @@
  * librdkafka or libcurl error string that happens to quote it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -59,14 +61,35 @@ log_enabled(enum log_level lvl)
 	return (int)lvl <= atomic_load_explicit(&log_level, memory_order_relaxed);
 }
 
+/*
+ * Opens the log file for appending, close-on-exec: the exec stage's
+ * children must not inherit it (they could write to it, and hold it open
+ * past a rotation). Line buffered.
+ */
+static FILE *
+log_open_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	FILE *fp;
+
+	if (fd == -1)
+		return NULL;
+	fp = fdopen(fd, "a");
+	if (fp == NULL) {
+		close(fd);
+		return NULL;
+	}
+	setvbuf(fp, NULL, _IOLBF, 0);
+	return fp;
+}
+
 int
 log_to_file(const char *path)
 {
-	FILE *fp = fopen(path, "a");
+	FILE *fp = log_open_file(path);
 
 	if (fp == NULL)
 		return -1;
-	setvbuf(fp, NULL, _IOLBF, 0);
 	pthread_mutex_lock(&log_lock);
 	if (log_fp != NULL)
 		fclose(log_fp);
@@ -96,11 +119,10 @@ log_reopen(void)
 	pthread_mutex_lock(&log_lock);
 	if (log_path != NULL) {
 		/* Open the new file before closing the old: never lose a line. */
-		fp = fopen(log_path, "a");
+		fp = log_open_file(log_path);
 		if (fp == NULL)
 			rc = -1;
 		else {
-			setvbuf(fp, NULL, _IOLBF, 0);
 			fclose(log_fp);
 			log_fp = fp;
 		}

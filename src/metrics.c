@@ -74,6 +74,10 @@ static size_t			 nlags;
 static _Atomic int		 fatal_state;
 static char			 fatal_reason[512];
 
+/* The group's last unrecoverable error; "" when none. */
+static pthread_mutex_t		 group_lock = PTHREAD_MUTEX_INITIALIZER;
+static char			 group_reason[512];
+
 static const char *const status_names[METRIC_EVENT_STATUSES] = {
 	"ok", "failed", "invalid"
 };
@@ -210,6 +214,14 @@ metrics_kafka_fatal(const char *reason)
 	atomic_store_explicit(&fatal_state, 2, memory_order_release);
 }
 
+void
+metrics_kafka_group_error(const char *reason)
+{
+	pthread_mutex_lock(&group_lock);
+	snprintf(group_reason, sizeof group_reason, "%s", reason != NULL ? reason : "");
+	pthread_mutex_unlock(&group_lock);
+}
+
 static int
 lag_cmp(const void *a, const void *b)
 {
@@ -316,6 +328,14 @@ metrics_health(char *reason, size_t reasonsz)
 		off += n > 0 && (size_t)n < reasonsz - off ? (size_t)n :
 		    reasonsz - off - 1;
 	}
+	pthread_mutex_lock(&group_lock);
+	if (group_reason[0] != '\0') {
+		n = snprintf(reason + off, reasonsz - off,
+		    "kafka: cannot join the consumer group: %s\n", group_reason);
+		off += n > 0 && (size_t)n < reasonsz - off ? (size_t)n :
+		    reasonsz - off - 1;
+	}
+	pthread_mutex_unlock(&group_lock);
 	if (since != 0 && timeout > 0 && now_ms() - since > timeout) {
 		n = snprintf(reason + off, reasonsz - off,
 		    "kafka: no broker reachable for %lld ms "

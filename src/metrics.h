@@ -105,6 +105,13 @@ void		 metrics_kafka_brokers_down(int64_t since);
 /* A fatal error: /healthz answers 503 with reason (copied) until exit. */
 void		 metrics_kafka_fatal(const char *reason);
 /*
+ * The consumer group cannot be joined (JoinGroup or FindCoordinator refused
+ * for good: group ACL, assignor or session timeout the group rejects):
+ * /healthz answers 503 with reason (copied) until it is cleared with NULL,
+ * once an assignment arrives (librdkafka keeps trying to join).
+ */
+void		 metrics_kafka_group_error(const char *reason);
+/*
  * Takes one librdkafka statistics document (statistics.interval.ms): keeps
  * consumer_lag of every partition that has one for sipeatd_consumer_lag.
  * Returns 1 when at least one broker is UP, 0 when none is, -1 when json

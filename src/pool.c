@@ -48,8 +48,9 @@ struct pool {
 	struct pipeline		 pl;
 	struct worker		*w;
 	int			 n;
-	volatile int		 stopping;	/* read by stages between retries */
-	_Atomic int		 abort;
+	volatile int		 stopping;	/* pool_abort(): stages give up */
+	_Atomic int		 draining;	/* pool_drain(): start no event */
+	_Atomic int64_t		 deadline;	/* of the whole shutdown; 0: none */
 };
 
 /* The fields shown for an invalid event: where it was and what it held. */
@@ -244,7 +245,11 @@ worker_main(void *arg)
 			struct job *next;
 			int finished;
 
-			if (atomic_load(&p->abort)) {
+			/*
+			 * Stopping: an event not started is not started now;
+			 * its offset stays uncommitted (SPEC section 5).
+			 */
+			if (atomic_load(&p->draining)) {
 				pipeline_discard(&p->pl, job);
 				break;
 			}
@@ -282,6 +287,7 @@ pool_start(const struct pipeline *pl, int n)
 			log_error("pool", "pthread_create: %s", strerror(rc));
 			pool_stop(p);
 			pool_join(p);
+			pool_free(p);
 			return NULL;
 		}
 		w->started = 1;
@@ -290,10 +296,33 @@ pool_start(const struct pipeline *pl, int n)
 }
 
 void
+pool_drain(struct pool *p, int64_t deadline)
+{
+	int64_t none = 0;
+
+	/* The first deadline is the one: a later call does not extend it. */
+	if (deadline != 0)
+		atomic_compare_exchange_strong(&p->deadline, &none, deadline);
+	atomic_store(&p->draining, 1);
+}
+
+void
+pool_abort(struct pool *p)
+{
+	atomic_store(&p->draining, 1);
+	__atomic_store_n(&p->stopping, 1, __ATOMIC_RELEASE);
+}
+
+int64_t
+pool_deadline(const struct pool *p)
+{
+	return atomic_load(&p->deadline);
+}
+
+void
 pool_stop(struct pool *p)
 {
-	__atomic_store_n(&p->stopping, 1, __ATOMIC_RELEASE);
-	atomic_store(&p->abort, 1);
+	atomic_store(&p->draining, 1);
 	queue_close(p->pl.queue);
 }
 
@@ -305,10 +334,18 @@ pool_join(struct pool *p)
 	for (int i = 0; i < p->n; i++) {
 		if (p->w[i].started)
 			pthread_join(p->w[i].thread, NULL);
+		p->w[i].started = 0;
 	}
 	/* A worker may have left before the last pushes: discard the rest. */
 	while (queue_try_pop(p->pl.queue, &item) == 0)
 		pipeline_discard(&p->pl, item);
+}
+
+void
+pool_free(struct pool *p)
+{
+	if (p == NULL)
+		return;
 	free(p->w);
 	free(p);
 }

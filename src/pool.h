@@ -9,6 +9,7 @@
 #define SIPEAT_POOL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "handler.h"
 #include "job.h"
@@ -33,13 +34,38 @@ struct pool;
 /* Starts n workers ("sipeatd-wrk1".."N"). NULL on failure (logged). */
 struct pool	*pool_start(const struct pipeline *pl, int n);
 /*
- * Stops the pool: closes the queue; each worker finishes the job it runs,
- * then discards (pipeline_discard) its key's parked successors and every
- * job still in the queue. Call once the consumer stopped admitting jobs.
+ * Stops starting events (SIGTERM, SPEC section 5): each worker finishes
+ * the event it is running -- every stage, the notification, the dead
+ * letter -- and discards (pipeline_discard) every job it pops afterwards
+ * and the parked successors of its key: those were received, not started,
+ * and stay uncommitted. deadline (now_ms() clock, 0: none) is when the
+ * whole shutdown must be over; see pool_deadline(). Any thread, any number
+ * of times; takes effect at once.
+ */
+void		 pool_drain(struct pool *p, int64_t deadline);
+/*
+ * Cuts the running events short: sets the stages' stopping flag, so that
+ * attempts in progress give up and no retry starts (the deadline passed,
+ * or a second signal). Such an event is neither notified nor committed.
+ * Implies pool_drain(). Any thread.
+ */
+void		 pool_abort(struct pool *p);
+/* The deadline given to pool_drain(), 0 before. Any thread. */
+int64_t		 pool_deadline(const struct pool *p);
+/*
+ * Closes the queue (implies pool_drain()): the workers discard what is
+ * left and end once they finished the event they run. Call once the
+ * consumer stopped admitting jobs.
  */
 void		 pool_stop(struct pool *p);
-/* Joins the workers and frees the pool. */
+/* Joins the workers (after pool_stop()) and discards what is left. */
 void		 pool_join(struct pool *p);
+/*
+ * Frees the pool, after pool_join(). The pool stays valid until then, so
+ * pool_drain() and pool_abort() may be called from another thread until
+ * pool_free().
+ */
+void		 pool_free(struct pool *p);
 /*
  * Gives up a job that will not run (shutdown): releases its key, and does
  * the same for each successor parked behind it; each job's message is

@@ -5,21 +5,30 @@
  * Threads (see DESIGN.md): one consumer ("sipeatd-consume"), N workers
  * ("sipeatd-wrkN"), one notifier ("sipeatd-notify"), librdkafka's own, and
  * the producer's delivery-report thread ("sipeatd-dr"). Every signal the
- * daemon handles is blocked before the first thread starts, so all threads
- * inherit the mask and only this thread receives them, in sigwait().
+ * daemon receives (TERM, INT, HUP, and USR1, USR2 which it ignores) is
+ * blocked before the first thread starts, so all threads inherit the mask
+ * and only this thread reads them, from a signalfd. The consumer thread
+ * wakes this thread when it ends through an eventfd, never a signal.
  *
  * Start order: notifier, producer, pool, consumer (each needs the ones
  * before it). Stop order is the reverse, driven by the consumer thread for
  * its part (drain, stop the pool, commit, close), then the notifier is
- * flushed and the producer flushed and destroyed.
+ * flushed and the producer flushed and destroyed -- all within one
+ * deadline, shutdown.timeout.ms from the first SIGTERM or SIGINT; a second
+ * one stops at once.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 #include <curl/curl.h>
 #include <librdkafka/rdkafka.h>
@@ -44,7 +53,8 @@
 #endif
 #define DEFAULT_CONFIG SYSCONFDIR "/sipeatd/sipeatd.conf"
 #define DEFAULT_MESSAGE_MAX_BYTES 1000000
-#define SHUTDOWN_LAST_MS 500	/* flush time left even past the deadline */
+#define SHUTDOWN_LAST_MS 50	/* flush time left even past the deadline */
+#define EX_SIGINT	130	/* 128 + SIGINT, as a shell reports Ctrl-C */
 
 enum {
 	OPT_SYSLOG = 256,
@@ -91,7 +101,7 @@ struct options {
 	const char	*metrics;	/* --metrics ADDR:PORT */
 };
 
-static pthread_t main_thread;
+static int wake_fd = -1;	/* eventfd: the consumer thread has ended */
 
 static void
 usage(FILE *fp)
@@ -282,8 +292,11 @@ check_all(const struct config *cfg, struct diag *d)
 static void
 consumer_ended(void *arg)
 {
+	uint64_t one = 1;
+
 	(void)arg;
-	pthread_kill(main_thread, SIGUSR1);
+	while (write(wake_fd, &one, sizeof one) == -1 && errno == EINTR)
+		;
 }
 
 static int
@@ -309,36 +322,87 @@ message_max_bytes(const struct config *cfg)
 }
 
 /*
- * What is left of shutdown.timeout.ms since the signal (the whole of it
- * when none came: -e, or a failure), and never less than a moment for the
- * last notifications and dead letters: the drain, the notifier flush and
- * the producer flush share one budget, so a signalled stop ends within
- * shutdown.timeout.ms plus that moment.
+ * What is left of the shutdown's budget at deadline (the whole of
+ * shutdown.timeout.ms when there is none yet: a failure before the
+ * consumer ran), never less than a moment for the last notifications: a
+ * signalled stop ends within shutdown.timeout.ms plus that moment. After a
+ * second signal nothing more is waited for.
  */
 static int
-shutdown_left(const struct config *cfg, int64_t stop_at)
+shutdown_left(const struct config *cfg, int64_t deadline, int aborted)
 {
 	int64_t left = cfg->shutdown_timeout_ms;
 
-	if (stop_at != 0)
-		left -= now_ms() - stop_at;
+	if (aborted)
+		return 0;
+	if (deadline != 0)
+		left = deadline - now_ms();
 	return left < SHUTDOWN_LAST_MS ? SHUTDOWN_LAST_MS : (int)left;
 }
 
 /*
- * Waits for signals until the consumer thread has ended. Returns when the
- * first SIGTERM or SIGINT came (now_ms()), or 0 when none did.
+ * Signals as the process starts: a parent may leave SIGCHLD ignored (then
+ * the kernel reaps every child itself, waitpid() fails with ECHILD and each
+ * exec stage "times out"), other dispositions changed, or signals blocked.
+ * Start from the defaults with exactly set blocked (inherited by every
+ * thread), SIGPIPE ignored (a child that closed its stdin must not kill
+ * the daemon; the exec stage restores it in its children).
  */
-static int64_t
-signal_loop(struct consumer *c, const sigset_t *set)
+static void
+signals_init(const sigset_t *set)
 {
-	int64_t stop_at = 0;
-	int sig;
+	static const int dfl[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+	    SIGUSR2, SIGALRM, SIGQUIT };
 
+	/* Blocked first: a SIGTERM now waits for the signal loop. */
+	pthread_sigmask(SIG_SETMASK, set, NULL);
+	for (size_t i = 0; i < sizeof dfl / sizeof dfl[0]; i++)
+		signal(dfl[i], SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Waits until the consumer thread has ended, reading signals from a
+ * signalfd: SIGHUP reopens the log, the first SIGTERM or SIGINT starts the
+ * shutdown with its deadline, a second one stops at once (*aborted set);
+ * any other signal (SIGUSR1, SIGUSR2) does nothing. Returns 0, or -1 when
+ * the signalfd cannot be made (the caller stops the consumer).
+ */
+static int
+signal_loop(struct consumer *c, const struct config *cfg, const sigset_t *set,
+    int *aborted)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
+	int64_t deadline;
+	int sfd, stopping = 0;
+	ssize_t n;
+
+	sfd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd == -1) {
+		log_error("main", "signalfd: %m");
+		return -1;
+	}
+	pfd[0].fd = sfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = wake_fd;
+	pfd[1].events = POLLIN;
 	for (;;) {
-		if (sigwait(set, &sig) != 0)
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_error("main", "poll: %m");
+			sleep_ms(100);
 			continue;
-		switch (sig) {
+		}
+		if (pfd[1].revents != 0)
+			break;
+		if (pfd[0].revents == 0)
+			continue;
+		n = read(sfd, &si, sizeof si);
+		if (n != (ssize_t)sizeof si)
+			continue;
+		switch (si.ssi_signo) {
 		case SIGHUP:
 			if (log_reopen() != 0)
 				log_error("main", "SIGHUP: cannot reopen the log file");
@@ -347,19 +411,55 @@ signal_loop(struct consumer *c, const sigset_t *set)
 			break;
 		case SIGTERM:
 		case SIGINT:
-			if (stop_at == 0) {
+			if (!stopping) {
+				stopping = 1;
+				deadline = now_ms() + cfg->shutdown_timeout_ms;
 				log_info("main", "%s: finishing in-flight events, then exiting",
-				    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-				stop_at = now_ms();
+				    si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+				consumer_stop(c, deadline);
+			} else if (!*aborted) {
+				*aborted = 1;
+				log_warn("main", "%s again: stopping now; running events "
+				    "are left for the next run",
+				    si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+				consumer_abort(c);
 			}
-			consumer_stop(c);
 			break;
-		case SIGUSR1:
-			return stop_at;
 		default:
+			log_debug("main", "signal %u ignored", si.ssi_signo);
 			break;
 		}
 	}
+	close(sfd);
+	return 0;
+}
+
+/*
+ * --test-discord runs in this thread, in the foreground: Ctrl-C (SIGINT)
+ * ends it at once with 130, SIGTERM with 143, as a shell expects.
+ */
+static void
+test_discord_signal(int sig)
+{
+	_exit(128 + sig);
+}
+
+static int
+run_test_discord(const struct discord_webhook *wh, const struct config *cfg)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = test_discord_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	return discord_send_test(wh, cfg->username, cfg->avatar_url, stdout);
 }
 
 int
@@ -381,19 +481,17 @@ main(int argc, char **argv)
 	struct discord_webhook wh = { NULL };
 	const char *webhook, *path;
 	sigset_t set;
-	int64_t stop_at = 0;
+	int64_t deadline = 0;
 	char err[512];
-	int status = 1, workers;
+	int status = 1, workers, aborted = 0;
 
-	main_thread = pthread_self();
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	/* A child that closed its stdin must not kill the daemon. */
-	signal(SIGPIPE, SIG_IGN);
+	sigaddset(&set, SIGUSR2);
+	signals_init(&set);
 	/* Not thread-safe: once, before any thread (libcurl-thread(3)). */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
@@ -437,8 +535,7 @@ main(int argc, char **argv)
 			    "the webhook URL is invalid");
 			status = EX_CONFIG;
 		} else
-			status = discord_send_test(&wh, cfg->username, cfg->avatar_url,
-			    stdout);
+			status = run_test_discord(&wh, cfg);
 		goto out;
 	}
 	hs = check_all(cfg, &d);
@@ -505,6 +602,11 @@ main(int argc, char **argv)
 		log_error("main", "%s", err);
 		goto out;
 	}
+	wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (wake_fd == -1) {
+		log_error("main", "eventfd: %m");
+		goto out;
+	}
 	pool = pool_start(&pl, workers);
 	if (pool == NULL)
 		goto out;
@@ -535,18 +637,19 @@ main(int argc, char **argv)
 		pool_join(pool);
 		goto out;
 	}
-	sigaddset(&set, SIGUSR1);
-	stop_at = signal_loop(cons, &set);
+	if (signal_loop(cons, cfg, &set, &aborted) != 0)
+		consumer_stop(cons, now_ms() + cfg->shutdown_timeout_ms);
 	status = consumer_join(cons);	/* the pool is joined by now */
+	deadline = consumer_deadline(cons);
 
 out:
 	metrics_server_stop(ms);
 	if (nt != NULL) {
-		notifier_stop(nt, shutdown_left(cfg, stop_at));
+		notifier_stop(nt, shutdown_left(cfg, deadline, aborted));
 		notifier_destroy(nt);
 	}
 	if (prod != NULL)
-		producer_destroy(prod, shutdown_left(cfg, stop_at));
+		producer_destroy(prod, shutdown_left(cfg, deadline, aborted));
 	if (cons != NULL) {
 		log_info("main", "exiting: %lu events processed (%lu ok, %lu failed, "
 		    "%lu invalid); %lu embeds in %lu payloads, %lu digested, "
@@ -561,6 +664,9 @@ out:
 		    METRIC_GET(dlq_errors));
 		consumer_destroy(cons);
 	}
+	pool_free(pool);
+	if (wake_fd != -1)
+		close(wake_fd);
 	if (pl.gate != NULL)
 		keygate_destroy(pl.gate);
 	if (pl.queue != NULL)

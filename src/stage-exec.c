@@ -16,9 +16,11 @@
  * read and discarded so the child never blocks on a full pipe), and the
  * daemon's environment plus SIPEAT_EVENT_ID, SIPEAT_EVENT_TYPE and
  * SIPEAT_STAGE. It runs in its own process group, with an empty signal mask
- * and default dispositions (the daemon blocks or ignores signals; a child
- * must not inherit that), so that a timeout can stop the whole group:
- * SIGTERM, then SIGKILL 2 s later.
+ * and every disposition at its default (the daemon, or its parent, blocks
+ * or ignores signals; a child must not inherit that), so that a timeout can
+ * stop the whole group: SIGTERM, then SIGKILL 2 s later. The first stderr
+ * line is cleaned of escape sequences and control characters before it
+ * becomes the reason.
  *
  * Many workers spawn at once: every descriptor is created close-on-exec
  * (pipe2), so a child inherits only the ends posix_spawn dup2()s onto its
@@ -340,16 +342,16 @@ exec_spawn(char **argv, char **envp, int in_fd, int err_fd, pid_t *pid)
 	sigset_t none, dfl;
 	int rc;
 
+	/*
+	 * Every disposition back to the default, not only the ones the
+	 * daemon changed: whatever sipeatd's own parent ignored (SIGPIPE,
+	 * SIGHUP under nohup, SIGCHLD, SIGINT in a background job) must not
+	 * reach the programs it runs. An empty mask likewise.
+	 */
 	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGHUP);
-	sigaddset(&dfl, SIGQUIT);
-	sigaddset(&dfl, SIGUSR1);
-	sigaddset(&dfl, SIGUSR2);
-	sigaddset(&dfl, SIGCHLD);
+	sigfillset(&dfl);
+	sigdelset(&dfl, SIGKILL);
+	sigdelset(&dfl, SIGSTOP);
 
 	rc = posix_spawn_file_actions_init(&fa);
 	if (rc != 0)
@@ -427,6 +429,38 @@ exec_line_feed(struct exec_line *l, const char *buf, size_t n)
 			l->done = 1;
 	}
 	l->buf[l->len] = '\0';
+}
+
+/*
+ * Makes the kept line one safe line of text, as the http stage does with
+ * a server's error text: ANSI escape sequences (colours, cursor moves:
+ * ESC [ ... final byte) are dropped, other control characters become
+ * spaces (stage_clean_reason()), and leading spaces go. It reaches logs,
+ * embeds and dead-letter headers.
+ */
+static void
+exec_line_clean(struct exec_line *l)
+{
+	size_t i = 0, j = 0;
+
+	while (i < l->len) {
+		if (l->buf[i] == '\x1b' && i + 1 < l->len && l->buf[i + 1] == '[') {
+			i += 2;
+			while (i < l->len && ((unsigned char)l->buf[i] < 0x40 ||
+			    (unsigned char)l->buf[i] > 0x7e))
+				i++;
+			if (i < l->len)
+				i++;	/* the final byte */
+			continue;
+		}
+		l->buf[j++] = l->buf[i++];
+	}
+	l->buf[j] = '\0';
+	stage_clean_reason(l->buf, EXEC_LINE_MAX);
+	for (i = 0; l->buf[i] == ' '; i++)
+		;
+	memmove(l->buf, l->buf + i, strlen(l->buf + i) + 1);
+	l->len = strlen(l->buf);
 }
 
 static void
@@ -636,6 +670,7 @@ exec_run(const struct stage *st, const struct event *ev,
 			result = STAGE_OK;
 			goto out;
 		}
+		exec_line_clean(&line);
 		if (line.len > 0)
 			snprintf(err, errsz, "%s", line.buf);
 		else

@@ -249,6 +249,63 @@ START_TEST(test_stderr_first_line)
 }
 END_TEST
 
+/*
+ * A program that colours its stderr, or writes CR/LF in odd places: the
+ * reason (logs, embeds, dead-letter headers) is one clean line.
+ */
+START_TEST(test_stderr_control)
+{
+	struct stage *st;
+	char err[1024];
+
+	st = exec_stage("ansi", "sh -c 'printf \"\\033[31mbad\\033[0m\\r\\nmore\\n\" >&2; "
+	    "exit 1'", "5000", "0", "10");
+	ck_assert_int_eq(run(st, EV_CONTACT, err, sizeof err), STAGE_FAIL);
+	ck_assert_str_eq(err, "bad");
+	stage_free(st);
+
+	st = exec_stage("ctl", "sh -c 'printf \"\\007a\\tb\\033c\\001\\n\" >&2; "
+	    "exit 1'", "5000", "0", "10");
+	ck_assert_int_eq(run(st, EV_CONTACT, err, sizeof err), STAGE_FAIL);
+	ck_assert_str_eq(err, "a b c");
+	stage_free(st);
+}
+END_TEST
+
+/*
+ * Whatever this process ignores or blocks (sipeatd's parent may have
+ * ignored SIGHUP, SIGALRM, ... or blocked signals), the child starts with
+ * every disposition at its default and an empty mask.
+ */
+START_TEST(test_child_signals_default)
+{
+	struct stage *st;
+	sigset_t block, old;
+	char err[1024];
+	enum stage_status status;
+
+	signal(SIGALRM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	/* Signals 1-31 (glibc's spawn ignores its internal 32 and 33). */
+	st = exec_stage("sigs", "awk '/^Sig(Ign|Blk):/ && "
+	    "substr($2, length($2) - 7) !~ /^[08]0000000$/ "
+	    "{ print > \"/dev/stderr\"; bad = 1 } END { exit bad }' /proc/self/status",
+	    "5000", "0", "10");
+	status = run(st, EV_CONTACT, err, sizeof err);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (status != STAGE_OK)
+		fprintf(stderr, "child: %s\n", err);
+	ck_assert_int_eq(status, STAGE_OK);
+	stage_free(st);
+}
+END_TEST
+
 /* Megabytes on stderr: the child never blocks, the reason is 512 bytes. */
 START_TEST(test_stderr_flood)
 {
@@ -714,6 +771,8 @@ suite_stage_exec(void)
 	tcase_add_test(tc, test_stdin_not_read);
 	tcase_add_test(tc, test_stderr_first_line);
 	tcase_add_test(tc, test_stderr_flood);
+	tcase_add_test(tc, test_stderr_control);
+	tcase_add_test(tc, test_child_signals_default);
 	tcase_add_test(tc, test_signal);
 	tcase_add_test(tc, test_cannot_run);
 	tcase_add_test(tc, test_tempfail_retried);
