@@ -59,16 +59,17 @@ invalid_fields(const rd_kafka_message_t *rkm)
 {
 	json_object *o = json_object_new_object();
 	size_t len = rkm->len < PREVIEW_MAX ? rkm->len : PREVIEW_MAX;
-	char *preview;
 
 	json_object_object_add(o, "topic",
 	    json_object_new_string(rd_kafka_topic_name(rkm->rkt)));
 	json_object_object_add(o, "partition", json_object_new_int(rkm->partition));
 	json_object_object_add(o, "offset", json_object_new_int64(rkm->offset));
-	/* The embed module turns invalid UTF-8 into U+FFFD and cuts safely. */
-	preview = xstrndup(rkm->payload != NULL ? rkm->payload : "", len);
-	json_object_object_add(o, "payload", json_object_new_string(preview));
-	free(preview);
+	/*
+	 * With its length: a NUL byte inside is kept, and the embed module
+	 * shows it (and invalid UTF-8) as U+FFFD and cuts safely.
+	 */
+	json_object_object_add(o, "payload", json_object_new_string_len(
+	    rkm->payload != NULL ? rkm->payload : "", (int)len));
 	return o;
 }
 
