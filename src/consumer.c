@@ -202,25 +202,41 @@ drain_completions(struct consumer *c)
 	return n;
 }
 
-/* Unlinks the head of the pending list (it was pushed to the queue). */
-static void
-pending_shift(struct consumer *c)
+/*
+ * Pushes the head of the pending list to the queue, waiting up to wait_ms
+ * for room (0: not at all), and unlinks it. Returns 0 when pushed.
+ *
+ * The head's successor is read *before* the push: once a job is in the
+ * queue a worker owns it, and may already have run it and reused its
+ * next link for the completion stack by the time the push returns.
+ * Reading job->next after the push (as this code once did) followed that
+ * link into the completion stack: a finished job was queued again and
+ * run after it was freed (a worker crashed in run_job about once in 20
+ * bench/pipeline runs), and the rest of the pending list was lost.
+ */
+static int
+pending_push_head(struct consumer *c, int wait_ms)
 {
-	c->pending = c->pending->next;
-	if (c->pending == NULL)
+	struct job *job = c->pending, *next = job->next;
+	int rc = wait_ms > 0 ? queue_push_wait(c->o.pl->queue, job, wait_ms) :
+	    queue_try_push(c->o.pl->queue, job);
+
+	if (rc != 0)
+		return rc;
+	c->pending = next;
+	if (next == NULL)
 		c->pending_tail = NULL;
 	c->npending--;
+	return 0;
 }
 
 /* Moves pending jobs into the queue while it has room. */
 static void
 push_pending(struct consumer *c)
 {
-	while (c->pending != NULL) {
-		if (queue_try_push(c->o.pl->queue, c->pending) != 0)
+	while (c->pending != NULL)
+		if (pending_push_head(c, 0) != 0)
 			return;
-		pending_shift(c);
-	}
 }
 
 static void
@@ -673,10 +689,8 @@ consumer_main(void *arg)
 			 * 22 s to 8 s). Pausing remains the bound for events
 			 * parked behind busy keys, which hold no queue slot.
 			 */
-			if (queue_push_wait(c->o.pl->queue, c->pending, PENDING_WAIT_MS) == 0) {
-				pending_shift(c);
+			if (pending_push_head(c, PENDING_WAIT_MS) == 0)
 				push_pending(c);
-			}
 			if (c->pending != NULL) {
 				/* Still full: serve callbacks only if nothing is queued locally. */
 				rkm = rd_kafka_consumer_poll(c->rk, 0);
