@@ -223,7 +223,8 @@ publish_splice_envelope(char **bufp, size_t *capp, const char *s, size_t len,
 	n = snprintf(head, sizeof head, "{%s%s%s%s%s%s",
 	    has_id ? "" : "\"id\":\"", has_id ? "" : uuid,
 	    has_id ? "" : "\",",
-	    has_ts ? "" : "\"timestamp\":\"", has_ts ? "" : publish_timestamp_now(),
+	    has_ts ? "" : "\"timestamp\":\"",
+	    has_ts ? "" : publish_timestamp_now(),
 	    has_ts ? "" : "\",");
 	hlen = (size_t)n;
 	if (*capp < hlen + len - skip) {
@@ -392,7 +393,8 @@ publish_build_event(int argc, char **argv, const char *topic_arg,
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":", longopts, &li)) != -1) {
 		if (ch == '?' || ch == ':')
-			publish_usage_error(ch == ':' ? "option \"%s\" needs a value" :
+			publish_usage_error(ch == ':' ?
+			    "option \"%s\" needs a value" :
 			    "unknown option \"%s\"", argv[optind - 1]);
 		if (ch == OPT_ID) {
 			id = optarg;

@@ -37,8 +37,8 @@ int		 publish_is_blank(char c);
  * caller owns it; NULL is also the JSON null) and sets *ok to 1, or sets
  * *ok to 0 and *why to a static description.
  */
-json_object	*publish_parse_json(json_tokener *tok, const char *s, size_t len,
-		     int *ok, const char **why);
+json_object	*publish_parse_json(json_tokener *tok, const char *s,
+		     size_t len, int *ok, const char **why);
 /* A random (version 4) UUID in its 36-character form into out[37]. */
 void		 publish_uuid_v4(char out[37]);
 /* The current time as RFC 3339 UTC; a static buffer. */
@@ -46,7 +46,8 @@ const char	*publish_timestamp_now(void);
 /* The known type named type, or NULL. */
 const struct event_type *publish_find_type(const char *type);
 /* data.<et->key> of obj as a string (owned by obj), or NULL. */
-const char	*publish_event_key(json_object *obj, const struct event_type *et);
+const char	*publish_event_key(json_object *obj,
+		     const struct event_type *et);
 /*
  * The object text s (len bytes, just parsed as an object) into *bufp with
  * "id" and "timestamp" put first where missing; returns its length.

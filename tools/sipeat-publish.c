@@ -310,8 +310,8 @@ publish_json_line(struct publisher *pub, json_tokener *tok, char *s,
 	has_id = json_object_object_get_ex(obj, "id", NULL);
 	has_ts = json_object_object_get_ex(obj, "timestamp", NULL);
 	if (!has_id || !has_ts) {
-		vlen = publish_splice_envelope(&pub->splice, &pub->splice_cap, s, len,
-		    has_id, has_ts);
+		vlen = publish_splice_envelope(&pub->splice, &pub->splice_cap,
+		    s, len, has_id, has_ts);
 		value = pub->splice;
 	}
 	produce(pub, topic, key, value, vlen, lineno);
@@ -455,8 +455,8 @@ main(int argc, char **argv)
 			}
 			eq = strchr(optarg, '=');
 			if (eq == NULL || eq == optarg)
-				publish_usage_error("-X \"%s\": expected prop=value",
-				    optarg);
+				publish_usage_error("-X \"%s\": expected "
+				    "prop=value", optarg);
 			prop = xstrndup(optarg, (size_t)(eq - optarg));
 			conf_set(conf, prop, eq + 1);
 			free(prop);
@@ -472,7 +472,8 @@ main(int argc, char **argv)
 			    argv[optind - 1]);
 			break;
 		default:
-			publish_usage_error("unknown option \"%s\"", argv[optind - 1]);
+			publish_usage_error("unknown option \"%s\"",
+			    argv[optind - 1]);
 			break;
 		}
 	}
@@ -488,14 +489,14 @@ main(int argc, char **argv)
 	if (raw && topic == NULL)
 		publish_usage_error("--raw needs -t TOPIC");
 	if ((json || raw) && optind != argc)
-		publish_usage_error("unexpected argument \"%s\" after --json or --raw",
-		    argv[optind]);
+		publish_usage_error("unexpected argument \"%s\" after --json "
+		    "or --raw", argv[optind]);
 	if (!json && !raw && optind == argc)
-		publish_usage_error("no command: contact, request, machine, --json or "
-		    "--raw");
+		publish_usage_error("no command: contact, request, machine, "
+		    "--json or --raw");
 	if (!json && !raw)
-		env = publish_build_event(argc - optind, argv + optind, topic, &etopic,
-		    &ekey);
+		env = publish_build_event(argc - optind, argv + optind, topic,
+		    &etopic, &ekey);
 
 	rd_kafka_conf_set_opaque(conf, &pub);
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
