@@ -1023,11 +1023,17 @@ START_TEST(test_smtp_replies)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite_stage_http(void)
 {
-	Suite *s = suite_create("stage_http");
+	Suite *s;
 	TCase *tc;
+
+	/* For the whole run, before the first test (check_main.c runs us). */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	atexit(curl_global_cleanup);
+	log_set_level(LOG_LVL_ERROR);
+	s = suite_create("stage_http");
 
 	tc = tcase_create("http");
 	tcase_add_checked_fixture(tc, http_setup, http_teardown);
@@ -1063,20 +1069,4 @@ suite_stage_http(void)
 		fprintf(stderr, "note: python3-aiosmtpd is not installed: "
 		    "the smtp tests are left out\n");
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr;
-	int failed;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	log_set_level(LOG_LVL_ERROR);
-	sr = srunner_create(suite_stage_http());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? 0 : 1;
 }
