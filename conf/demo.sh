@@ -5,7 +5,7 @@
 # with conf/demo.conf, printing what would be posted to Discord.
 set -u
 srcdir=${1:-.}
-: "${SIPEATD:=./src/sipeatd}" "${DEVBROKER:=./src/sipeat-devbroker}" "${PUBLISH:=./src/sipeat-publish}"
+: "${SIPEATD:=./src/sipeatd}" "${DEVBROKER:=./tools/sipeat-devbroker}" "${PUBLISH:=./tools/sipeat-publish}"
 cd "$srcdir" || exit 1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sipeat-demo.XXXXXX")
 trap 'kill $broker 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT

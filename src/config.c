@@ -36,6 +36,11 @@
  * BOM are accepted. Messages never quote a [discord] webhook or [kafka]
  * value: both may hold secrets.
  *
+ * The loader is three files sharing config-int.h: this one (the load, the
+ * problems, [kafka], [sipeatd], [discord], the whole-file checks),
+ * config-read.c (the line reader and the section headers) and
+ * config-stage.c ([handler TYPE], [stage NAME] and their checks).
+ *
  * inih's options are process-wide globals in this build: config_load()
  * sets them on each call, so it runs in the main thread before any other
  * thread starts (as the whole config module does).
@@ -54,44 +59,10 @@
 #include <ini.h>
 
 #include "config.h"
+#include "config-int.h"
 #include "diag.h"
 #include "utf8.h"
 #include "util.h"
-
-/* Longest value quoted back in a message, in bytes. */
-#define CONFIG_QUOTE_MAX	64
-
-enum config_section {
-	SECTION_NONE,		/* before the first header */
-	SECTION_IGNORE,		/* after a bad, unknown or duplicate header */
-	SECTION_KAFKA,
-	SECTION_SIPEATD,
-	SECTION_DISCORD,
-	SECTION_HANDLER,
-	SECTION_STAGE,
-};
-
-enum config_type {
-	TYPE_INT,		/* int in [min, max] */
-	TYPE_SIZE,		/* size_t in [min, max] */
-	TYPE_POW2,		/* size_t, power of two in [min, max] */
-	TYPE_ORDERING,
-	TYPE_PATTERN,
-	TYPE_STRING,		/* char *, may be empty */
-	TYPE_NONEMPTY,		/* char *, must not be empty */
-	TYPE_OPTIONAL,		/* char *, empty means NULL */
-	TYPE_NAME,		/* char *, 1 to max UTF-16 units */
-	TYPE_WEBHOOK,		/* char *, empty means NULL; a secret */
-	TYPE_STAGES,		/* handler stage list */
-};
-
-struct config_key {
-	const char		*name;
-	enum config_type	 type;
-	unsigned long long	 min;
-	unsigned long long	 max;
-	size_t			 off;	/* in struct config or struct handler_conf */
-};
 
 static const struct config_key sipeatd_keys[] = {
 	{ "workers", TYPE_INT, 0, 1024, offsetof(struct config, workers) },
@@ -105,6 +76,7 @@ static const struct config_key sipeatd_keys[] = {
 	    offsetof(struct config, shutdown_timeout_ms) },
 };
 #define NSIPEATD_KEYS	(sizeof sipeatd_keys / sizeof sipeatd_keys[0])
+_Static_assert(NSIPEATD_KEYS == CONFIG_NSIPEATD_KEYS, "config-int.h");
 
 static const struct config_key discord_keys[] = {
 	{ "webhook", TYPE_WEBHOOK, 0, 0, offsetof(struct config, webhook) },
@@ -116,70 +88,11 @@ static const struct config_key discord_keys[] = {
 	    offsetof(struct config, discord_queue_size) },
 };
 #define NDISCORD_KEYS	(sizeof discord_keys / sizeof discord_keys[0])
-
-static const struct config_key handler_keys[] = {
-	{ "topic", TYPE_NONEMPTY, 0, 0, offsetof(struct handler_conf, topic) },
-	{ "pattern", TYPE_PATTERN, 0, 0,
-	    offsetof(struct handler_conf, pattern) },
-	{ "title", TYPE_NONEMPTY, 0, 0, offsetof(struct handler_conf, title) },
-	{ "icon", TYPE_NONEMPTY, 0, 0, offsetof(struct handler_conf, icon) },
-	{ "stages", TYPE_STAGES, 0, 0, offsetof(struct handler_conf, stages) },
-};
-#define NHANDLER_KEYS	(sizeof handler_keys / sizeof handler_keys[0])
-
-/* Defaults of the three SipEat event types (SPEC sections 2 to 4). */
-static const struct {
-	const char		*type;
-	const char		*topic;
-	enum handler_pattern	 pattern;
-	const char		*title;
-	const char		*icon;
-} builtin_handlers[] = {
-	{ "contact.created", "sipeat.contact.events", PATTERN_STRATEGY,
-	    "New Contact Form Submission", "\xf0\x9f\x93\x9d" },	/* 📝 */
-	{ "request.created", "sipeat.request.events", PATTERN_CHAIN,
-	    "New Drink Request", "\xf0\x9f\xa5\xa4" },		/* 🥤 */
-	{ "machine.created", "sipeat.machine.events", PATTERN_COMMAND,
-	    "New Machine Registered", "\xf0\x9f\x8f\xad" },		/* 🏭 */
-};
-#define DEFAULT_ICON	"\xf0\x9f\x93\xa8"				/* 📨 */
+_Static_assert(NDISCORD_KEYS == CONFIG_NDISCORD_KEYS, "config-int.h");
 
 static const char *const ordering_names[] = { "key", "partition", "none" };
-static const char *const pattern_names[] = { "strategy", "chain", "command" };
 
-struct config_problem {
-	int	 line;
-	int	 warn;
-	size_t	 seq;		/* keeps messages of one line in order */
-	char	*msg;
-};
-
-struct config_ctx {
-	const char		*path;
-	FILE			*fp;
-	struct config		*cfg;
-
-	int			 lineno;
-	char			*buf;		/* CONFIG_LINE_MAX + 2 bytes */
-	char			*out;		/* what the reader hands inih */
-	size_t			 outlen;
-	size_t			 outoff;	/* delivered so far */
-	int			 read_errno;
-
-	enum config_section	 section;
-	size_t			 cur;		/* current handler or stage */
-	int			 sipeatd_seen[NSIPEATD_KEYS];
-	int			 discord_seen[NDISCORD_KEYS];
-	int			 handler_seen[NHANDLER_KEYS];
-
-	struct config_problem	*probs;
-	size_t			 nprobs;
-};
-
-static void	config_problem(struct config_ctx *, int, int, const char *, ...)
-		    SIPEAT_PRINTFLIKE(4, 5);
-
-static void
+void
 config_problem(struct config_ctx *ctx, int line, int warn, const char *fmt,
     ...)
 {
@@ -225,7 +138,7 @@ config_has_error(const struct config_ctx *ctx, int line)
  * Returns a copy of v for a message, cut after CONFIG_QUOTE_MAX bytes on a
  * UTF-8 boundary ("..." appended), with quotes if quote. Caller frees.
  */
-static char *
+char *
 config_cut(const char *v, int quote)
 {
 	const char	*q = quote ? "\"" : "";
@@ -237,14 +150,14 @@ config_cut(const char *v, int quote)
 	return xasprintf("%s%.*s...%s", q, (int)len, v, q);
 }
 
-static char *
+char *
 config_quote(const char *v)
 {
 	return config_cut(v, 1);
 }
 
 /* Section, stage and handler names: [A-Za-z0-9._-]+. */
-static int
+int
 config_name_valid(const char *s)
 {
 	if (*s == '\0')
@@ -256,25 +169,7 @@ config_name_valid(const char *s)
 	return 1;
 }
 
-/*
- * As inih's find_chars_or_comment(): the first character of s in stop
- * (NULL: none), or the start of an inline comment (';' after a blank), or
- * the end of s. The reader must judge a line exactly as inih will split it.
- */
-static const char *
-config_scan(const char *s, const char *stop)
-{
-	int	was_space = 0;
-
-	while (*s != '\0' && (stop == NULL || strchr(stop, *s) == NULL) &&
-	    !(was_space && *s == ';')) {
-		was_space = isspace((unsigned char)*s);
-		s++;
-	}
-	return s;
-}
-
-static void
+void
 config_kv_add(struct config_kv **v, size_t *n, const char *key,
     const char *value, int line)
 {
@@ -285,7 +180,7 @@ config_kv_add(struct config_kv **v, size_t *n, const char *key,
 	(*n)++;
 }
 
-static void
+void
 config_kv_free(struct config_kv *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -293,288 +188,6 @@ config_kv_free(struct config_kv *v, size_t n)
 		free(v[i].value);
 	}
 	free(v);
-}
-
-static struct handler_conf *
-config_handler(const struct config *cfg, const char *type)
-{
-	for (size_t i = 0; i < cfg->nhandlers; i++) {
-		if (strcmp(cfg->handlers[i].type, type) == 0)
-			return &cfg->handlers[i];
-	}
-	return NULL;
-}
-
-/* Starts [handler TYPE] at line: a new handler with the type's defaults. */
-static void
-config_begin_handler(struct config_ctx *ctx, const char *type, int line)
-{
-	struct config		*cfg = ctx->cfg;
-	struct handler_conf	*hc, *prev;
-	size_t			 i;
-
-	prev = config_handler(cfg, type);
-	if (prev != NULL) {
-		config_problem(ctx, line, 0, "duplicate [handler %s] (first at "
-		    "line %d)", type, prev->line);
-		ctx->section = SECTION_IGNORE;
-		return;
-	}
-	cfg->handlers = xreallocarray(cfg->handlers, cfg->nhandlers + 1,
-	    sizeof *cfg->handlers);
-	hc = &cfg->handlers[cfg->nhandlers];
-	memset(hc, 0, sizeof *hc);
-	hc->type = xstrdup(type);
-	hc->line = line;
-	hc->pattern = PATTERN_CHAIN;
-	for (i = 0; i < sizeof builtin_handlers / sizeof builtin_handlers[0];
-	    i++) {
-		if (strcmp(builtin_handlers[i].type, type) == 0)
-			break;
-	}
-	if (i < sizeof builtin_handlers / sizeof builtin_handlers[0]) {
-		hc->topic = xstrdup(builtin_handlers[i].topic);
-		hc->pattern = builtin_handlers[i].pattern;
-		hc->title = xstrdup(builtin_handlers[i].title);
-		hc->icon = xstrdup(builtin_handlers[i].icon);
-	} else {
-		hc->title = xstrdup(type);
-		hc->icon = xstrdup(DEFAULT_ICON);
-	}
-	ctx->cur = cfg->nhandlers++;
-	ctx->section = SECTION_HANDLER;
-	memset(ctx->handler_seen, 0, sizeof ctx->handler_seen);
-}
-
-/* Starts [stage NAME] at line. */
-static void
-config_begin_stage(struct config_ctx *ctx, const char *name, int line)
-{
-	struct config		*cfg = ctx->cfg;
-	const struct stage_conf	*prev;
-	struct stage_conf	*sc;
-
-	prev = config_stage(cfg, name);
-	if (prev != NULL) {
-		config_problem(ctx, line, 0, "duplicate [stage %s] (first at "
-		    "line %d)", name, prev->line);
-		ctx->section = SECTION_IGNORE;
-		return;
-	}
-	cfg->stages = xreallocarray(cfg->stages, cfg->nstages + 1,
-	    sizeof *cfg->stages);
-	sc = &cfg->stages[cfg->nstages];
-	memset(sc, 0, sizeof *sc);
-	sc->name = xstrdup(name);
-	sc->line = line;
-	ctx->cur = cfg->nstages++;
-	ctx->section = SECTION_STAGE;
-}
-
-/*
- * Judges a section header; name is the text between '[' and ']'. Sets
- * ctx->section. Returns 0, or -1 if the header was reported.
- */
-static int
-config_header(struct config_ctx *ctx, const char *name, int line)
-{
-	const char	*kind, *arg;
-	char		*shown;
-
-	if (strcmp(name, "kafka") == 0) {
-		ctx->section = SECTION_KAFKA;
-		return 0;
-	}
-	if (strcmp(name, "sipeatd") == 0) {
-		ctx->section = SECTION_SIPEATD;
-		return 0;
-	}
-	if (strcmp(name, "discord") == 0) {
-		ctx->section = SECTION_DISCORD;
-		return 0;
-	}
-	if (strncmp(name, "handler", 7) == 0 &&
-	    (name[7] == '\0' || name[7] == ' ')) {
-		kind = "handler";
-		arg = name + 7;
-	} else if (strncmp(name, "stage", 5) == 0 &&
-	    (name[5] == '\0' || name[5] == ' ')) {
-		kind = "stage";
-		arg = name + 5;
-	} else {
-		shown = config_cut(name, 0);
-		config_problem(ctx, line, 0, "unknown section [%s] (valid: "
-		    "kafka, sipeatd, discord, handler TYPE, stage NAME)", shown);
-		free(shown);
-		ctx->section = SECTION_IGNORE;
-		return -1;
-	}
-	if (*arg == '\0' || (arg[0] == ' ' && arg[1] == '\0')) {
-		config_problem(ctx, line, 0, "[%s] needs a name: [%s %s]",
-		    kind, kind, *kind == 'h' ? "TYPE" : "NAME");
-		ctx->section = SECTION_IGNORE;
-		return -1;
-	}
-	arg++;
-	if (!config_name_valid(arg)) {
-		shown = config_quote(arg);
-		config_problem(ctx, line, 0, "invalid %s name %s (one space "
-		    "after \"%s\", then letters, digits, '.', '_', '-')", kind,
-		    shown, kind);
-		free(shown);
-		ctx->section = SECTION_IGNORE;
-		return -1;
-	}
-	if (*kind == 'h')
-		config_begin_handler(ctx, arg, line);
-	else
-		config_begin_stage(ctx, arg, line);
-	return 0;
-}
-
-/*
- * Checks one line (without its line end) and sets what the reader hands
- * inih: the line itself, or an empty line if it was reported here.
- */
-static void
-config_judge(struct config_ctx *ctx, char *s, size_t len, int toolong,
-    int nul)
-{
-	int		 line = ctx->lineno;
-	const char	*p, *e, *k;
-	char		*name;
-
-	ctx->out = s;
-	ctx->outlen = len;
-	s[len] = '\0';
-	p = s;
-	while (isspace((unsigned char)*p))
-		p++;
-	if (toolong) {
-		config_problem(ctx, line, 0, "line too long (limit %d bytes)",
-		    CONFIG_LINE_MAX);
-		goto reject;
-	}
-	if (nul) {
-		config_problem(ctx, line, 0, "NUL byte in line");
-		goto reject;
-	}
-	if (*p == '\0' || *p == ';' || *p == '#')
-		goto accept;
-	if (*p == '[') {
-		e = config_scan(p + 1, "]");
-		if (*e != ']') {
-			config_problem(ctx, line, 0, "unterminated section "
-			    "header (missing ']')");
-			goto reject;
-		}
-		for (k = e + 1; isspace((unsigned char)*k); k++)
-			;
-		if (*k != '\0' && *k != ';' && *k != '#') {
-			config_problem(ctx, line, 0, "unexpected text after "
-			    "section header");
-			goto reject;
-		}
-		name = xstrndup(p + 1, (size_t)(e - (p + 1)));
-		if (config_header(ctx, name, line) != 0) {
-			free(name);
-			goto reject_quiet;
-		}
-		free(name);
-		goto accept;
-	}
-	e = config_scan(p, "=:");
-	if (*e != '=') {
-		config_problem(ctx, line, 0, "expected KEY = VALUE");
-		goto reject;
-	}
-	if (e == p) {
-		config_problem(ctx, line, 0, "missing key before '='");
-		goto reject;
-	}
-accept:
-	s[len++] = '\n';
-	s[len] = '\0';
-	ctx->outlen = len;
-	return;
-reject:
-	/* What follows a broken header must not land in the previous section. */
-	if (*p == '[')
-		ctx->section = SECTION_IGNORE;
-reject_quiet:
-	s[0] = '\n';
-	s[1] = '\0';
-	ctx->outlen = 1;
-}
-
-/*
- * Reads the next line into ctx->buf, keeping at most CONFIG_LINE_MAX
- * bytes (plus a CR) so that a huge line costs no memory. Returns 0, or -1
- * at end of file or on error.
- */
-static int
-config_read_line(struct config_ctx *ctx)
-{
-	size_t	len = 0;
-	int	c, toolong = 0, nul = 0, any = 0;
-
-	while ((c = getc(ctx->fp)) != EOF) {
-		any = 1;
-		if (c == '\n')
-			break;
-		if (c == '\0')
-			nul = 1;
-		if (len < CONFIG_LINE_MAX + 1)
-			ctx->buf[len++] = (char)c;
-		else
-			toolong = 1;
-	}
-	if (c == EOF && ferror(ctx->fp) && ctx->read_errno == 0)
-		ctx->read_errno = errno != 0 ? errno : EIO;
-	if (!any)
-		return -1;
-	ctx->lineno++;
-	if (len > 0 && ctx->buf[len - 1] == '\r')
-		len--;
-	if (len > CONFIG_LINE_MAX)
-		toolong = 1;
-	if (ctx->lineno == 1 && len >= 3 &&
-	    memcmp(ctx->buf, "\xef\xbb\xbf", 3) == 0) {
-		memmove(ctx->buf, ctx->buf + 3, len - 3);
-		len -= 3;
-	}
-	config_judge(ctx, ctx->buf, len, toolong, nul);
-	return 0;
-}
-
-/*
- * inih's fgets-style reader. Hands over the current line, in pieces if
- * inih's buffer is still small (inih grows it and asks for the rest); a
- * new line is read only once the previous one was delivered whole.
- */
-static char *
-config_reader(char *str, int num, void *stream)
-{
-	struct config_ctx	*ctx = stream;
-	size_t			 n;
-
-	if (num <= 1) {
-		if (num == 1)
-			str[0] = '\0';
-		return str;
-	}
-	if (ctx->outoff == ctx->outlen) {
-		if (config_read_line(ctx) != 0)
-			return NULL;
-		ctx->outoff = 0;
-	}
-	n = ctx->outlen - ctx->outoff;
-	if (n > (size_t)num - 1)
-		n = (size_t)num - 1;
-	memcpy(str, ctx->out + ctx->outoff, n);
-	str[n] = '\0';
-	ctx->outoff += n;
-	return str;
 }
 
 /* Parses a plain decimal number: digits only, no sign, no blanks. */
@@ -607,54 +220,6 @@ config_set_string(char **field, const char *v, int empty_is_null)
 {
 	free(*field);
 	*field = (empty_is_null && *v == '\0') ? NULL : xstrdup(v);
-}
-
-/* Sets the stage list of a handler from "a b c". */
-static void
-config_set_stages(struct config_ctx *ctx, struct handler_conf *hc,
-    const char *v, int line)
-{
-	const char	*p = v, *start;
-	char		*name, *q;
-	size_t		 i;
-
-	for (i = 0; i < hc->nstages; i++)
-		free(hc->stages[i]);
-	free(hc->stages);
-	hc->stages = NULL;
-	hc->nstages = 0;
-	hc->stages_line = line;
-	for (;;) {
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '\0')
-			break;
-		start = p;
-		while (*p != '\0' && !isspace((unsigned char)*p))
-			p++;
-		name = xstrndup(start, (size_t)(p - start));
-		if (!config_name_valid(name)) {
-			q = config_quote(name);
-			config_problem(ctx, line, 0, "stages: invalid stage "
-			    "name %s", q);
-			free(q);
-			free(name);
-			continue;
-		}
-		for (i = 0; i < hc->nstages; i++) {
-			if (strcmp(hc->stages[i], name) == 0)
-				break;
-		}
-		if (i < hc->nstages) {
-			config_problem(ctx, line, 0, "stages: stage \"%s\" "
-			    "listed twice", name);
-			free(name);
-			continue;
-		}
-		hc->stages = xreallocarray(hc->stages, hc->nstages + 1,
-		    sizeof *hc->stages);
-		hc->stages[hc->nstages++] = name;
-	}
 }
 
 /*
@@ -710,7 +275,7 @@ config_set_value(struct config_ctx *ctx, const struct config_key *k,
 		*(enum ordering *)(void *)field = (enum ordering)e;
 		return;
 	case TYPE_PATTERN:
-		e = config_enum(v, pattern_names, 3);
+		e = config_enum(v, config_pattern_names, 3);
 		if (e < 0) {
 			q = config_quote(v);
 			config_problem(ctx, line, 0, "%s: expected strategy, "
@@ -757,7 +322,7 @@ config_set_value(struct config_ctx *ctx, const struct config_key *k,
  * A key of a table-driven section: unknown keys are errors listing the
  * valid ones; a repeated key is a warning and the last value wins.
  */
-static void
+void
 config_table_key(struct config_ctx *ctx, const char *section,
     const struct config_key *keys, size_t nkeys, int *seen, void *base,
     const char *name, const char *value, int line)
@@ -831,8 +396,6 @@ config_ini_handler(void *user, const char *section, const char *name,
 {
 	struct config_ctx	*ctx = user;
 	struct config		*cfg = ctx->cfg;
-	struct stage_conf	*sc;
-	char			*label;
 	int			 line = ctx->lineno;
 
 	(void)section;		/* ctx->section, kept by the reader, rules */
@@ -857,40 +420,13 @@ config_ini_handler(void *user, const char *section, const char *name,
 		    ctx->discord_seen, cfg, name, value, line);
 		break;
 	case SECTION_HANDLER:
-		label = xasprintf("handler %s", cfg->handlers[ctx->cur].type);
-		config_table_key(ctx, label, handler_keys, NHANDLER_KEYS,
-		    ctx->handler_seen, &cfg->handlers[ctx->cur], name, value,
-		    line);
-		free(label);
+		config_handler_key(ctx, name, value, line);
 		break;
 	case SECTION_STAGE:
-		sc = &cfg->stages[ctx->cur];
-		config_kv_add(&sc->kv, &sc->nkv, name, value, line);
+		config_stage_key(ctx, name, value, line);
 		break;
 	}
 	return 1;
-}
-
-/* Whether stage name is listed by a handler or is some stage's undo. */
-static int
-config_stage_used(const struct config *cfg, const char *name)
-{
-	size_t	i, j;
-
-	for (i = 0; i < cfg->nhandlers; i++) {
-		for (j = 0; j < cfg->handlers[i].nstages; j++) {
-			if (strcmp(cfg->handlers[i].stages[j], name) == 0)
-				return 1;
-		}
-	}
-	for (i = 0; i < cfg->nstages; i++) {
-		for (j = 0; j < cfg->stages[i].nkv; j++) {
-			if (strcmp(cfg->stages[i].kv[j].key, "undo") == 0 &&
-			    strcmp(cfg->stages[i].kv[j].value, name) == 0)
-				return 1;
-		}
-	}
-	return 0;
 }
 
 /* The line where a table key was last set in the file, or 0. */
@@ -909,38 +445,11 @@ config_seen(const struct config_key *keys, size_t nkeys, const int *seen,
 static void
 config_check(struct config_ctx *ctx)
 {
-	struct config			*cfg = ctx->cfg;
-	const struct handler_conf	*hc;
-	const struct stage_conf		*sc;
-	int				 qline, mline;
-	size_t				 i, j;
-	struct stat			 sb;
+	struct config	*cfg = ctx->cfg;
+	int		 qline, mline;
+	struct stat	 sb;
 
-	for (i = 0; i < cfg->nhandlers; i++) {
-		hc = &cfg->handlers[i];
-		if (hc->topic == NULL) {
-			config_problem(ctx, hc->line, 0, "handler %s: topic is "
-			    "required (no default for this type)", hc->type);
-		}
-		for (j = 0; j < hc->nstages; j++) {
-			if (config_stage(cfg, hc->stages[j]) == NULL) {
-				config_problem(ctx, hc->stages_line, 0,
-				    "handler %s: stage \"%s\" is not defined",
-				    hc->type, hc->stages[j]);
-			}
-		}
-	}
-	for (i = 0; i < cfg->nstages; i++) {
-		sc = &cfg->stages[i];
-		if (stage_conf_get(sc, "action", NULL) == NULL) {
-			config_problem(ctx, sc->line, 0, "stage \"%s\": action "
-			    "is required", sc->name);
-		}
-		if (!config_stage_used(cfg, sc->name)) {
-			config_problem(ctx, sc->line, 1, "stage \"%s\" is not "
-			    "used by any handler", sc->name);
-		}
-	}
+	config_check_stages(ctx);
 
 	/*
 	 * Below queue.size the bound on in-flight events pauses intake
@@ -1074,8 +583,6 @@ config_load(const char *path, struct diag *d)
 void
 config_free(struct config *cfg)
 {
-	size_t	i, j;
-
 	if (cfg == NULL)
 		return;
 	free(cfg->path);
@@ -1084,21 +591,7 @@ config_free(struct config *cfg)
 	free(cfg->webhook);
 	free(cfg->username);
 	free(cfg->avatar_url);
-	for (i = 0; i < cfg->nhandlers; i++) {
-		free(cfg->handlers[i].type);
-		free(cfg->handlers[i].topic);
-		free(cfg->handlers[i].title);
-		free(cfg->handlers[i].icon);
-		for (j = 0; j < cfg->handlers[i].nstages; j++)
-			free(cfg->handlers[i].stages[j]);
-		free(cfg->handlers[i].stages);
-	}
-	free(cfg->handlers);
-	for (i = 0; i < cfg->nstages; i++) {
-		free(cfg->stages[i].name);
-		config_kv_free(cfg->stages[i].kv, cfg->stages[i].nkv);
-	}
-	free(cfg->stages);
+	config_free_stages(cfg);
 	free(cfg);
 }
 
@@ -1130,43 +623,4 @@ config_kafka(const struct config *cfg, const char *key)
 			return cfg->kafka[i].value;
 	}
 	return NULL;
-}
-
-/* The [stage NAME] section (borrowed from cfg), or NULL. */
-const struct stage_conf *
-config_stage(const struct config *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->nstages; i++) {
-		if (strcmp(cfg->stages[i].name, name) == 0)
-			return &cfg->stages[i];
-	}
-	return NULL;
-}
-
-/*
- * The value of the first key in sc (borrowed), or NULL; *line (if line
- * is not NULL) is set to its line, or 0 when absent.
- */
-const char *
-stage_conf_get(const struct stage_conf *sc, const char *key, int *line)
-{
-	for (size_t i = 0; i < sc->nkv; i++) {
-		if (strcmp(sc->kv[i].key, key) == 0) {
-			if (line != NULL)
-				*line = sc->kv[i].line;
-			return sc->kv[i].value;
-		}
-	}
-	if (line != NULL)
-		*line = 0;
-	return NULL;
-}
-
-/* "strategy", "chain" or "command" (static). */
-const char *
-pattern_name(enum handler_pattern p)
-{
-	if ((size_t)p < sizeof pattern_names / sizeof pattern_names[0])
-		return pattern_names[p];
-	return "unknown";
 }

@@ -15,19 +15,9 @@
  * \u00xx, lowercase; '/' and non-ASCII as they are), and a differential
  * test in tests/check_embed.c holds them to it.
  *
- * Every string that reaches an embed passes through embed_text(), which
- * also replaces invalid UTF-8 and control characters other than tab and
- * newline with U+FFFD: Discord rejects a payload with invalid UTF-8,
- * json-c would copy the bad bytes through, and a NUL must not cut a value
- * short (strings are taken with their json-c length, never strlen()).
- *
- * Lengths are UTF-16 code units (SPEC section 4), as JavaScript's
- * .length, discord.js and most validators count them: a character above
- * U+FFFF ("😀") is two, "⚠️" is two (U+26A0 U+FE0F). That count is never
- * below the code points Discord itself counts, so both accept the embed.
- * Cuts fall between characters, never inside a UTF-8 sequence or a
- * surrogate pair; a cut string ends with "…" and has the limit, or one
- * unit less when the last character kept would have been a pair.
+ * The strings of an embed (embed_text(), the cleaning and the UTF-16
+ * counts) are embed-text.c's; an event's data as named fields (flattening,
+ * humanized names) is embed-fields.c's; embed-int.h joins the three.
  *
  * Field count rule (at most 25): the data fields come first in document
  * order, then "Error" (failures only), then "Event ID"; those tail fields
@@ -52,22 +42,13 @@
 #include <time.h>
 
 #include "embed.h"
+#include "embed-int.h"
 #include "utf8.h"
 #include "util.h"
 
-#define EMBED_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define EMBED_COLOR_DIGEST	5793266	/* Discord blurple: neither good nor bad */
 #define EMBED_INLINE_BELOW	40	/* values shorter than this sit side by side */
-#define EMBED_FLATTEN_MAX	32	/* deeper objects are shown as JSON */
-#define EMBED_EMPTY		"—"
-#define EMBED_ELLIPSIS		"…"
 #define EMBED_USERNAME_MAX	80	/* Discord's webhook username limit */
-
-struct field {
-	char	*name;
-	char	*value;
-	int	 is_error;
-};
 
 struct layout {
 	char		*title;
@@ -76,435 +57,6 @@ struct layout {
 	struct field	 fields[EMBED_MAX_FIELDS];
 	size_t		 nfields;
 };
-
-/*
- * Whether cp is shown as U+FFFD: an ill-formed byte, or a control
- * character (C0, DEL, C1) other than tab and newline (SPEC section 2).
- * A NUL would end the text for many readers; the others are invisible or
- * rewrite the display.
- */
-static int
-text_replaced(uint32_t cp)
-{
-	if (cp == UTF8_INVALID)
-		return 1;
-	if (cp < 0x20)
-		return cp != '\t' && cp != '\n';
-	return cp >= 0x7f && cp <= 0x9f;
-}
-
-/*
- * Newly allocated copy of s (len bytes, NULs allowed; caller frees) with
- * at most max UTF-16 units. When s is longer, the longest prefix of at
- * most max - 1 units is kept and "…" (one unit) added, so a cut never
- * splits a UTF-8 sequence or a surrogate pair and the result has max
- * units, or max - 1 when a pair did not fit. Ill-formed bytes and control
- * characters other than tab and newline become U+FFFD (one each), so the
- * result is valid UTF-8 without a NUL. Empty s gives "—" (max 0 gives "").
- * Any thread.
- */
-char *
-embed_text(const char *s, size_t len, size_t max)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i, n, step, u, units, o, cut;
-	uint32_t		 cp;
-	char			*out;
-
-	if (max == 0)
-		return xstrdup("");
-	if (len == 0)
-		return xstrdup(EMBED_EMPTY);
-
-	/* Fast path: printable ASCII that fits, as most text is. */
-	for (n = 0; n < len && n <= max && p[n] >= 0x20 && p[n] < 0x7f; n++)
-		;
-	if (n == len && n <= max)
-		return xstrndup(s, len);
-
-	/*
-	 * Every unit written takes at most 3 bytes (U+FFFD for one byte; a
-	 * pair is 4 bytes for 2 units), and "…" 3 more.
-	 */
-	n = len < max ? len : max;
-	out = xmalloc(3 * n + sizeof EMBED_ELLIPSIS);
-	units = o = cut = 0;
-	for (i = 0; i < len; i += step) {
-		step = utf8_decode(s + i, len - i, &cp);
-		if (text_replaced(cp))
-			cp = UTF8_REPLACEMENT;
-		u = utf8_cp_units16(cp);
-		if (units + u > max) {
-			/* Too long: back to max - 1 units, then "…". */
-			memcpy(out + cut, EMBED_ELLIPSIS, sizeof EMBED_ELLIPSIS);
-			return out;
-		}
-		if (cp == UTF8_REPLACEMENT) {
-			memcpy(out + o, UTF8_REPLACEMENT_STR, 3);
-			o += 3;
-		} else {
-			memcpy(out + o, s + i, step);
-			o += step;
-		}
-		units += u;
-		if (units <= max - 1)
-			cut = o;
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/*
- * Whether embed_text(s, len, max) would give s itself: not blank, no byte
- * or character it replaces, at most max UTF-16 units.
- */
-static int
-text_clean(const char *s, size_t len, size_t max)
-{
-	size_t		i, step, units = 0;
-	uint32_t	cp;
-	int		blank = 1;
-
-	if (max == 0)
-		return 0;
-	for (i = 0; i < len; i += step) {
-		if (s[i] > 0x20 && s[i] < 0x7f) {
-			/* Printable ASCII, the common case, without decoding. */
-			step = 1;
-			blank = 0;
-			if (++units > max)
-				return 0;
-			continue;
-		}
-		step = utf8_decode(s + i, len - i, &cp);
-		if (text_replaced(cp))
-			return 0;
-		if (blank && !(cp < 0x80 && isspace((int)cp)))
-			blank = 0;
-		units += utf8_cp_units16(cp);
-		if (units > max)
-			return 0;
-	}
-	return !blank;
-}
-
-/* Like embed_text(), but whitespace-only text also becomes "—". */
-static char *
-clean_n(const char *s, size_t len, size_t max)
-{
-	size_t i;
-
-	if (s == NULL)
-		len = 0;
-	for (i = 0; i < len && isspace((unsigned char)s[i]); i++)
-		;
-	if (i == len)
-		len = 0;
-	return embed_text(len != 0 ? s : "", len, max);
-}
-
-static char *
-clean(const char *s, size_t max)
-{
-	return clean_n(s, s != NULL ? strlen(s) : 0, max);
-}
-
-/*
- * clean() for a string the caller gives up: s itself when clean() would
- * return an equal copy, else the cleaned copy, s freed.
- */
-static char *
-clean_take(char *s, size_t max)
-{
-	size_t	 len = strlen(s);
-	char	*t;
-
-	if (text_clean(s, len, max))
-		return s;
-	t = clean_n(s, len, max);
-	free(s);
-	return t;
-}
-
-/*
- * RFC 3339 UTC time, "2026-11-26T15:37:17Z", into buf (at least 21 bytes;
- * a smaller buf gets "" or what fits). Any thread.
- */
-void
-embed_timestamp(time_t t, char *buf, size_t bufsize)
-{
-	struct tm tm;
-
-	if (bufsize == 0)
-		return;
-	buf[0] = '\0';
-	if (gmtime_r(&t, &tm) == NULL)
-		return;
-	if (strftime(buf, bufsize, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		buf[0] = '\0';
-}
-
-/* Words written in capitals rather than capitalised. */
-static const char *const humanize_upper[] = {
-	"id", "url", "api", "uuid", "ip",
-};
-
-/* Appends word w (n bytes) to out at *len, a space first unless at 0. */
-static void
-humanize_word(char *out, size_t *len, const char *w, size_t n)
-{
-	size_t	i, j;
-	char	*o;
-
-	if (n == 0)
-		return;
-	o = out + *len;
-	if (*len != 0)
-		*o++ = ' ';
-	for (j = 0; j < sizeof humanize_upper / sizeof humanize_upper[0]; j++) {
-		if (strlen(humanize_upper[j]) == n &&
-		    strncasecmp(humanize_upper[j], w, n) == 0)
-			break;
-	}
-	for (i = 0; i < n; i++) {
-		if (j < sizeof humanize_upper / sizeof humanize_upper[0])
-			o[i] = (char)toupper((unsigned char)w[i]);
-		else if (i == 0)
-			o[i] = (char)toupper((unsigned char)w[i]);
-		else
-			o[i] = w[i];
-	}
-	*len = (size_t)(o + n - out);
-}
-
-/*
- * Writes the humanized key (n bytes, NUL-terminated) to out, which has
- * room for 2 * n + 1 bytes, and returns its length (see embed_humanize()).
- */
-static size_t
-humanize_into(char *out, const char *key, size_t n)
-{
-	size_t		 i, start, len = 0;
-	const char	*s = key;
-	int		 sep, boundary;
-
-#define IS_UP(c) ((c) >= 'A' && (c) <= 'Z')
-#define IS_LO(c) ((c) >= 'a' && (c) <= 'z')
-#define IS_DIG(c) ((c) >= '0' && (c) <= '9')
-#define IS_SEP(c) ((c) == '_' || (c) == '-' || (c) == ' ' || (c) == '.')
-	start = 0;
-	for (i = 0; i <= n; i++) {
-		sep = i == n || IS_SEP(s[i]);
-		boundary = 0;
-		if (!sep && i > start) {
-			/* "machineId", "line2Text": lower or digit, then upper. */
-			if (IS_UP(s[i]) && (IS_LO(s[i - 1]) || IS_DIG(s[i - 1])))
-				boundary = 1;
-			/*
-			 * "HTTPServer": the last capital of a run starts the
-			 * next word, unless it is a plural "s" ("IDs").
-			 */
-			if (IS_UP(s[i]) && IS_UP(s[i - 1]) && IS_LO(s[i + 1]) &&
-			    !(s[i + 1] == 's' && !IS_LO(s[i + 2])))
-				boundary = 1;
-		}
-		if (sep || boundary) {
-			humanize_word(out, &len, s + start, i - start);
-			start = sep ? i + 1 : i;
-		}
-	}
-#undef IS_UP
-#undef IS_LO
-#undef IS_DIG
-#undef IS_SEP
-	out[len] = '\0';
-	return len;
-}
-
-/*
- * "companyName" -> "Company Name", "machineId" -> "Machine ID",
- * "machine_id" -> "Machine ID", "HTTPServer" -> "HTTP Server",
- * "machineIDs" -> "Machine IDs", "address2" -> "Address2". Words split at
- * "_", "-", " ", "." and at case changes; each gets a capital first
- * letter, the rest is kept; id, url, api, uuid and ip are written in
- * capitals. Only ASCII letters change. Newly allocated; caller frees.
- * Any thread.
- */
-char *
-embed_humanize(const char *key)
-{
-	size_t	 n = strlen(key);
-	char	*out = xmalloc(2 * n + 1);
-
-	humanize_into(out, key, n);
-	return out;
-}
-
-/* Collects fields while flattening data; counts all, keeps the first max. */
-struct collect {
-	struct field	*fields;
-	size_t		 max;
-	size_t		 kept;
-	size_t		 total;
-};
-
-/* v in decimal, as printf's "%" PRId64 writes it; buf of 21 bytes or more. */
-static size_t
-fmt_i64(char *buf, int64_t v)
-{
-	char		 tmp[20];
-	uint64_t	 u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	size_t		 n = 0, len = 0;
-
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		buf[len++] = '-';
-	while (n > 0)
-		buf[len++] = tmp[--n];
-	buf[len] = '\0';
-	return len;
-}
-
-/*
- * The text of a scalar as the embed shows it, as json-c writes it with
- * EMBED_JSON_FLAGS, and its length in *len; num (at least 24 bytes) holds
- * what is written here. A string's length is json-c's, never strlen():
- * "before\u0000after" is 12 bytes with a NUL inside, all shown (SPEC
- * section 2). Integers and booleans are written here (json-c would
- * allocate and cache a buffer inside each object); other types go
- * through json-c.
- */
-static const char *
-value_text(json_object *v, char *num, size_t numsz, size_t *len)
-{
-	const char	*s;
-	int64_t		 i;
-
-	switch (json_object_get_type(v)) {
-	case json_type_string:
-		*len = (size_t)json_object_get_string_len(v);
-		return json_object_get_string(v);
-	case json_type_boolean:
-		s = json_object_get_boolean(v) ? "true" : "false";
-		*len = strlen(s);
-		return s;
-	case json_type_int:
-		/*
-		 * json-c keeps values above INT64_MAX as unsigned; get_int64
-		 * clamps those to INT64_MAX, so that one is left to json-c.
-		 */
-		i = json_object_get_int64(v);
-		if (i != INT64_MAX && numsz > 20) {
-			*len = fmt_i64(num, i);
-			return num;
-		}
-		break;
-	default:
-		break;
-	}
-	s = json_object_to_json_string_ext(v, EMBED_JSON_FLAGS);
-	*len = strlen(s);
-	return s;
-}
-
-/* Adds one field; takes name (newly allocated, replaced or kept). */
-static void
-collect_add(struct collect *c, char *name, json_object *v)
-{
-	const char	*text;
-	char		 num[32];
-	size_t		 len = 0;
-
-	c->total++;
-	if (c->kept == c->max) {
-		free(name);
-		return;
-	}
-	if (v == NULL || json_object_is_type(v, json_type_null))
-		text = "";
-	else if (json_object_is_type(v, json_type_array) &&
-	    json_object_array_length(v) == 0)
-		text = "";	/* empty values are "—" (SPEC section 4) */
-	else if (json_object_is_type(v, json_type_object) &&
-	    json_object_object_length(v) == 0)
-		text = "";
-	else
-		text = value_text(v, num, sizeof num, &len);
-	c->fields[c->kept].name = clean_take(name, EMBED_MAX_FIELD_NAME);
-	c->fields[c->kept].value = clean_n(text, len, EMBED_MAX_FIELD_VALUE);
-	c->fields[c->kept].is_error = 0;
-	c->kept++;
-}
-
-/* Whether flatten() descends into v rather than showing it as one field. */
-static int
-flatten_into(json_object *v, int depth)
-{
-	return v != NULL && json_object_is_type(v, json_type_object) &&
-	    json_object_object_length(v) > 0 && depth < EMBED_FLATTEN_MAX;
-}
-
-/* The fields flatten() would add for obj, counted only. */
-static size_t
-flatten_count(json_object *obj, int depth)
-{
-	size_t n = 0;
-
-	json_object_object_foreach(obj, key, v) {
-		(void)key;
-		if (flatten_into(v, depth))
-			n += flatten_count(v, depth + 1);
-		else
-			n++;
-	}
-	return n;
-}
-
-/*
- * Adds one field per member of obj in document order; a nested non-empty
- * object adds its members with the names joined ("Location Address").
- * prefix (plen bytes) is the joined name so far, NULL at the top.
- */
-static void
-flatten(struct collect *c, json_object *obj, const char *prefix, size_t plen,
-    int depth)
-{
-	char	*name;
-	size_t	 klen, hlen, len;
-
-	json_object_object_foreach(obj, key, v) {
-		if (c->kept == c->max) {
-			/* Nothing more is shown: only the count matters. */
-			c->total += flatten_into(v, depth) ?
-			    flatten_count(v, depth + 1) : 1;
-			continue;
-		}
-		klen = strlen(key);
-		if (prefix != NULL) {
-			name = xmalloc(plen + 1 + 2 * klen + 1);
-			memcpy(name, prefix, plen);
-			hlen = humanize_into(name + plen + 1, key, klen);
-			if (hlen != 0) {
-				name[plen] = ' ';
-				len = plen + 1 + hlen;
-			} else {
-				name[plen] = '\0';
-				len = plen;
-			}
-		} else {
-			name = xmalloc(2 * klen + 1);
-			len = humanize_into(name, key, klen);
-		}
-		if (flatten_into(v, depth)) {
-			flatten(c, v, name, len, depth + 1);
-			free(name);
-		} else
-			collect_add(c, name, v);
-	}
-}
 
 /* Discord's count of a layout string: UTF-16 units. */
 static size_t
@@ -829,7 +381,7 @@ layout_write(struct layout *l, int color, time_t t)
 		jbuf_string(&b, l->description);
 	}
 	JBUF_LIT(&b, ",\"color\":");
-	jbuf_add(&b, num, fmt_i64(num, color));
+	jbuf_add(&b, num, embed_fmt_i64(num, color));
 	JBUF_LIT(&b, ",\"fields\":[");
 	for (i = 0; i < l->nfields; i++) {
 		if (i > 0)
@@ -902,20 +454,21 @@ layout_event(struct layout *l, const struct embed_event *in)
 
 	memset(l, 0, sizeof *l);
 	s = with_icon(in->icon, type, " event ", verb);
-	l->title = clean_take(s, EMBED_MAX_TITLE);
+	l->title = embed_clean_take(s, EMBED_MAX_TITLE);
 	s = with_icon(in->icon, in->title != NULL ? in->title : type, "", "");
-	l->description = clean_take(s, EMBED_MAX_DESC);
-	l->footer = clean(in->success ? "✅ Successfully processed" :
+	l->description = embed_clean_take(s, EMBED_MAX_DESC);
+	l->footer = embed_clean(in->success ? "✅ Successfully processed" :
 	    "❌ Processing failed", EMBED_MAX_FOOTER);
 
 	if (!in->success) {
 		tail[ntail].name = xstrdup("Error");
-		tail[ntail].value = clean(in->error, EMBED_MAX_FIELD_VALUE);
+		tail[ntail].value = embed_clean(in->error,
+		    EMBED_MAX_FIELD_VALUE);
 		tail[ntail].is_error = 1;
 		ntail++;
 	}
 	tail[ntail].name = xstrdup("Event ID");
-	tail[ntail].value = clean(in->event_id, EMBED_MAX_FIELD_VALUE);
+	tail[ntail].value = embed_clean(in->event_id, EMBED_MAX_FIELD_VALUE);
 	tail[ntail].is_error = 0;
 	ntail++;
 
@@ -923,7 +476,7 @@ layout_event(struct layout *l, const struct embed_event *in)
 	c.fields = fold;
 	c.max = EMBED_MAX_FIELDS - ntail;
 	if (in->data != NULL && json_object_is_type(in->data, json_type_object))
-		flatten(&c, in->data, NULL, 0, 0);
+		embed_flatten(&c, in->data, NULL, 0, 0);
 
 	if (c.total + ntail <= EMBED_MAX_FIELDS)
 		keep = c.total;
@@ -1012,15 +565,16 @@ embed_digest(const struct embed_digest_row *rows, size_t nrows, time_t end,
 		total += rows[i].processed + rows[i].failed;
 	/* SPEC wording, even for one. */
 	s = xasprintf("📊 %lu events processed", total);
-	l.title = clean(s, EMBED_MAX_TITLE);
+	l.title = embed_clean(s, EMBED_MAX_TITLE);
 	free(s);
 
 	keep = nrows <= EMBED_MAX_FIELDS ? nrows : EMBED_MAX_FIELDS - 1;
 	for (i = 0; i < keep; i++) {
-		l.fields[i].name = clean(rows[i].type, EMBED_MAX_FIELD_NAME);
+		l.fields[i].name = embed_clean(rows[i].type,
+		    EMBED_MAX_FIELD_NAME);
 		s = xasprintf("%lu processed, %lu failed", rows[i].processed,
 		    rows[i].failed);
-		l.fields[i].value = clean(s, EMBED_MAX_FIELD_VALUE);
+		l.fields[i].value = embed_clean(s, EMBED_MAX_FIELD_VALUE);
 		free(s);
 		l.fields[i].is_error = 0;
 	}

@@ -29,8 +29,8 @@
  * ctx->retry_after_ms; any other status is permanent. Redirects are not
  * followed (a 3xx is permanent): a moved endpoint is a configuration error.
  *
- * This file also holds the libcurl helpers the smtp action shares
- * (stage_curl_begin, stage_curl_failure), declared in stage.h.
+ * The handle, its common options and the failure text are stage-curl.c's,
+ * shared with the smtp action.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -44,12 +44,9 @@
 #include "buf.h"
 #include "log.h"
 #include "stage.h"
+#include "stage-curl.h"
 #include "template.h"
 #include "util.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.1.0"
-#endif
 
 #define HTTP_REASON_MAX		200		/* bytes of a failure reason */
 #define HTTP_RESPONSE_MAX	65536		/* response body kept for its error */
@@ -88,105 +85,6 @@ static const char *const http_keys[] = {
 static const char *const http_reserved_headers[] = {
 	"Idempotency-Key", "Content-Length", "Transfer-Encoding", "Host", NULL
 };
-
-int
-stage_parse_bool(const char *value, int *out)
-{
-	static const char *const yes[] = { "true", "yes", "on", "1", NULL };
-	static const char *const no[] = { "false", "no", "off", "0", NULL };
-	size_t i;
-
-	for (i = 0; yes[i] != NULL; i++) {
-		if (strcasecmp(value, yes[i]) == 0) {
-			*out = 1;
-			return 0;
-		}
-	}
-	for (i = 0; no[i] != NULL; i++) {
-		if (strcasecmp(value, no[i]) == 0) {
-			*out = 0;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/*
- * libcurl calls this about once a second even when nothing moves: a
- * non-zero return aborts the transfer, so a stopping daemon is never held
- * up by a slow server for longer than that.
- */
-static int
-stage_curl_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-    curl_off_t ultotal, curl_off_t ulnow)
-{
-	return stage_ctx_stopping(arg);
-}
-
-void *
-stage_curl_begin(const struct stage *st, struct stage_ctx *ctx, char *errbuf)
-{
-	CURL *curl = ctx->curl;
-
-	if (curl != NULL)
-		curl_easy_reset(curl);
-	else if ((curl = curl_easy_init()) == NULL)
-		return NULL;
-	errbuf[0] = '\0';
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)st->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)st->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, stage_curl_progress);
-	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, ctx);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "sipeatd/" PACKAGE_VERSION);
-	return curl;
-}
-
-void
-stage_curl_end(struct stage_ctx *ctx, void *curl)
-{
-	if (curl != NULL && curl != ctx->curl)
-		curl_easy_cleanup(curl);
-}
-
-enum stage_status
-stage_curl_failure(const struct stage *st, int code, const char *errbuf,
-    char *err, size_t errsz)
-{
-	switch ((CURLcode)code) {
-	case CURLE_OPERATION_TIMEDOUT:
-		snprintf(err, errsz, "timed out after %d ms", st->timeout_ms);
-		return STAGE_TRANSIENT;
-	case CURLE_ABORTED_BY_CALLBACK:
-		snprintf(err, errsz, "abandoned: sipeatd is stopping");
-		return STAGE_TRANSIENT;
-	default:
-		break;
-	}
-	snprintf(err, errsz, "%s", errbuf[0] != '\0' ? errbuf :
-	    curl_easy_strerror((CURLcode)code));
-	stage_clean_reason(err, HTTP_REASON_MAX);
-	switch ((CURLcode)code) {
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_OUT_OF_MEMORY:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-	case CURLE_AGAIN:
-	case CURLE_SEND_FAIL_REWIND:
-		return STAGE_TRANSIENT;
-	default:
-		return STAGE_FAIL;
-	}
-}
 
 static void
 http_free(struct stage *st)
@@ -239,26 +137,24 @@ http_is_json_type(const char *v)
 
 /*
  * Checks a URL template: well-formed ${...}, http or https, and a URL
- * libcurl parses once each ${...} is replaced by a placeholder. Returns
- * the compiled template, or NULL with errbuf.
+ * libcurl parses once each ${...} is replaced by a placeholder. Stores
+ * the compiled template in *(struct tpl **)out; 0, or -1 with errbuf.
  */
-static struct tpl *
-http_check_url(const char *url, char *errbuf, size_t errsz)
+static int
+http_check_url(const char *url, void *out, char *errbuf, size_t errsz)
 {
 	struct tpl *t;
-	CURLU *u;
-	CURLUcode uc;
-	char *probe, *host = NULL;
+	char *probe;
 	size_t i, j;
-	int rc = 0;
+	int rc;
 
 	if ((t = tpl_compile(url, TPL_URL, errbuf, errsz)) == NULL)
-		return NULL;
+		return -1;
 	if (strncasecmp(url, "http://", 7) != 0 &&
 	    strncasecmp(url, "https://", 8) != 0) {
 		snprintf(errbuf, errsz, "must start with http:// or https://");
 		tpl_free(t);
-		return NULL;
+		return -1;
 	}
 	probe = xmalloc(strlen(url) + 1);
 	for (i = j = 0; url[i] != '\0'; i++) {
@@ -269,27 +165,14 @@ http_check_url(const char *url, char *errbuf, size_t errsz)
 			probe[j++] = url[i];
 	}
 	probe[j] = '\0';
-	u = curl_url();
-	if (u == NULL) {
-		snprintf(errbuf, errsz, "out of memory");
-		rc = -1;
-	} else if ((uc = curl_url_set(u, CURLUPART_URL, probe, 0)) !=
-	    CURLUE_OK) {
-		snprintf(errbuf, errsz, "%s", curl_url_strerror(uc));
-		rc = -1;
-	} else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    host == NULL || host[0] == '\0') {
-		snprintf(errbuf, errsz, "no host");
-		rc = -1;
-	}
-	curl_free(host);
-	curl_url_cleanup(u);
+	rc = stage_curl_check_url(probe, errbuf, errsz);
 	free(probe);
 	if (rc != 0) {
 		tpl_free(t);
-		return NULL;
+		return -1;
 	}
-	return t;
+	*(struct tpl **)out = t;
+	return 0;
 }
 
 /* Parses one "Name: value" header line into h. 0 or -1 (reported). */
@@ -352,17 +235,8 @@ http_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 	h->json_body = 1;
 	st->priv = h;
 
-	v = stage_conf_get(sc, "url", &line);
-	if (v == NULL) {
-		diag_add(d, file, sc->line, "stage \"%s\": http needs a url",
-		    st->name);
+	if (stage_curl_conf_url(st, sc, file, d, http_check_url, &h->url) != 0)
 		rc = -1;
-	} else if ((h->url = http_check_url(v, errbuf, sizeof errbuf)) ==
-	    NULL) {
-		diag_add(d, file, line, "stage \"%s\": bad url \"%s\": %s",
-		    st->name, v, errbuf);
-		rc = -1;
-	}
 
 	v = stage_conf_get(sc, "method", &line);
 	if (v == NULL)
@@ -400,18 +274,10 @@ http_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 		}
 	}
 
-	v = stage_conf_get(sc, "tls.verify", &line);
-	if (v != NULL) {
-		if (stage_parse_bool(v, &h->verify) != 0) {
-			diag_add(d, file, line, "stage \"%s\": tls.verify must "
-			    "be true or false, not \"%s\"", st->name, v);
-			rc = -1;
-		} else if (!h->verify)
-			diag_warn(d, file, line, "stage \"%s\": tls.verify = "
-			    "false: the server's certificate is not checked, "
-			    "anyone on the path can read and change the "
-			    "requests", st->name);
-	}
+	if (stage_curl_conf_verify(st, sc, file, d, "the server's certificate "
+	    "is not checked, anyone on the path can read and change the "
+	    "requests", &h->verify) != 0)
+		rc = -1;
 
 	if (rc != 0)
 		http_free(st);
@@ -588,11 +454,10 @@ http_run(const struct stage *st, const struct event *ev,
 	int has_body;
 
 	memset(&r, 0, sizeof r);
-	curl = stage_curl_begin(st, ctx, errbuf);
-	if (curl == NULL) {
-		snprintf(err, errsz, "cannot make a libcurl handle");
+	curl = stage_curl_begin(st, ctx, "http,https", h->verify, errbuf, err,
+	    errsz);
+	if (curl == NULL)
 		return STAGE_TRANSIENT;
-	}
 	/* A missing field is permanent: a retry sees the same event. */
 	status = STAGE_FAIL;
 	url = tpl_expand(h->url, ev, err, errsz);
@@ -613,10 +478,7 @@ http_run(const struct stage *st, const struct event *ev,
 		goto out;
 
 	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, (long)h->verify);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, h->verify ? 2L : 0L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_write_cb);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, http_header_cb);
@@ -652,14 +514,8 @@ http_run(const struct stage *st, const struct event *ev,
 		status = STAGE_FAIL;
 
 out:
-	/* The worker's handle outlives this frame: drop pointers into it. */
-	if (curl == ctx->curl) {
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
-		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
-	}
-	curl_slist_free_all(headers);
 	stage_curl_end(ctx, curl);
+	curl_slist_free_all(headers);
 	free(r.body);
 	free(body);
 	free(url);

@@ -45,9 +45,9 @@
 
 #include "buf.h"
 #include "stage.h"
+#include "stage-curl.h"
 #include "template.h"
 #include "util.h"
-
 
 struct smtp {
 	char	*url;
@@ -142,13 +142,8 @@ smtp_template_key(const struct stage *st, const struct stage_conf *sc,
 }
 
 static int
-smtp_check_url(const char *url, char *errbuf, size_t errsz)
+smtp_check_url(const char *url, void *out, char *errbuf, size_t errsz)
 {
-	CURLU *u;
-	CURLUcode uc;
-	char *host = NULL;
-	int rc = 0;
-
 	if (strncasecmp(url, "smtp://", 7) != 0 &&
 	    strncasecmp(url, "smtps://", 8) != 0) {
 		snprintf(errbuf, errsz, "must start with smtp:// or smtps://");
@@ -158,23 +153,10 @@ smtp_check_url(const char *url, char *errbuf, size_t errsz)
 		snprintf(errbuf, errsz, "no ${...} allowed in an smtp url");
 		return -1;
 	}
-	u = curl_url();
-	if (u == NULL) {
-		snprintf(errbuf, errsz, "out of memory");
+	if (stage_curl_check_url(url, errbuf, errsz) != 0)
 		return -1;
-	}
-	uc = curl_url_set(u, CURLUPART_URL, url, 0);
-	if (uc != CURLUE_OK) {
-		snprintf(errbuf, errsz, "%s", curl_url_strerror(uc));
-		rc = -1;
-	} else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    host == NULL || host[0] == '\0') {
-		snprintf(errbuf, errsz, "no host");
-		rc = -1;
-	}
-	curl_free(host);
-	curl_url_cleanup(u);
-	return rc;
+	*(char **)out = xstrdup(url);
+	return 0;
 }
 
 static int
@@ -183,24 +165,14 @@ smtp_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 {
 	struct smtp *m;
 	const char *v;
-	char errbuf[256];
 	int line = sc->line, rc = 0;
 
 	m = xcalloc(1, sizeof *m);
 	m->verify = 1;
 	st->priv = m;
 
-	v = stage_conf_get(sc, "url", &line);
-	if (v == NULL) {
-		diag_add(d, file, sc->line, "stage \"%s\": smtp needs a url",
-		    st->name);
+	if (stage_curl_conf_url(st, sc, file, d, smtp_check_url, &m->url) != 0)
 		rc = -1;
-	} else if (smtp_check_url(v, errbuf, sizeof errbuf) != 0) {
-		diag_add(d, file, line, "stage \"%s\": bad url \"%s\": %s",
-		    st->name, v, errbuf);
-		rc = -1;
-	} else
-		m->url = xstrdup(v);
 
 	if (smtp_template_key(st, sc, "from", 1, TPL_MAIL_HEADER, &m->from,
 	    file, d) != 0)
@@ -228,17 +200,9 @@ smtp_compile(struct stage *st, const struct stage_conf *sc, const char *file,
 		m->password = xstrdup(v);
 	}
 
-	v = stage_conf_get(sc, "tls.verify", &line);
-	if (v != NULL) {
-		if (stage_parse_bool(v, &m->verify) != 0) {
-			diag_add(d, file, line, "stage \"%s\": tls.verify must "
-			    "be true or false, not \"%s\"", st->name, v);
-			rc = -1;
-		} else if (!m->verify)
-			diag_warn(d, file, line, "stage \"%s\": tls.verify = "
-			    "false: the mail server's certificate is not "
-			    "checked", st->name);
-	}
+	if (stage_curl_conf_verify(st, sc, file, d, "the mail server's "
+	    "certificate is not checked", &m->verify) != 0)
+		rc = -1;
 
 	if (rc != 0)
 		smtp_free(st);
@@ -595,23 +559,20 @@ smtp_run(const struct stage *st, const struct event *ev,
 	    &up.len);
 	up.data = msg;
 
-	curl = stage_curl_begin(st, ctx, errbuf);
+	curl = stage_curl_begin(st, ctx, "smtp,smtps", m->verify, errbuf, err,
+	    errsz);
 	if (curl == NULL) {
-		snprintf(err, errsz, "cannot make a libcurl handle");
 		status = STAGE_TRANSIENT;
 		goto out;
 	}
 	mail_from = xasprintf("<%s>", from_addr);
 	curl_easy_setopt(curl, CURLOPT_URL, m->url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, mail_from);
 	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(curl, CURLOPT_READFUNCTION, smtp_read_cb);
 	curl_easy_setopt(curl, CURLOPT_READDATA, &up);
 	curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)up.len);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, (long)m->verify);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, m->verify ? 2L : 0L);
 	if (strncasecmp(m->url, "smtp://", 7) == 0)
 		curl_easy_setopt(curl, CURLOPT_USE_SSL, m->username != NULL ?
 		    (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
@@ -636,13 +597,6 @@ smtp_run(const struct stage *st, const struct event *ev,
 	}
 
 out:
-	if (curl != NULL && curl == ctx->curl) {
-		/* The worker's handle outlives this frame. */
-		curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, NULL);
-		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
-		curl_easy_setopt(curl, CURLOPT_READDATA, NULL);
-		curl_easy_setopt(curl, CURLOPT_PASSWORD, NULL);
-	}
 	stage_curl_end(ctx, curl);
 	curl_slist_free_all(rcpt);
 	free(mail_from);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "stage.h"
@@ -395,4 +396,26 @@ stage_run(const struct stage *st, const struct event *ev,
 		if (stage_ctx_stopping(ctx))
 			return status;
 	}
+}
+
+int
+stage_parse_bool(const char *value, int *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1", NULL };
+	static const char *const no[] = { "false", "no", "off", "0", NULL };
+	size_t i;
+
+	for (i = 0; yes[i] != NULL; i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+	}
+	for (i = 0; no[i] != NULL; i++) {
+		if (strcasecmp(value, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
 }

@@ -109,24 +109,7 @@ int		 stage_ctx_stopping(const struct stage_ctx *ctx);
  */
 void		 stage_clean_reason(char *s, size_t max);
 
-/*
- * libcurl plumbing shared by the http and smtp actions (stage-http.c).
- * stage_curl_begin() returns the easy handle for one attempt -- the
- * worker's (reset, connections kept) or, when ctx->curl is NULL, a new one
- * to release with stage_curl_end() -- with the options every attempt
- * shares set: no signals, st->timeout_ms, errbuf (CURL_ERROR_SIZE bytes)
- * for libcurl's message, and a progress callback that aborts the transfer
- * once the daemon is stopping. NULL when no handle can be made.
- * stage_curl_failure() turns a failed curl_easy_perform() into a status and
- * a reason: timeouts, connection and transfer errors are transient, the
- * rest (bad URL, certificate, login) permanent. Calling worker's thread.
- */
-void		*stage_curl_begin(const struct stage *st, struct stage_ctx *ctx,
-		     char *errbuf);
-void		 stage_curl_end(struct stage_ctx *ctx, void *curl);
-enum stage_status stage_curl_failure(const struct stage *st, int code,
-		     const char *errbuf, char *err, size_t errsz);
-/* Parses "true"/"false" (also yes/no, on/off, 1/0). 0 or -1. */
+/* Parses "true"/"false" (also yes/no, on/off, 1/0) (stage.c). 0 or -1. */
 int		 stage_parse_bool(const char *value, int *out);
 
 /*

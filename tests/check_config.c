@@ -1075,16 +1075,3 @@ suite_config(void)
 	suite_add_tcase(s, tc);
 	return s;
 }
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(suite_config());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}

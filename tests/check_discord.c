@@ -221,7 +221,7 @@ START_TEST(test_backoff)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite_discord(void)
 {
 	Suite	*s = suite_create("discord");
@@ -238,17 +238,4 @@ suite_discord(void)
 	tcase_add_test(tc, test_backoff);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(suite_discord());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

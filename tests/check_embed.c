@@ -1371,7 +1371,7 @@ START_TEST(test_build_json_escapes)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite_embed(void)
 {
 	Suite *s = suite_create("embed");
@@ -1409,16 +1409,4 @@ suite_embed(void)
 	tcase_add_test(tc, test_build_json_escapes);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(suite_embed());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

@@ -676,7 +676,7 @@ START_TEST(test_template_validate)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite_event(void)
 {
 	Suite *s = suite_create("event");
@@ -711,16 +711,4 @@ suite_event(void)
 	tcase_add_test(tc, test_template_validate);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(suite_event());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

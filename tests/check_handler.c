@@ -642,6 +642,8 @@ suite_handler(void)
 	Suite *s = suite_create("handler");
 	TCase *tc;
 
+	log_set_level(LOG_LVL_ERROR);
+
 	tc = tcase_create("patterns");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
@@ -673,18 +675,4 @@ suite_handler(void)
 	tcase_add_test(tc, test_demo_conf);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr;
-	int failed;
-
-	log_set_level(LOG_LVL_ERROR);
-	sr = srunner_create(suite_handler());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

@@ -625,7 +625,7 @@ START_TEST(test_overflow_pure)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite_notify(void)
 {
 	Suite	*s = suite_create("notify");
@@ -643,17 +643,4 @@ suite_notify(void)
 	tcase_add_test(tc, test_overflow_pure);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(suite_notify());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -246,7 +246,7 @@ START_TEST(test_bounded_waits)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite_producer(void)
 {
 	Suite	*s = suite_create("producer");
@@ -259,17 +259,4 @@ suite_producer(void)
 	tcase_add_test(tc, test_bounded_waits);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(suite_producer());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -609,15 +609,3 @@ suite_queue(void)
 	suite_add_tcase(s, tc);
 	return s;
 }
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(suite_queue());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}

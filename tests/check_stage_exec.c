@@ -763,6 +763,9 @@ suite_stage_exec(void)
 	Suite *s = suite_create("stage_exec");
 	TCase *tc;
 
+	/* Retry warnings would drown the test output. */
+	log_set_level(LOG_LVL_ERROR);
+
 	tc = tcase_create("exec");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
@@ -789,19 +792,4 @@ suite_stage_exec(void)
 	tcase_add_test(tc, test_defaults);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr;
-	int failed;
-
-	/* Retry warnings would drown the test output. */
-	log_set_level(LOG_LVL_ERROR);
-	sr = srunner_create(suite_stage_exec());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

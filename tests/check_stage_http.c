@@ -26,6 +26,7 @@
 #include "handler.h"
 #include "log.h"
 #include "stage.h"
+#include "stage-curl.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -681,6 +682,78 @@ START_TEST(test_http_config_errors)
 }
 END_TEST
 
+/*
+ * stage-curl.c, the plumbing both libcurl actions share: the url and
+ * tls.verify keys read the same for http and smtp, the url check, the
+ * failure classes, and a handle of the worker's left holding no pointer
+ * into the attempt's frame.
+ */
+START_TEST(test_stage_curl_shared)
+{
+	struct stage st = { .name = (char *)"x", .timeout_ms = 1500 };
+	struct stage_ctx ctx = { 0 };
+	char errbuf[CURL_ERROR_SIZE], err[256];
+	struct diag d;
+	CURL *curl;
+
+	ck_assert_int_eq(stage_curl_check_url("smtp://mail.example:25", err,
+	    sizeof err), 0);
+	ck_assert_int_eq(stage_curl_check_url("file:///etc/hosts", err,
+	    sizeof err), -1);
+	ck_assert_str_eq(err, "no host");
+	ck_assert_int_eq(stage_curl_check_url("http://exa mple/", err,
+	    sizeof err), -1);
+
+	ck_assert_int_eq(stage_curl_failure(&st, CURLE_OPERATION_TIMEDOUT, "",
+	    err, sizeof err), STAGE_TRANSIENT);
+	ck_assert_str_eq(err, "timed out after 1500 ms");
+	ck_assert_int_eq(stage_curl_failure(&st, CURLE_ABORTED_BY_CALLBACK, "",
+	    err, sizeof err), STAGE_TRANSIENT);
+	ck_assert_str_eq(err, "abandoned: sipeatd is stopping");
+	ck_assert_int_eq(stage_curl_failure(&st, CURLE_COULDNT_CONNECT,
+	    "refused\r\nby peer", err, sizeof err), STAGE_TRANSIENT);
+	ck_assert_str_eq(err, "refused  by peer");
+	ck_assert_int_eq(stage_curl_failure(&st, CURLE_LOGIN_DENIED, "",
+	    err, sizeof err), STAGE_FAIL);
+
+	/* A handle of its own for the attempt, and the worker's kept. */
+	curl = stage_curl_begin(&st, &ctx, "http,https", 1, errbuf, err,
+	    sizeof err);
+	ck_assert_ptr_nonnull(curl);
+	stage_curl_end(&ctx, curl);
+	ctx.curl = curl_easy_init();
+	curl = stage_curl_begin(&st, &ctx, "smtp,smtps", 0, errbuf, err,
+	    sizeof err);
+	ck_assert_ptr_eq(curl, ctx.curl);
+	stage_curl_end(&ctx, curl);
+	stage_curl_end(&ctx, NULL);
+	curl_easy_cleanup(ctx.curl);
+
+	/* The same keys, the same words, for both actions. */
+	d = problems_of("x", "action", "smtp", (char *)NULL);
+	ck_assert(has_msg(&d, "t.conf:1: stage \"x\": smtp needs a url"));
+	diag_free(&d);
+	d = problems_of("x", "action", "smtp", "url", "smtp://h/", "from",
+	    "a@b", "to", "c@d", "subject", "s", "tls.verify", "maybe",
+	    (char *)NULL);
+	ck_assert(has_msg(&d, "t.conf:7: stage \"x\": tls.verify must be "
+	    "true or false, not \"maybe\""));
+	diag_free(&d);
+	d = problems_of("x", "action", "smtp", "url", "smtps://h/", "from",
+	    "a@b", "to", "c@d", "subject", "s", "tls.verify", "off",
+	    (char *)NULL);
+	ck_assert_uint_eq(diag_errors(&d), 0);
+	ck_assert(has_msg(&d, "t.conf:7: warning: stage \"x\": tls.verify = "
+	    "false: the mail server's certificate is not checked"));
+	diag_free(&d);
+	d = problems_of("x", "action", "smtp", "url", "smtp://h/${data.x}",
+	    "from", "a@b", "to", "c@d", "subject", "s", (char *)NULL);
+	ck_assert(has_msg(&d, "t.conf:3: stage \"x\": bad url "
+	    "\"smtp://h/${data.x}\": no ${...} allowed in an smtp url"));
+	diag_free(&d);
+}
+END_TEST
+
 /* Writes a config file and builds its handlers (must succeed). */
 static struct handlers *
 handlers_from(const char *text, struct config **cfgp)
@@ -950,11 +1023,17 @@ START_TEST(test_smtp_replies)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite_stage_http(void)
 {
-	Suite *s = suite_create("stage_http");
+	Suite *s;
 	TCase *tc;
+
+	/* For the whole run, before the first test (check_main.c runs us). */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	atexit(curl_global_cleanup);
+	log_set_level(LOG_LVL_ERROR);
+	s = suite_create("stage_http");
 
 	tc = tcase_create("http");
 	tcase_add_checked_fixture(tc, http_setup, http_teardown);
@@ -972,6 +1051,7 @@ suite_stage_http(void)
 	tcase_add_test(tc, test_http_stopping);
 	tcase_add_test(tc, test_http_worker_handle);
 	tcase_add_test(tc, test_http_config_errors);
+	tcase_add_test(tc, test_stage_curl_shared);
 	tcase_add_test(tc, test_command_undo_http);
 	tcase_add_test(tc, test_strategy_http);
 	suite_add_tcase(s, tc);
@@ -989,20 +1069,4 @@ suite_stage_http(void)
 		fprintf(stderr, "note: python3-aiosmtpd is not installed: "
 		    "the smtp tests are left out\n");
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr;
-	int failed;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	log_set_level(LOG_LVL_ERROR);
-	sr = srunner_create(suite_stage_http());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? 0 : 1;
 }

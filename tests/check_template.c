@@ -640,7 +640,7 @@ START_TEST(test_exec_args)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite_template(void)
 {
 	Suite *s = suite_create("template");
@@ -665,16 +665,4 @@ suite_template(void)
 	tcase_add_test(tc, test_exec_args);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(suite_template());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -212,7 +212,7 @@ START_TEST(test_cut_bytes)
 }
 END_TEST
 
-static Suite *
+Suite *
 suite_utf8(void)
 {
 	Suite *s = suite_create("utf8");
@@ -227,16 +227,4 @@ suite_utf8(void)
 	tcase_add_test(tc, test_cut_bytes);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(suite_utf8());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

@@ -8,8 +8,8 @@ set -u
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
 : "${SIPEATD:=$top_builddir/src/sipeatd}"
-: "${DEVBROKER:=$top_builddir/src/sipeat-devbroker}"
-: "${PUBLISH:=$top_builddir/src/sipeat-publish}"
+: "${DEVBROKER:=$top_builddir/tools/sipeat-devbroker}"
+: "${PUBLISH:=$top_builddir/tools/sipeat-publish}"
 export SIPEATD DEVBROKER PUBLISH
 
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/sipeat-test.XXXXXX")
