@@ -692,6 +692,8 @@ answered(struct notifier *n, const struct discord_response *r)
 	}
 }
 
+static int	pending(struct notifier *);
+
 /* Sends held[0..lim) (after packing a new batch if none is held). */
 static void
 send_batch(struct notifier *n)
@@ -706,8 +708,10 @@ send_batch(struct notifier *n)
 	if (n->o.dry_run) {
 		fputs(payload, n->o.out);
 		fputc('\n', n->o.out);
-		fflush(n->o.out);
 		delivered(n);
+		/* One write per burst, not per payload (issue 11 item 3). */
+		if (!pending(n) && queue_depth(n->q) == 0)
+			fflush(n->o.out);
 	} else if (discord_client_start(n->dc, payload) != 0) {
 		log_error("notify", "cannot start a webhook request");
 		n->not_before = now_ms() + RETRY_BASE_MS;
@@ -795,6 +799,8 @@ notifier_main(void *arg)
 	/* Submitters waiting for room give up: queue_push_wait fails. */
 	atomic_store(&n->running, 0);
 	queue_close(n->q);
+	if (n->o.dry_run)
+		fflush(n->o.out);
 	discord_client_abort(n->dc);
 	drain(n, 0);
 	left = drop_all(n);
