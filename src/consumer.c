@@ -74,6 +74,7 @@ struct consumer {
 	size_t			 unfinished;	/* jobs given up (shutdown): not run, or cut */
 	size_t			 max_inflight;
 	int			 paused;
+	unsigned long		 pauses;	/* at max.inflight, reported at exit */
 	int			 stopping;	/* draining: no new messages */
 	int			 ever_assigned;
 	int64_t			 brokers_down_since;	/* 0: not down */
@@ -277,6 +278,7 @@ flow_control(struct consumer *c)
 	if (!c->paused && (size_t)c->inflight >= c->max_inflight) {
 		pause_assignment(c, 1);
 		c->paused = 1;
+		c->pauses++;
 		log_debug("consumer", "paused: %ld events in flight", c->inflight);
 	} else if (c->paused && !c->stopping &&
 	    (size_t)c->inflight < c->max_inflight / 2) {
@@ -591,6 +593,9 @@ shutdown_consumer(struct consumer *c)
 	deadline = atomic_load(&c->deadline);
 	cut = deadline - flush_reserve(c->o.cfg->shutdown_timeout_ms);
 	c->stopping = 1;
+	/* Each pause drops librdkafka's prefetch and may stall (bench/pipeline). */
+	if (c->pauses > 0)
+		log_info("consumer", "paused %lu times at max.inflight", c->pauses);
 	pool_drain(c->o.pool, deadline);
 	pause_assignment(c, 1);
 	c->paused = 1;

@@ -106,6 +106,7 @@ struct notifier {
 	_Atomic int		 stop;
 	_Atomic int64_t		 deadline;	/* while stopping: give up then */
 	_Atomic int		 sleeping;	/* the thread waits for a wakeup */
+	_Atomic int		 running;	/* the thread takes from the ring */
 	_Atomic long		 unresolved;
 	_Atomic int		 broken;	/* 401/403/404: nothing goes out */
 	size_t			 succ_room;	/* ring depth past which successes fold */
@@ -180,6 +181,13 @@ drop(struct notifier *n, struct notice *nt)
 	METRIC_ADD(embeds_dropped, (unsigned long)nt->count);
 	resolved(n, nt->count);
 	notice_free(nt);
+}
+
+/* A dry run prints every embed, waiting for room rather than digesting. */
+static int
+print_all(const struct notifier *n)
+{
+	return n->o.dry_run && !n->o.model_backlog;
 }
 
 /* Folds one success into the digest. */
@@ -276,15 +284,22 @@ poison(struct notifier *n, struct notice *nt)
 	nt->json = s;
 }
 
-/* Takes what the workers handed over. */
+/*
+ * Takes what the workers handed over: everything, or (limit) in a dry run
+ * only while fewer than queue.size embeds wait, so that a slow stdout fills
+ * the ring and holds the workers back instead of growing the lists.
+ */
 static void
-drain(struct notifier *n)
+drain(struct notifier *n, int limit)
 {
 	struct digest wd;
 	void *item;
 	int64_t now = now_ms();
+	size_t room = n->o.queue_size > EMBED_MAX_PER_MESSAGE ?
+	    n->o.queue_size : EMBED_MAX_PER_MESSAGE;
 
-	while (queue_try_pop(n->q, &item) == 0) {
+	while ((!limit || !print_all(n) || n->fails.n + n->succ.n < room) &&
+	    queue_try_pop(n->q, &item) == 0) {
 		struct notice *nt = item;
 
 		nt->since = now;
@@ -324,11 +339,17 @@ drain(struct notifier *n)
 	}
 }
 
-/* Keeps the backlog within queue_size and a minute of sending. */
+/*
+ * Keeps the backlog within queue_size and a minute of sending. Not in a dry
+ * run: stdout has no rate limit, and drain() bounds the lists there.
+ */
 static void
 bound(struct notifier *n)
 {
 	size_t cap = n->o.queue_size;
+
+	if (print_all(n))
+		return;
 
 	if (n->rate > 0) {
 		double c = n->rate * BACKLOG_SECONDS;
@@ -671,6 +692,8 @@ answered(struct notifier *n, const struct discord_response *r)
 	}
 }
 
+static int	pending(struct notifier *);
+
 /* Sends held[0..lim) (after packing a new batch if none is held). */
 static void
 send_batch(struct notifier *n)
@@ -685,8 +708,10 @@ send_batch(struct notifier *n)
 	if (n->o.dry_run) {
 		fputs(payload, n->o.out);
 		fputc('\n', n->o.out);
-		fflush(n->o.out);
 		delivered(n);
+		/* One write per burst, not per payload (issue 11 item 3). */
+		if (!pending(n) && queue_depth(n->q) == 0)
+			fflush(n->o.out);
 	} else if (discord_client_start(n->dc, payload) != 0) {
 		log_error("notify", "cannot start a webhook request");
 		n->not_before = now_ms() + RETRY_BASE_MS;
@@ -732,7 +757,7 @@ notifier_main(void *arg)
 		int64_t now, timeout;
 		int stopping;
 
-		drain(n);
+		drain(n, 1);
 		bound(n);
 		now = now_ms();
 		measure(n, now);
@@ -771,8 +796,13 @@ notifier_main(void *arg)
 			answered(n, &r);
 		atomic_store(&n->sleeping, 0);
 	}
+	/* Submitters waiting for room give up: queue_push_wait fails. */
+	atomic_store(&n->running, 0);
+	queue_close(n->q);
+	if (n->o.dry_run)
+		fflush(n->o.out);
 	discord_client_abort(n->dc);
-	drain(n);
+	drain(n, 0);
 	left = drop_all(n);
 	if (left > 0)
 		log_warn("notify", "stopping: %ld notifications not sent (counted "
@@ -812,14 +842,26 @@ notifier_create(const struct notifier_opts *o)
 int
 notifier_start(struct notifier *n)
 {
-	int rc = pthread_create(&n->thread, NULL, notifier_main, n);
+	int rc;
 
+	atomic_store(&n->running, 1);
+	rc = pthread_create(&n->thread, NULL, notifier_main, n);
 	if (rc != 0) {
+		atomic_store(&n->running, 0);
 		log_error("notify", "pthread_create: %s", strerror(rc));
 		return -1;
 	}
 	n->started = 1;
 	return 0;
+}
+
+/* Wakes the thread if it sleeps. Any thread. */
+static void
+wake(struct notifier *n)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(&n->sleeping) && atomic_exchange(&n->sleeping, 0))
+		discord_client_wakeup(n->dc);
 }
 
 void
@@ -835,8 +877,24 @@ notifier_submit(struct notifier *n, char *embed_json, size_t chars,
 	nt->success = success;
 	strlcpy_s(nt->type, type, sizeof nt->type);
 	atomic_fetch_add(&n->unresolved, 1);
-	if ((success && queue_depth(n->q) >= n->succ_room) ||
-	    queue_try_push(n->q, nt) != 0) {
+	if (print_all(n) && atomic_load(&n->running)) {
+		/*
+		 * A dry run prints every embed: stdout has no rate limit, so
+		 * wait for room rather than digest (issue 11 item 4). The wait
+		 * ends when the thread stops and closes the ring.
+		 */
+		for (;;) {
+			if (queue_push_wait(n->q, nt, 100) == 0) {
+				nt = NULL;
+				break;
+			}
+			if (!atomic_load(&n->running) || queue_closed(n->q))
+				break;
+			wake(n);
+		}
+	}
+	if (nt != NULL && ((success && queue_depth(n->q) >= n->succ_room) ||
+	    queue_try_push(n->q, nt) != 0)) {
 		/* No room: never wait, and never fold a failure into green. */
 		if (success) {
 			pthread_mutex_lock(&n->wdigest_lock);
@@ -846,9 +904,7 @@ notifier_submit(struct notifier *n, char *embed_json, size_t chars,
 		} else
 			overflow(n, nt);
 	}
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load(&n->sleeping) && atomic_exchange(&n->sleeping, 0))
-		discord_client_wakeup(n->dc);
+	wake(n);
 }
 
 int

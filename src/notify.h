@@ -27,7 +27,9 @@
 struct discord_webhook;
 
 struct notifier_opts {
-	int		 dry_run;	/* print payloads to out */
+	int		 dry_run;	/* print payloads to out, every one */
+	/* Tests: a dry run folds and overflows as a webhook's backlog does. */
+	int		 model_backlog;
 	FILE		*out;		/* stdout */
 	/* NULL: no webhook, embeds are counted as dropped. Borrowed until destroy. */
 	const struct discord_webhook *webhook;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -253,7 +254,7 @@ static unsigned long base_sent, base_digested, base_dropped, base_unlisted;
 #define UNLISTED()	(METRIC_GET(failures_unlisted) - base_unlisted)
 
 static struct notifier *
-dry_notifier(FILE *out, size_t queue_size)
+dry_notifier_model(FILE *out, size_t queue_size, int model_backlog)
 {
 	struct notifier_opts o;
 	struct notifier *n;
@@ -264,12 +265,27 @@ dry_notifier(FILE *out, size_t queue_size)
 	base_unlisted = METRIC_GET(failures_unlisted);
 	memset(&o, 0, sizeof o);
 	o.dry_run = 1;
+	o.model_backlog = model_backlog;
 	o.out = out;
 	o.linger_ms = 1000;
 	o.queue_size = queue_size;
 	n = notifier_create(&o);
 	ck_assert_ptr_nonnull(n);
 	return n;
+}
+
+/* Most tests watch how a webhook's backlog folds, through a dry run. */
+static struct notifier *
+dry_notifier(FILE *out, size_t queue_size)
+{
+	return dry_notifier_model(out, queue_size, 1);
+}
+
+/* A real dry run: every embed printed. */
+static struct notifier *
+dry_notifier_printing(FILE *out, size_t queue_size)
+{
+	return dry_notifier_model(out, queue_size, 0);
 }
 
 static void
@@ -532,6 +548,54 @@ START_TEST(test_concurrent_submit)
 }
 END_TEST
 
+/* A reader that drains a pipe slowly, as a metering pipe does. */
+static void *
+slow_reader(void *arg)
+{
+	int fd = *(int *)arg;
+	char buf[4096];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		usleep(100);
+	return NULL;
+}
+
+/*
+ * A dry run behind a slow stdout prints every embed (issue 11 item 4):
+ * stdout has no rate limit, so submitters wait for room, and nothing is
+ * digested or dropped however far the printer falls behind.
+ */
+START_TEST(test_dry_run_never_digests)
+{
+	const int total = 3 * RING;
+	struct notifier *n;
+	pthread_t reader;
+	int fds[2];
+	FILE *out;
+	char id[32];
+
+	ck_assert_int_eq(pipe(fds), 0);
+	out = fdopen(fds[1], "w");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(pthread_create(&reader, NULL, slow_reader, &fds[0]), 0);
+	n = dry_notifier_printing(out, 100);
+	ck_assert_int_eq(notifier_start(n), 0);
+	for (int i = 0; i < total; i++) {
+		snprintf(id, sizeof id, "ok-%d", i);
+		submit(n, "contact.created", id, 1);
+	}
+	notifier_stop(n, 120000);
+	ck_assert(notifier_idle(n));
+	notifier_destroy(n);
+	fclose(out);
+	pthread_join(reader, NULL);
+	close(fds[0]);
+	ck_assert_uint_eq(DIGESTED(), 0);
+	ck_assert_uint_eq(DROPPED(), 0);
+	ck_assert_uint_eq(SENT(), (unsigned long)total);
+}
+END_TEST
+
 /* digest.c alone: rows, "other types", merging. */
 START_TEST(test_digest_pure)
 {
@@ -637,6 +701,7 @@ suite_notify(void)
 	tcase_add_test(tc, test_queue_size_overflow_red);
 	tcase_add_test(tc, test_digest_rows_named);
 	tcase_add_test(tc, test_concurrent_submit);
+	tcase_add_test(tc, test_dry_run_never_digests);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pure");
 	tcase_add_test(tc, test_digest_pure);
