@@ -100,7 +100,6 @@ struct notifier {
 	struct notifier_opts	 o;
 	struct queue		*q;
 	struct discord_client	*dc;
-	char			*poison;	/* SIPEATD_TEST_POISON */
 	pthread_t		 thread;
 	int			 started;
 	_Atomic int		 stop;
@@ -212,7 +211,7 @@ embed_event_id(const char *json, char *buf, size_t size)
 			if (json_object_object_get_ex(f, "name", &v) &&
 			    strcmp(json_object_get_string(v), "Event ID") == 0 &&
 			    json_object_object_get_ex(f, "value", &v)) {
-				strlcpy_s(buf, json_object_get_string(v), size);
+				str_copy(buf, json_object_get_string(v), size);
 				break;
 			}
 		}
@@ -259,23 +258,6 @@ overflow_count(struct notifier *n, int64_t *since)
 	return count;
 }
 
-/* The test hook: an empty field name, which Discord rejects. */
-static void
-poison(struct notifier *n, struct notice *nt)
-{
-	static const char mark[] = "\"fields\":[";
-	char *at, *s;
-
-	if (n->poison == NULL || strstr(nt->json, n->poison) == NULL ||
-	    (at = strstr(nt->json, mark)) == NULL)
-		return;
-	at += sizeof mark - 1;
-	s = xasprintf("%.*s{\"name\":\"\",\"value\":\"poisoned by the test hook\"},%s",
-	    (int)(at - nt->json), nt->json, at);
-	free(nt->json);
-	nt->json = s;
-}
-
 /* Takes what the workers handed over. */
 static void
 drain(struct notifier *n)
@@ -292,7 +274,6 @@ drain(struct notifier *n)
 			drop(n, nt);
 			continue;
 		}
-		poison(n, nt);
 		if (nt->success)
 			list_push(&n->succ, nt);
 		else if (n->fails.n >= n->o.queue_size)
@@ -353,7 +334,7 @@ take_digest(struct notifier *n)
 	nt->digest = 1;
 	nt->success = 1;
 	nt->since = n->digest_since;
-	strlcpy_s(nt->type, "digest", sizeof nt->type);
+	str_copy(nt->type, "digest", sizeof nt->type);
 	digest_reset(&n->digest);
 	return nt;
 }
@@ -381,7 +362,7 @@ take_overflow(struct notifier *n)
 	pthread_mutex_unlock(&n->ovf_lock);
 	nt->digest = 1;
 	nt->success = 0;
-	strlcpy_s(nt->type, "overflow", sizeof nt->type);
+	str_copy(nt->type, "overflow", sizeof nt->type);
 	return nt;
 }
 
@@ -784,7 +765,6 @@ struct notifier *
 notifier_create(const struct notifier_opts *o)
 {
 	struct notifier *n = xcalloc(1, sizeof *n);
-	const char *p = getenv("SIPEATD_TEST_POISON");
 	size_t cap = NOTIFY_RING_MIN;
 	char err[256];
 
@@ -802,7 +782,6 @@ notifier_create(const struct notifier_opts *o)
 	}
 	n->q = queue_create(cap);
 	n->succ_room = cap - cap / 4;	/* the last quarter is for failures */
-	n->poison = p != NULL && *p != '\0' ? xstrdup(p) : NULL;
 	n->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)n;
 	pthread_mutex_init(&n->wdigest_lock, NULL);
 	pthread_mutex_init(&n->ovf_lock, NULL);
@@ -833,7 +812,7 @@ notifier_submit(struct notifier *n, char *embed_json, size_t chars,
 	nt->chars = chars <= EMBED_MAX_TOTAL ? chars : EMBED_MAX_TOTAL;
 	nt->count = 1;
 	nt->success = success;
-	strlcpy_s(nt->type, type, sizeof nt->type);
+	str_copy(nt->type, type, sizeof nt->type);
 	atomic_fetch_add(&n->unresolved, 1);
 	if ((success && queue_depth(n->q) >= n->succ_room) ||
 	    queue_try_push(n->q, nt) != 0) {
@@ -883,6 +862,5 @@ notifier_destroy(struct notifier *n)
 	overflow_reset(&n->ovf);
 	pthread_mutex_destroy(&n->wdigest_lock);
 	pthread_mutex_destroy(&n->ovf_lock);
-	free(n->poison);
 	free(n);
 }

@@ -40,9 +40,7 @@ struct notifier_opts {
 struct notifier;
 
 /*
- * NULL on failure (logged). Main thread, after curl_global_init(). The
- * environment variable SIPEATD_TEST_POISON (tests only) makes every embed
- * containing that string invalid for Discord.
+ * NULL on failure (logged). Main thread, after curl_global_init().
  */
 struct notifier	*notifier_create(const struct notifier_opts *o);
 /* Starts the thread ("sipeatd-notify"). 0 or -1. */
