@@ -272,7 +272,7 @@ discord_response_body(struct discord_response *r, const char *body, size_t len)
 			r->code = (long)json_object_get_int64(v);
 		if (json_object_object_get_ex(o, "message", &v) &&
 		    json_object_is_type(v, json_type_string))
-			strlcpy_s(r->message, json_object_get_string(v),
+			str_copy(r->message, json_object_get_string(v),
 			    sizeof r->message);
 	}
 	json_object_put(o);
@@ -460,7 +460,7 @@ collect(struct discord_client *dc, struct discord_response *r)
 		*r = dc->resp;
 		if (rc != CURLE_OK) {
 			discord_response_init(r);
-			strlcpy_s(r->message, dc->errbuf[0] != '\0' ? dc->errbuf :
+			str_copy(r->message, dc->errbuf[0] != '\0' ? dc->errbuf :
 			    curl_easy_strerror(rc), sizeof r->message);
 			return 1;
 		}

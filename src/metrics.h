@@ -89,10 +89,8 @@ void		 metrics_free(void);
  */
 void		 metrics_event(const char *type, enum metric_event_status status);
 
-/* A monotonic clock in nanoseconds, the start for metrics_stage_observe(). */
-uint64_t	 metrics_clock(void);
 /*
- * Adds the time since start (from metrics_clock()) to the histogram of the
+ * Adds the time since start (from now_ns()) to the histogram of the
  * stage called name; a name unknown to metrics_init() is ignored. Any
  * thread, lock-free.
  */

@@ -199,7 +199,7 @@ finish(const struct pipeline *pl, struct job *job, int finished)
 }
 
 size_t
-pipeline_discard(const struct pipeline *pl, struct job *job)
+pipeline_complete_unrun(const struct pipeline *pl, struct job *job)
 {
 	size_t n = 0;
 
@@ -250,7 +250,7 @@ worker_main(void *arg)
 			 * its offset stays uncommitted (SPEC section 5).
 			 */
 			if (atomic_load(&p->draining)) {
-				pipeline_discard(&p->pl, job);
+				pipeline_complete_unrun(&p->pl, job);
 				break;
 			}
 			finished = run_job(w, job);
@@ -338,7 +338,7 @@ pool_join(struct pool *p)
 	}
 	/* A worker may have left before the last pushes: discard the rest. */
 	while (queue_try_pop(p->pl.queue, &item) == 0)
-		pipeline_discard(&p->pl, item);
+		pipeline_complete_unrun(&p->pl, item);
 }
 
 void

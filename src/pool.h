@@ -36,7 +36,7 @@ struct pool	*pool_start(const struct pipeline *pl, int n);
 /*
  * Stops starting events (SIGTERM, SPEC section 5): each worker finishes
  * the event it is running -- every stage, the notification, the dead
- * letter -- and discards (pipeline_discard) every job it pops afterwards
+ * letter -- and completes unrun (pipeline_complete_unrun) every job it pops afterwards
  * and the parked successors of its key: those were received, not started,
  * and stay uncommitted. deadline (now_ms() clock, 0: none) is when the
  * whole shutdown must be over; see pool_deadline(). Any thread, any number
@@ -72,6 +72,6 @@ void		 pool_free(struct pool *p);
  * destroyed and the job pushed to the completion stack with finished = 0,
  * so its offset is never stored. Returns how many jobs were discarded.
  */
-size_t		 pipeline_discard(const struct pipeline *pl, struct job *job);
+size_t		 pipeline_complete_unrun(const struct pipeline *pl, struct job *job);
 
 #endif

@@ -18,11 +18,16 @@ char	*xstrdup(const char *s);
 char	*xstrndup(const char *s, size_t n);
 char	*xasprintf(const char *fmt, ...) SIPEAT_PRINTFLIKE(1, 2);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
+/*
+ * The one clock of the daemon: CLOCK_MONOTONIC, in nanoseconds (stage
+ * timings) and in milliseconds (deadlines, timeouts). Any thread.
+ */
+uint64_t now_ns(void);
 int64_t	 now_ms(void);
 /* Sleeps for ms milliseconds (restarts on EINTR). Never used as synchronisation. */
 void	 sleep_ms(int64_t ms);
-/* snprintf that never overflows and always terminates; returns dst. */
-char	*strlcpy_s(char *dst, const char *src, size_t size);
+/* Copies src into dst, cut to size - 1 bytes and always terminated
+ * (snprintf "%s"); returns dst. size 0: nothing written. */
+char	*str_copy(char *dst, const char *src, size_t size);
 
 #endif
