@@ -102,7 +102,7 @@ struct notifier {
 	struct discord_client	*dc;
 	pthread_t		 thread;
 	int			 started;
-	_Atomic int		 stop;
+	struct stopflag		 stop;
 	_Atomic int64_t		 deadline;	/* while stopping: give up then */
 	_Atomic int		 sleeping;	/* the thread waits for a wakeup */
 	_Atomic long		 unresolved;
@@ -391,7 +391,7 @@ batch_ready(struct notifier *n, int64_t now)
 
 	if (n->fails.n + n->succ.n == 0 && n->digest.total == 0 && ovf == 0)
 		return 0;
-	if (atomic_load(&n->stop))
+	if (stop_flag_get(&n->stop))
 		return 1;
 	if (n->digest.total > 0) {
 		count = 1;
@@ -717,7 +717,7 @@ notifier_main(void *arg)
 		bound(n);
 		now = now_ms();
 		measure(n, now);
-		stopping = atomic_load(&n->stop);
+		stopping = stop_flag_get(&n->stop);
 		if (stopping) {
 			int64_t deadline = atomic_load(&n->deadline);
 
@@ -742,7 +742,7 @@ notifier_main(void *arg)
 		} else {
 			atomic_store(&n->sleeping, 1);
 			atomic_thread_fence(memory_order_seq_cst);
-			if (queue_depth(n->q) > 0 || atomic_load(&n->stop)) {
+			if (queue_depth(n->q) > 0 || stop_flag_get(&n->stop)) {
 				atomic_store(&n->sleeping, 0);
 				continue;
 			}
@@ -842,7 +842,7 @@ notifier_stop(struct notifier *n, int timeout_ms)
 	if (!n->started)
 		return;
 	atomic_store(&n->deadline, now_ms() + timeout_ms);
-	atomic_store(&n->stop, 1);
+	stop_flag_set(&n->stop);
 	discord_client_wakeup(n->dc);
 	pthread_join(n->thread, NULL);
 	n->started = 0;

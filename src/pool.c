@@ -48,7 +48,7 @@ struct pool {
 	struct pipeline		 pl;
 	struct worker		*w;
 	int			 n;
-	volatile int		 stopping;	/* pool_abort(): stages give up */
+	struct stopflag		 stopping;	/* pool_abort(): stages give up */
 	_Atomic int		 draining;	/* pool_drain(): start no event */
 	_Atomic int64_t		 deadline;	/* of the whole shutdown; 0: none */
 };
@@ -115,7 +115,7 @@ run_job(struct worker *w, struct job *job)
 				ok = handler_run(h, &ev, &w->ctx, err, sizeof err) == 0;
 			w->ctx.key = NULL;
 			w->ctx.keylen = 0;
-			if (!ok && __atomic_load_n(w->ctx.stopping, __ATOMIC_ACQUIRE)) {
+			if (!ok && stop_flag_get(w->ctx.stopping)) {
 				log_info("worker", "%s: %s %s interrupted by shutdown (%s); "
 				    "left for the next run", fallback, ev.type, ev.id, err);
 				event_clear(&ev);
@@ -310,7 +310,7 @@ void
 pool_abort(struct pool *p)
 {
 	atomic_store(&p->draining, 1);
-	__atomic_store_n(&p->stopping, 1, __ATOMIC_RELEASE);
+	stop_flag_set(&p->stopping);
 }
 
 int64_t

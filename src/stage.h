@@ -14,6 +14,8 @@
 #include "event.h"
 #include "template.h"
 
+struct stopflag;		/* util.h */
+
 enum stage_status {
 	STAGE_OK = 0,
 	STAGE_FAIL,		/* permanent: not retried */
@@ -23,7 +25,7 @@ enum stage_status {
 /* Per-worker context handed to every stage run (never shared by threads). */
 struct stage_ctx {
 	int		 worker;	/* index, for log lines */
-	volatile int	*stopping;	/* non-zero: the daemon is shutting down */
+	struct stopflag	*stopping;	/* set: the daemon is shutting down */
 	/*
 	 * The worker's CURL easy handle (http, smtp): kept between runs for
 	 * connection reuse, never used by another thread. NULL: an action
@@ -98,7 +100,7 @@ enum stage_status stage_run(const struct stage *st, const struct event *ev,
 		     struct stage_ctx *ctx, char *err, size_t errsz);
 
 /*
- * Non-zero once the daemon is stopping (*ctx->stopping set by another
+ * Non-zero once the daemon is stopping (ctx->stopping set by another
  * thread): an attempt in progress should give up promptly, transiently.
  */
 int		 stage_ctx_stopping(const struct stage_ctx *ctx);

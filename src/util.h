@@ -5,6 +5,7 @@
 #ifndef SIPEAT_UTIL_H
 #define SIPEAT_UTIL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,34 @@ void	 sleep_ms(int64_t ms);
 /* Copies src into dst, cut to size - 1 bytes and always terminated
  * (snprintf "%s"); returns dst. size 0: nothing written. */
 char	*str_copy(char *dst, const char *src, size_t size);
+
+
+/*
+ * The one stop-flag idiom: a flag one thread sets (the thread running the
+ * shutdown) and others poll. Release on set, acquire on get, so what the
+ * setter wrote before is seen by a reader that sees the flag. A NULL flag
+ * is never set. Any thread.
+ */
+struct stopflag {
+	_Atomic int	 set;
+};
+
+static inline void
+stop_flag_set(struct stopflag *f)
+{
+	atomic_store_explicit(&f->set, 1, memory_order_release);
+}
+
+static inline void
+stop_flag_clear(struct stopflag *f)
+{
+	atomic_store_explicit(&f->set, 0, memory_order_release);
+}
+
+static inline int
+stop_flag_get(struct stopflag *f)
+{
+	return f != NULL && atomic_load_explicit(&f->set, memory_order_acquire);
+}
 
 #endif
