@@ -116,7 +116,7 @@ void	discord_client_wakeup(struct discord_client *dc);
 void	discord_client_destroy(struct discord_client *dc);
 
 /*
- * --test-discord: posts the five messages of SPEC section 5 (plain text, a
+ * --test-discord (discord-test.c): posts the five messages of SPEC section 5 (plain text, a
  * rich embed, a successful contact.created, a failed request.created with
  * "Error: Payment processing failed", a successful machine.created),
  * waiting as the rate-limit headers say. Prints one line per message on
