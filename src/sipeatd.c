@@ -2,7 +2,7 @@
  * sipeatd.c -- the daemon's main: options, configuration, start and stop of
  * the threads, signals.
  *
- * Threads (see DESIGN.md): one consumer ("sipeatd-consume"), N workers
+ * Threads (see doc/threads.txt): one consumer ("sipeatd-consume"), N workers
  * ("sipeatd-wrkN"), one notifier ("sipeatd-notify"), librdkafka's own, and
  * the producer's delivery-report thread ("sipeatd-dr"). Every signal the
  * daemon receives (TERM, INT, HUP, and USR1, USR2 which it ignores) is
