@@ -5,6 +5,8 @@
  * sipeat-source-topic, sipeat-source-partition and sipeat-source-offset
  * headers (plus sipeat-truncated when the value had to be cut). The event
  * may only be committed once the broker acknowledged its dead letter.
+ *
+ * Threads: dlq_headers, dlq_write: workers, each with its own message.
  */
 #ifndef SIPEAT_DLQ_H
 #define SIPEAT_DLQ_H

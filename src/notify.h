@@ -16,6 +16,10 @@
  * counts the rest (sipeatd_discord_failures_unlisted_total). Every event
  * ends up in a delivered embed, in a delivered digest or overflow embed,
  * or counted as dropped (struct metrics).
+ *
+ * Threads:
+ *   notifier_create, notifier_start, notifier_stop, notifier_destroy: main
+ *   notifier_submit, notifier_idle: any (workers), never blocking
  */
 #ifndef SIPEAT_NOTIFY_H
 #define SIPEAT_NOTIFY_H

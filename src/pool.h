@@ -4,6 +4,13 @@
  * the dead-letter topic, releases the job's key (running the key's next
  * parked job itself), destroys the Kafka message and returns the job to the
  * consumer thread through the completion stack.
+ *
+ * Threads:
+ *   pool_start, pool_free: main
+ *   pool_drain, pool_abort, pool_deadline: any
+ *   pool_stop, pool_join: the consumer thread at shutdown (main on a
+ *   failed start)
+ *   pipeline_complete_unrun: the job's owner (a worker or the consumer)
  */
 #ifndef SIPEAT_POOL_H
 #define SIPEAT_POOL_H

@@ -10,6 +10,11 @@
  * Waits are bounded: every send and flush takes a deadline and a stop flag
  * (struct stopflag *, NULL: none) and returns soon after either, so that
  * shutdown (SPEC section 5) is never held up by a broker that is down.
+ *
+ * Threads:
+ *   producer_create, producer_destroy: main
+ *   producer_send_timed, producer_send_until, producer_flush: any
+ *   (workers: the dead-letter topic and kafka stages)
  */
 #ifndef SIPEAT_PRODUCER_H
 #define SIPEAT_PRODUCER_H

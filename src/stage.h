@@ -2,6 +2,12 @@
  * stage.h -- one step of a handler. Each action (validate, log, exec, http,
  * smtp, kafka) exports one const struct stage_action; stage.c lists them in
  * one table and runs a stage with its retry policy.
+ *
+ * Threads:
+ *   stage_action_find, stage_compile, stage_free, stage_parse_bool,
+ *   stage_split_argv, stage_argv_free: main (configuration)
+ *   stage_run, stage_ctx_stopping, stage_curl_*: a worker, with its own ctx
+ *   stage_clean_reason: any (pure)
  */
 #ifndef SIPEAT_STAGE_H
 #define SIPEAT_STAGE_H

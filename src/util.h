@@ -1,6 +1,8 @@
 /*
  * util.h -- small helpers shared by every module: allocation that aborts
  * on failure (as tmux's xmalloc.c), monotonic time, string building.
+ *
+ * Threads: any; stop_flag_set is for the thread running the shutdown.
  */
 #ifndef SIPEAT_UTIL_H
 #define SIPEAT_UTIL_H
