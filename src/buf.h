@@ -4,6 +4,8 @@
  * content, URL percent-encoding). Allocation aborts on failure (util.h),
  * so no call here fails. The bytes are always NUL-terminated once
  * anything was added; a buf is owned by one thread.
+ *
+ * Threads: any; a struct buf belongs to the thread that fills it.
  */
 #ifndef SIPEAT_BUF_H
 #define SIPEAT_BUF_H

@@ -7,6 +7,11 @@
  * Action-specific stage keys are checked by handler_build() (handler.h),
  * which appends to the same diag. [kafka] values are only checked by
  * rd_kafka_conf_set() in the consumer, which also names file:line.
+ *
+ * Threads: main, before any other thread starts; the loaded struct
+ * config is read-only afterwards and read by every thread.
+ *   config_new, config_load, config_free, config_set_kafka: main
+ *   config_kafka, config_stage, stage_conf_get, pattern_name: any (read only)
  */
 #ifndef SIPEAT_CONFIG_H
 #define SIPEAT_CONFIG_H

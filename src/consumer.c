@@ -563,7 +563,7 @@ discard_pending(struct consumer *c)
 		struct job *job = c->pending;
 
 		c->pending = job->next;
-		pipeline_discard(c->o.pl, job);
+		pipeline_complete_unrun(c->o.pl, job);
 	}
 	c->pending_tail = NULL;
 	c->npending = 0;

@@ -6,6 +6,10 @@
  * intake at max.inflight, handles rebalances, and orchestrates its part of
  * shutdown (drain bounded by shutdown.timeout.ms, stop the pool, commit,
  * close).
+ *
+ * Threads (doc/threads.txt):
+ *   consumer_create, consumer_start, consumer_join, consumer_destroy: main
+ *   consumer_stop, consumer_abort, consumer_deadline: any (main's signal loop)
  */
 #ifndef SIPEAT_CONSUMER_H
 #define SIPEAT_CONSUMER_H

@@ -2,6 +2,8 @@
  * diag.h -- a list of configuration problems, each "FILE:LINE: message".
  * The config loader and the stage compilers append to one list so that
  * --check-config prints every problem in the file, not only the first.
+ *
+ * Threads: main (configuration time); a struct diag is never shared.
  */
 #ifndef SIPEAT_DIAG_H
 #define SIPEAT_DIAG_H

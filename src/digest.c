@@ -46,7 +46,7 @@ digest_add(struct digest *d, const char *type, long processed)
 			break;
 	}
 	if (i == d->n && d->n < DIGEST_ROWS - 1) {
-		strlcpy_s(d->types[i], type, sizeof d->types[i]);
+		str_copy(d->types[i], type, sizeof d->types[i]);
 		d->processed[i] = 0;
 		d->n++;
 	}

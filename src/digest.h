@@ -12,6 +12,11 @@
  *   limits let one embed hold; the rest are counted (N) but not listed, and
  *   the caller counts them in sipeatd_discord_failures_unlisted_total. A
  *   failure is never folded into the digest.
+ *
+ * Threads: the notifier for the digest and overflow it owns; workers
+ * for the worker digest and the overflow, holding notify.c's
+ * wdigest_lock or ovf_lock. The functions themselves take no lock.
+ *   digest_embed_json, overflow_embed_json: the notifier
  */
 #ifndef SIPEAT_DIGEST_H
 #define SIPEAT_DIGEST_H

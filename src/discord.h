@@ -4,6 +4,14 @@
  * (so its owner can sleep in curl_multi_poll and be woken from another
  * thread), and the pure parsing of Discord's answers and rate-limit
  * headers. The retry policy lives in notify.c; this module only reports.
+ *
+ * Threads:
+ *   discord_webhook_parse, discord_webhook_free: main
+ *   discord_response_*, discord_classify, discord_wait_ms,
+ *   discord_backoff_ms: any (pure)
+ *   discord_client_*: the thread that owns the client (the notifier;
+ *   main for --test-discord), except discord_client_wakeup: any
+ *   discord_send_test: main, before any other thread
  */
 #ifndef SIPEAT_DISCORD_H
 #define SIPEAT_DISCORD_H
@@ -116,7 +124,7 @@ void	discord_client_wakeup(struct discord_client *dc);
 void	discord_client_destroy(struct discord_client *dc);
 
 /*
- * --test-discord: posts the five messages of SPEC section 5 (plain text, a
+ * --test-discord (discord-test.c): posts the five messages of SPEC section 5 (plain text, a
  * rich embed, a successful contact.created, a failed request.created with
  * "Error: Payment processing failed", a successful machine.created),
  * waiting as the rate-limit headers say. Prints one line per message on

@@ -94,16 +94,16 @@ headers_bytes(const rd_kafka_message_t *rkm)
 }
 
 static int
-stopped(volatile int *stopping, int64_t deadline_ms)
+stopped(struct stopflag *stopping, int64_t deadline_ms)
 {
-	return (stopping != NULL && __atomic_load_n(stopping, __ATOMIC_ACQUIRE)) ||
+	return stop_flag_get(stopping) ||
 	    (deadline_ms > 0 && now_ms() >= deadline_ms);
 }
 
 int
 dlq_write(struct producer *p, const char *topic, size_t max_bytes,
     const rd_kafka_message_t *rkm, const char *reason, const char *what,
-    int64_t deadline_ms, volatile int *stopping)
+    int64_t deadline_ms, struct stopflag *stopping)
 {
 	/* A tombstone's dead letter is empty, not null (SPEC section 2). */
 	const void *value = rkm->payload != NULL ? rkm->payload : "";

@@ -5,6 +5,8 @@
  * sipeat-source-topic, sipeat-source-partition and sipeat-source-offset
  * headers (plus sipeat-truncated when the value had to be cut). The event
  * may only be committed once the broker acknowledged its dead letter.
+ *
+ * Threads: dlq_headers, dlq_write: workers, each with its own message.
  */
 #ifndef SIPEAT_DLQ_H
 #define SIPEAT_DLQ_H
@@ -31,7 +33,7 @@ rd_kafka_headers_t	*dlq_headers(const rd_kafka_message_t *rkm, const char *reaso
  * DLQ_BACKOFF_MIN_MS, doubling to DLQ_BACKOFF_MAX_MS, until the broker
  * acknowledges it. Each failed attempt is logged (as what, e.g.
  * "TOPIC/PARTITION/OFFSET") and counted in sipeatd_dlq_errors_total.
- * Returns 0 once written; -1 once *stopping is set (NULL: never) or
+ * Returns 0 once written; -1 once stopping is set (NULL: never) or
  * deadline_ms (now_ms()'s clock; 0: none) passed, and the event must then
  * stay uncommitted. max_bytes is the producer's message.max.bytes: a
  * longer value is cut to fit. Any worker thread.
@@ -39,6 +41,6 @@ rd_kafka_headers_t	*dlq_headers(const rd_kafka_message_t *rkm, const char *reaso
 int			 dlq_write(struct producer *p, const char *topic,
 			     size_t max_bytes, const rd_kafka_message_t *rkm,
 			     const char *reason, const char *what, int64_t deadline_ms,
-			     volatile int *stopping);
+			     struct stopflag *stopping);
 
 #endif

@@ -2,8 +2,10 @@
  * embed-int.h -- what the three parts of the embed builder share, and
  * nothing outside them includes: embed.c (layout, limits, output,
  * digests, payloads), embed-text.c (the strings: cleaning, cutting,
- * counting) and embed-fields.c (an event's data as named fields). Pure,
- * any thread, as embed.h.
+ * counting) and embed-fields.c (an event's data as named fields).
+ *
+ * Threads: any; pure, as embed.h: every function works on the caller's
+ * data only.
  */
 #ifndef SIPEAT_EMBED_INT_H
 #define SIPEAT_EMBED_INT_H

@@ -3,6 +3,8 @@
  * humanized field names, and every Discord limit, counted in UTF-16 code
  * units (as discord.js counts) and never cutting a UTF-8 sequence or a
  * surrogate pair. Pure: no I/O.
+ *
+ * Threads: any; every function works on the caller's data only.
  */
 #ifndef SIPEAT_EMBED_H
 #define SIPEAT_EMBED_H

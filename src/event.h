@@ -2,6 +2,8 @@
  * event.h -- the SipEat envelope (SPEC section 2): parsing with json-c under
  * a depth limit and strict UTF-8, field access by path, the required data
  * fields of the three built-in types (templates: template.h).
+ *
+ * Threads: any; a struct event belongs to the worker that parsed it.
  */
 #ifndef SIPEAT_EVENT_H
 #define SIPEAT_EVENT_H

@@ -264,7 +264,7 @@ handler_stage(const struct handler *h, const struct stage *st,
 {
 	enum stage_status status;
 	int64_t start = now_ms();
-	uint64_t t0 = metrics_clock();
+	uint64_t t0 = now_ns();
 
 	status = stage_run(st, ev, ctx, reason, reasonsz);
 	metrics_stage_observe(st->name, t0);	/* sipeatd_stage_duration_seconds */

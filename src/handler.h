@@ -3,6 +3,10 @@
  * strategy (every stage whose `when` holds runs; any failure fails the
  * event), chain (in order, first failure stops), command (in order; on a
  * failure the undo of every completed stage runs in reverse order).
+ *
+ * Threads:
+ *   handlers_build, handlers_free, handlers_use_action: main
+ *   handlers_find, handler_run: workers (the handlers are read only then)
  */
 #ifndef SIPEAT_HANDLER_H
 #define SIPEAT_HANDLER_H

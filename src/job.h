@@ -7,6 +7,9 @@
  * is run by exactly one worker, which destroys the Kafka message, and comes
  * back to the consumer thread through the completion stack, where it is
  * freed after its offset is marked finished.
+ *
+ * Threads: job_stack_push: any (workers, the consumer); job_stack_take:
+ * the consumer thread only.
  */
 #ifndef SIPEAT_JOB_H
 #define SIPEAT_JOB_H

@@ -4,6 +4,9 @@
  * rd_kafka_conf_set(), which validates and explains; a bad one is reported
  * as FILE:LINE (or "command line"). librdkafka's own log lines are routed
  * into log.c.
+ *
+ * Threads: main, building the consumer's and the producer's handles
+ * before their threads start.
  */
 #ifndef SIPEAT_KAFKA_H
 #define SIPEAT_KAFKA_H

@@ -11,6 +11,10 @@
  * Nodes are intrusive: embed a struct keygate_node in your own struct. The
  * gate copies the key bytes; it never frees nodes. Thread-safe (striped
  * mutexes: a key's stripe is held only for a few pointer operations).
+ *
+ * Threads: keygate_admit() from the consumer thread only (it fixes the
+ * order); keygate_release() from any worker; create/free with no other
+ * thread using the gate.
  */
 #ifndef SIPEAT_KEYGATE_H
 #define SIPEAT_KEYGATE_H

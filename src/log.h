@@ -3,6 +3,12 @@
  * log callback and every worker call it). Levels are tested before any
  * formatting. Every registered secret is replaced before a line is written,
  * so a webhook token can never reach a log, whoever formats it.
+ *
+ * Threads:
+ *   log_msg and its macros, log_enabled, log_redact, log_set_level: any
+ *   log_level_parse: any (pure)
+ *   log_to_file, log_to_syslog, log_add_secret: main, before other threads
+ *   log_reopen: main (SIGHUP); log_close: main, after every thread ended
  */
 #ifndef SIPEAT_LOG_H
 #define SIPEAT_LOG_H

@@ -161,19 +161,10 @@ metrics_event(const char *type, enum metric_event_status status)
 	atomic_fetch_add_explicit(&t->n[status], 1, memory_order_relaxed);
 }
 
-uint64_t
-metrics_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void
 metrics_stage_observe(const char *name, uint64_t start)
 {
-	uint64_t ns = metrics_clock() - start;
+	uint64_t ns = now_ns() - start;
 	double s = (double)ns / 1e9;
 	size_t b;
 

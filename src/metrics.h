@@ -11,6 +11,13 @@
  * metrics_render() and metrics_health() format what the HTTP server
  * (metrics-http.c, --metrics ADDR:PORT) serves at /metrics and /healthz;
  * sipeatd also logs a summary of the counters at exit.
+ *
+ * Threads:
+ *   metrics_init, metrics_free, metrics_server_start/stop: main
+ *   metrics_event, metrics_stage_observe: any (workers), lock-free
+ *   metrics_kafka_*: the consumer thread (its librdkafka callbacks)
+ *   metrics_render, metrics_health: any (the metrics HTTP thread)
+ *   metrics_addr_valid: any (pure)
  */
 #ifndef SIPEAT_METRICS_H
 #define SIPEAT_METRICS_H
@@ -89,10 +96,8 @@ void		 metrics_free(void);
  */
 void		 metrics_event(const char *type, enum metric_event_status status);
 
-/* A monotonic clock in nanoseconds, the start for metrics_stage_observe(). */
-uint64_t	 metrics_clock(void);
 /*
- * Adds the time since start (from metrics_clock()) to the histogram of the
+ * Adds the time since start (from now_ns()) to the histogram of the
  * stage called name; a name unknown to metrics_init() is ignored. Any
  * thread, lock-free.
  */

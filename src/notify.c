@@ -100,10 +100,9 @@ struct notifier {
 	struct notifier_opts	 o;
 	struct queue		*q;
 	struct discord_client	*dc;
-	char			*poison;	/* SIPEATD_TEST_POISON */
 	pthread_t		 thread;
 	int			 started;
-	_Atomic int		 stop;
+	struct stopflag		 stop;
 	_Atomic int64_t		 deadline;	/* while stopping: give up then */
 	_Atomic int		 sleeping;	/* the thread waits for a wakeup */
 	_Atomic int		 running;	/* the thread takes from the ring */
@@ -220,7 +219,7 @@ embed_event_id(const char *json, char *buf, size_t size)
 			if (json_object_object_get_ex(f, "name", &v) &&
 			    strcmp(json_object_get_string(v), "Event ID") == 0 &&
 			    json_object_object_get_ex(f, "value", &v)) {
-				strlcpy_s(buf, json_object_get_string(v), size);
+				str_copy(buf, json_object_get_string(v), size);
 				break;
 			}
 		}
@@ -267,23 +266,6 @@ overflow_count(struct notifier *n, int64_t *since)
 	return count;
 }
 
-/* The test hook: an empty field name, which Discord rejects. */
-static void
-poison(struct notifier *n, struct notice *nt)
-{
-	static const char mark[] = "\"fields\":[";
-	char *at, *s;
-
-	if (n->poison == NULL || strstr(nt->json, n->poison) == NULL ||
-	    (at = strstr(nt->json, mark)) == NULL)
-		return;
-	at += sizeof mark - 1;
-	s = xasprintf("%.*s{\"name\":\"\",\"value\":\"poisoned by the test hook\"},%s",
-	    (int)(at - nt->json), nt->json, at);
-	free(nt->json);
-	nt->json = s;
-}
-
 /*
  * Takes what the workers handed over: everything, or (limit) in a dry run
  * only while fewer than queue.size embeds wait, so that a slow stdout fills
@@ -307,7 +289,6 @@ drain(struct notifier *n, int limit)
 			drop(n, nt);
 			continue;
 		}
-		poison(n, nt);
 		if (nt->success)
 			list_push(&n->succ, nt);
 		else if (n->fails.n >= n->o.queue_size)
@@ -374,7 +355,7 @@ take_digest(struct notifier *n)
 	nt->digest = 1;
 	nt->success = 1;
 	nt->since = n->digest_since;
-	strlcpy_s(nt->type, "digest", sizeof nt->type);
+	str_copy(nt->type, "digest", sizeof nt->type);
 	digest_reset(&n->digest);
 	return nt;
 }
@@ -402,7 +383,7 @@ take_overflow(struct notifier *n)
 	pthread_mutex_unlock(&n->ovf_lock);
 	nt->digest = 1;
 	nt->success = 0;
-	strlcpy_s(nt->type, "overflow", sizeof nt->type);
+	str_copy(nt->type, "overflow", sizeof nt->type);
 	return nt;
 }
 
@@ -431,7 +412,7 @@ batch_ready(struct notifier *n, int64_t now)
 
 	if (n->fails.n + n->succ.n == 0 && n->digest.total == 0 && ovf == 0)
 		return 0;
-	if (atomic_load(&n->stop))
+	if (stop_flag_get(&n->stop))
 		return 1;
 	if (n->digest.total > 0) {
 		count = 1;
@@ -761,7 +742,7 @@ notifier_main(void *arg)
 		bound(n);
 		now = now_ms();
 		measure(n, now);
-		stopping = atomic_load(&n->stop);
+		stopping = stop_flag_get(&n->stop);
 		if (stopping) {
 			int64_t deadline = atomic_load(&n->deadline);
 
@@ -786,7 +767,7 @@ notifier_main(void *arg)
 		} else {
 			atomic_store(&n->sleeping, 1);
 			atomic_thread_fence(memory_order_seq_cst);
-			if (queue_depth(n->q) > 0 || atomic_load(&n->stop)) {
+			if (queue_depth(n->q) > 0 || stop_flag_get(&n->stop)) {
 				atomic_store(&n->sleeping, 0);
 				continue;
 			}
@@ -814,7 +795,6 @@ struct notifier *
 notifier_create(const struct notifier_opts *o)
 {
 	struct notifier *n = xcalloc(1, sizeof *n);
-	const char *p = getenv("SIPEATD_TEST_POISON");
 	size_t cap = NOTIFY_RING_MIN;
 	char err[256];
 
@@ -832,7 +812,6 @@ notifier_create(const struct notifier_opts *o)
 	}
 	n->q = queue_create(cap);
 	n->succ_room = cap - cap / 4;	/* the last quarter is for failures */
-	n->poison = p != NULL && *p != '\0' ? xstrdup(p) : NULL;
 	n->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)n;
 	pthread_mutex_init(&n->wdigest_lock, NULL);
 	pthread_mutex_init(&n->ovf_lock, NULL);
@@ -875,7 +854,7 @@ notifier_submit(struct notifier *n, char *embed_json, size_t chars,
 	nt->chars = chars <= EMBED_MAX_TOTAL ? chars : EMBED_MAX_TOTAL;
 	nt->count = 1;
 	nt->success = success;
-	strlcpy_s(nt->type, type, sizeof nt->type);
+	str_copy(nt->type, type, sizeof nt->type);
 	atomic_fetch_add(&n->unresolved, 1);
 	if (print_all(n) && atomic_load(&n->running)) {
 		/*
@@ -919,7 +898,7 @@ notifier_stop(struct notifier *n, int timeout_ms)
 	if (!n->started)
 		return;
 	atomic_store(&n->deadline, now_ms() + timeout_ms);
-	atomic_store(&n->stop, 1);
+	stop_flag_set(&n->stop);
 	discord_client_wakeup(n->dc);
 	pthread_join(n->thread, NULL);
 	n->started = 0;
@@ -939,6 +918,5 @@ notifier_destroy(struct notifier *n)
 	overflow_reset(&n->ovf);
 	pthread_mutex_destroy(&n->wdigest_lock);
 	pthread_mutex_destroy(&n->ovf_lock);
-	free(n->poison);
 	free(n);
 }

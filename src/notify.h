@@ -16,6 +16,10 @@
  * counts the rest (sipeatd_discord_failures_unlisted_total). Every event
  * ends up in a delivered embed, in a delivered digest or overflow embed,
  * or counted as dropped (struct metrics).
+ *
+ * Threads:
+ *   notifier_create, notifier_start, notifier_stop, notifier_destroy: main
+ *   notifier_submit, notifier_idle: any (workers), never blocking
  */
 #ifndef SIPEAT_NOTIFY_H
 #define SIPEAT_NOTIFY_H
@@ -42,9 +46,7 @@ struct notifier_opts {
 struct notifier;
 
 /*
- * NULL on failure (logged). Main thread, after curl_global_init(). The
- * environment variable SIPEATD_TEST_POISON (tests only) makes every embed
- * containing that string invalid for Discord.
+ * NULL on failure (logged). Main thread, after curl_global_init().
  */
 struct notifier	*notifier_create(const struct notifier_opts *o);
 /* Starts the thread ("sipeatd-notify"). 0 or -1. */

@@ -4,6 +4,8 @@
  * received event has finished ("contiguous watermark"). Offsets received are
  * strictly increasing but need not be contiguous (compaction, transaction
  * markers). Pure, single-threaded: owned by the consumer thread.
+ *
+ * Threads: the consumer thread only, every function.
  */
 #ifndef SIPEAT_OFFSETS_H
 #define SIPEAT_OFFSETS_H

@@ -48,7 +48,7 @@ struct pool {
 	struct pipeline		 pl;
 	struct worker		*w;
 	int			 n;
-	volatile int		 stopping;	/* pool_abort(): stages give up */
+	struct stopflag		 stopping;	/* pool_abort(): stages give up */
 	_Atomic int		 draining;	/* pool_drain(): start no event */
 	_Atomic int64_t		 deadline;	/* of the whole shutdown; 0: none */
 };
@@ -116,7 +116,7 @@ run_job(struct worker *w, struct job *job)
 				ok = handler_run(h, &ev, &w->ctx, err, sizeof err) == 0;
 			w->ctx.key = NULL;
 			w->ctx.keylen = 0;
-			if (!ok && __atomic_load_n(w->ctx.stopping, __ATOMIC_ACQUIRE)) {
+			if (!ok && stop_flag_get(w->ctx.stopping)) {
 				log_info("worker", "%s: %s %s interrupted by shutdown (%s); "
 				    "left for the next run", fallback, ev.type, ev.id, err);
 				event_clear(&ev);
@@ -200,7 +200,7 @@ finish(const struct pipeline *pl, struct job *job, int finished)
 }
 
 size_t
-pipeline_discard(const struct pipeline *pl, struct job *job)
+pipeline_complete_unrun(const struct pipeline *pl, struct job *job)
 {
 	size_t n = 0;
 
@@ -251,7 +251,7 @@ worker_main(void *arg)
 			 * its offset stays uncommitted (SPEC section 5).
 			 */
 			if (atomic_load(&p->draining)) {
-				pipeline_discard(&p->pl, job);
+				pipeline_complete_unrun(&p->pl, job);
 				break;
 			}
 			finished = run_job(w, job);
@@ -311,7 +311,7 @@ void
 pool_abort(struct pool *p)
 {
 	atomic_store(&p->draining, 1);
-	__atomic_store_n(&p->stopping, 1, __ATOMIC_RELEASE);
+	stop_flag_set(&p->stopping);
 }
 
 int64_t
@@ -339,7 +339,7 @@ pool_join(struct pool *p)
 	}
 	/* A worker may have left before the last pushes: discard the rest. */
 	while (queue_try_pop(p->pl.queue, &item) == 0)
-		pipeline_discard(&p->pl, item);
+		pipeline_complete_unrun(&p->pl, item);
 }
 
 void

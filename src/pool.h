@@ -4,6 +4,13 @@
  * the dead-letter topic, releases the job's key (running the key's next
  * parked job itself), destroys the Kafka message and returns the job to the
  * consumer thread through the completion stack.
+ *
+ * Threads:
+ *   pool_start, pool_free: main
+ *   pool_drain, pool_abort, pool_deadline: any
+ *   pool_stop, pool_join: the consumer thread at shutdown (main on a
+ *   failed start)
+ *   pipeline_complete_unrun: the job's owner (a worker or the consumer)
  */
 #ifndef SIPEAT_POOL_H
 #define SIPEAT_POOL_H
@@ -36,7 +43,7 @@ struct pool	*pool_start(const struct pipeline *pl, int n);
 /*
  * Stops starting events (SIGTERM, SPEC section 5): each worker finishes
  * the event it is running -- every stage, the notification, the dead
- * letter -- and discards (pipeline_discard) every job it pops afterwards
+ * letter -- and completes unrun (pipeline_complete_unrun) every job it pops afterwards
  * and the parked successors of its key: those were received, not started,
  * and stay uncommitted. deadline (now_ms() clock, 0: none) is when the
  * whole shutdown must be over; see pool_deadline(). Any thread, any number
@@ -72,6 +79,6 @@ void		 pool_free(struct pool *p);
  * destroyed and the job pushed to the completion stack with finished = 0,
  * so its offset is never stored. Returns how many jobs were discarded.
  */
-size_t		 pipeline_discard(const struct pipeline *pl, struct job *job);
+size_t		 pipeline_complete_unrun(const struct pipeline *pl, struct job *job);
 
 #endif

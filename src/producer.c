@@ -26,7 +26,7 @@
 struct producer {
 	rd_kafka_t	*rk;
 	pthread_t	 thread;
-	_Atomic int	 stop;
+	struct stopflag	 stop;
 };
 
 struct delivery {
@@ -87,7 +87,7 @@ producer_main(void *arg)
 	struct producer *p = arg;
 
 	pthread_setname_np(pthread_self(), "sipeatd-dr");
-	while (!atomic_load(&p->stop))
+	while (!stop_flag_get(&p->stop))
 		rd_kafka_poll(p->rk, 100);
 	return NULL;
 }
@@ -135,7 +135,7 @@ int
 producer_send_timed(struct producer *p, const char *topic, const void *key,
     size_t keylen, const void *value, size_t len,
     const struct producer_header *hdrs, size_t nhdrs, int timeout_ms,
-    volatile int *stopping, char *err, size_t errsz)
+    struct stopflag *stopping, char *err, size_t errsz)
 {
 	rd_kafka_headers_t *h = NULL;
 
@@ -149,15 +149,15 @@ producer_send_timed(struct producer *p, const char *topic, const void *key,
 }
 
 static int
-stopped(volatile int *stopping)
+stopped(struct stopflag *stopping)
 {
-	return stopping != NULL && __atomic_load_n(stopping, __ATOMIC_ACQUIRE);
+	return stop_flag_get(stopping);
 }
 
 int
 producer_send_until(struct producer *p, const char *topic, const void *key,
     size_t keylen, const void *value, size_t len, rd_kafka_headers_t *h,
-    int64_t deadline_ms, volatile int *stopping, char *err, size_t errsz)
+    int64_t deadline_ms, struct stopflag *stopping, char *err, size_t errsz)
 {
 	struct delivery *dv = delivery_new();
 	rd_kafka_resp_err_t rerr;
@@ -241,7 +241,7 @@ out:
 }
 
 int
-producer_flush(struct producer *p, int64_t deadline_ms, volatile int *stopping)
+producer_flush(struct producer *p, int64_t deadline_ms, struct stopflag *stopping)
 {
 	int64_t deadline = deadline_ms > 0 ? deadline_ms : INT64_MAX;
 
@@ -275,7 +275,7 @@ producer_destroy(struct producer *p, int timeout_ms)
 		    RD_KAFKA_PURGE_F_INFLIGHT);
 		rd_kafka_flush(p->rk, 500);
 	}
-	atomic_store(&p->stop, 1);
+	stop_flag_set(&p->stop);
 	pthread_join(p->thread, NULL);
 	rd_kafka_destroy(p->rk);
 	free(p);

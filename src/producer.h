@@ -8,8 +8,13 @@
  * unless [kafka] partitioner says otherwise (kafka.c, SPEC section 6).
  *
  * Waits are bounded: every send and flush takes a deadline and a stop flag
- * (volatile int *, NULL: none) and returns soon after either, so that
+ * (struct stopflag *, NULL: none) and returns soon after either, so that
  * shutdown (SPEC section 5) is never held up by a broker that is down.
+ *
+ * Threads:
+ *   producer_create, producer_destroy: main
+ *   producer_send_timed, producer_send_until, producer_flush: any
+ *   (workers: the dead-letter topic and kafka stages)
  */
 #ifndef SIPEAT_PRODUCER_H
 #define SIPEAT_PRODUCER_H
@@ -19,6 +24,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
+
+struct stopflag;		/* util.h */
 
 struct producer;
 
@@ -35,14 +42,14 @@ struct producer	*producer_create(const struct config *cfg, char *err, size_t err
 /*
  * Produces one record and waits for its delivery report, at most
  * timeout_ms (<= 0: until the report, which message.timeout.ms bounds)
- * and no longer once *stopping is set. Returns 0, or -1 with err. On a
+ * and no longer once stopping is set. Returns 0, or -1 with err. On a
  * timeout or stop the record may still be delivered later; the caller
  * treats it as a transient failure. Any thread.
  */
 int		 producer_send_timed(struct producer *p, const char *topic,
 		     const void *key, size_t keylen, const void *value, size_t len,
 		     const struct producer_header *hdrs, size_t nhdrs, int timeout_ms,
-		     volatile int *stopping, char *err, size_t errsz);
+		     struct stopflag *stopping, char *err, size_t errsz);
 /*
  * The same with the headers already made (h may be NULL; it is taken over
  * in every case) and an absolute deadline on now_ms()'s clock (0: none).
@@ -51,14 +58,14 @@ int		 producer_send_timed(struct producer *p, const char *topic,
 int		 producer_send_until(struct producer *p, const char *topic,
 		     const void *key, size_t keylen, const void *value, size_t len,
 		     rd_kafka_headers_t *h, int64_t deadline_ms,
-		     volatile int *stopping, char *err, size_t errsz);
+		     struct stopflag *stopping, char *err, size_t errsz);
 /*
  * Waits until every record produced so far has its delivery report, until
- * deadline_ms (now_ms()'s clock; 0: none) or until *stopping is set.
+ * deadline_ms (now_ms()'s clock; 0: none) or until stopping is set.
  * Returns how many records are still undelivered (0: all done).
  */
 int		 producer_flush(struct producer *p, int64_t deadline_ms,
-		     volatile int *stopping);
+		     struct stopflag *stopping);
 /*
  * Flushes for at most timeout_ms (0: what is already acknowledged), purges
  * what is left (counted in the log: its senders already gave up), stops

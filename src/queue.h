@@ -7,6 +7,10 @@
  *
  * Items are opaque non-NULL pointers; the queue never frees them.
  * FIFO for a single producer: items pop in the order they were pushed.
+ *
+ * Threads: any, concurrently (push: the consumer thread and workers
+ * handing embeds to the notifier; pop: workers, the notifier thread);
+ * queue_new() and queue_free() with no other thread using the queue.
  */
 #ifndef SIPEAT_QUEUE_H
 #define SIPEAT_QUEUE_H

@@ -2,7 +2,7 @@
  * sipeatd.c -- the daemon's main: options, configuration, start and stop of
  * the threads, signals.
  *
- * Threads (see DESIGN.md): one consumer ("sipeatd-consume"), N workers
+ * Threads (see doc/threads.txt): one consumer ("sipeatd-consume"), N workers
  * ("sipeatd-wrkN"), one notifier ("sipeatd-notify"), librdkafka's own, and
  * the producer's delivery-report thread ("sipeatd-dr"). Every signal the
  * daemon receives (TERM, INT, HUP, and USR1, USR2 which it ignores) is
@@ -10,12 +10,13 @@
  * and only this thread reads them, from a signalfd. The consumer thread
  * wakes this thread when it ends through an eventfd, never a signal.
  *
- * Start order: notifier, producer, pool, consumer (each needs the ones
- * before it). Stop order is the reverse, driven by the consumer thread for
- * its part (drain, stop the pool, commit, close), then the notifier is
- * flushed and the producer flushed and destroyed -- all within one
- * deadline, shutdown.timeout.ms from the first SIGTERM or SIGINT; a second
- * one stops at once.
+ * main is the options, the configuration, then daemon_start(),
+ * daemon_run() and daemon_stop(). Start order: notifier, producer, pool,
+ * consumer (each needs the ones before it). Stop order is the reverse,
+ * driven by the consumer thread for its part (drain, stop the pool,
+ * commit, close), then daemon_stop() flushes the notifier and flushes and
+ * destroys the producer -- all within one deadline, shutdown.timeout.ms
+ * from the first SIGTERM or SIGINT; a second one stops at once.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -462,195 +463,148 @@ run_test_discord(const struct discord_webhook *wh, const struct config *cfg)
 	return discord_send_test(wh, cfg->username, cfg->avatar_url, stdout);
 }
 
-int
-main(int argc, char **argv)
+/*
+ * Everything the daemon holds while it runs. main fills the configuration
+ * part (cfg, hs, wh, webhook), daemon_start() the rest, daemon_stop()
+ * empties it; main frees the configuration part last.
+ */
+struct daemon {
+	struct config		*cfg;
+	struct handlers		*hs;
+	struct discord_webhook	 wh;
+	const char		*webhook;	/* NULL: none; a secret */
+	struct job_stack	 done;
+	struct pipeline		 pl;
+	struct notifier		*nt;
+	struct producer		*prod;
+	struct pool		*pool;
+	struct consumer		*cons;
+	struct metrics_server	*ms;
+	int64_t			 deadline;	/* of the shutdown; 0: none yet */
+	int			 aborted;	/* a second signal came */
+};
+
+/*
+ * Start, in dependency order: the notifier, the producer (when a dead
+ * letter topic or a kafka stage needs one), the queue, key gate and
+ * pipeline, the metrics server, the pool, the consumer -- each needs the
+ * ones before it. Returns 0 with the consumer thread running, or the exit
+ * status; daemon_stop() undoes whatever was started in either case.
+ */
+static int
+daemon_start(struct daemon *dm, const struct options *opt, struct diag *d)
 {
-	struct options opt = { 0 };
-	struct diag d = { 0 };
-	struct config *cfg;
-	struct handlers *hs = NULL;
-	struct job_stack done = { NULL };
-	struct pipeline pl = { 0 };
-	struct notifier *nt = NULL;
-	struct producer *prod = NULL;
-	struct pool *pool = NULL;
-	struct consumer *cons = NULL;
 	struct consumer_opts co = { 0 };
-	struct metrics_server *ms = NULL;
 	struct notifier_opts no = { 0 };
-	struct discord_webhook wh = { NULL };
-	const char *webhook, *path;
-	sigset_t set;
-	int64_t deadline = 0;
+	const struct config *cfg = dm->cfg;
 	char err[512];
-	int status = 1, workers, aborted = 0;
+	int workers = worker_count(cfg);
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	signals_init(&set);
-	/* Not thread-safe: once, before any thread (libcurl-thread(3)). */
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-
-	parse_options(argc, argv, &opt);
-	log_set_level(opt.level);
-
-	path = opt.config;
-	if (path == NULL)
-		path = getenv("SIPEATD_CONFIG");
-	if (path == NULL || *path == '\0')
-		path = DEFAULT_CONFIG;
-	cfg = config_load(path, &d);
-	if (cfg == NULL) {
-		diag_print(&d, stderr);
-		diag_free(&d);
-		return EX_CONFIG;
-	}
-	apply_overrides(cfg, &opt);
-	/* --webhook > DISCORD_WEBHOOK > [discord] webhook: a secret from here on. */
-	webhook = opt.webhook;
-	if (webhook == NULL || *webhook == '\0')
-		webhook = getenv("DISCORD_WEBHOOK");
-	if (webhook == NULL || *webhook == '\0')
-		webhook = cfg->webhook;
-	if (webhook != NULL && *webhook == '\0')
-		webhook = NULL;
-	log_add_secret(webhook);
-	if (webhook != NULL) {
-		if (discord_webhook_parse(webhook, &wh, err, sizeof err) == 0)
-			log_add_secret(wh.token);
-		else
-			diag_add(&d, opt.webhook != NULL ? "--webhook" :
-			    webhook == cfg->webhook ? cfg->path : "DISCORD_WEBHOOK",
-			    webhook == cfg->webhook ? cfg->webhook_line : 0, "%s", err);
-	}
-	if (opt.test_discord) {
-		if (webhook == NULL || wh.url == NULL) {
-			diag_print(&d, stderr);
-			fprintf(stderr, "sipeatd: --test-discord: %s\n", webhook == NULL ?
-			    "no webhook (--webhook, DISCORD_WEBHOOK or [discord] webhook)" :
-			    "the webhook URL is invalid");
-			status = EX_CONFIG;
-		} else
-			status = run_test_discord(&wh, cfg);
-		goto out;
-	}
-	hs = check_all(cfg, &d);
-	if (opt.check_config) {
-		diag_print(&d, stdout);
-		status = diag_errors(&d) > 0 ? EX_CONFIG : 0;
-		if (status == 0)
-			printf("%s: configuration OK (%zu handlers)\n", cfg->path,
-			    hs != NULL ? hs->n : 0);
-		goto out;
-	}
-	if (diag_errors(&d) > 0) {
-		diag_print(&d, stderr);
-		status = EX_CONFIG;
-		goto out;
-	}
-
-	if (opt.log_file != NULL && log_to_file(opt.log_file) != 0) {
-		fprintf(stderr, "sipeatd: cannot open log file %s\n", opt.log_file);
-		status = 1;
-		goto out;
-	}
-	if (opt.use_syslog)
-		log_to_syslog("sipeatd");
-	for (size_t i = 0; i < d.n; i++)
-		log_warn("config", "%s", d.msgs[i]);
-	if (!opt.dry_run && webhook == NULL)
-		log_warn("main", "no Discord webhook configured: notifications are "
-		    "counted, not sent");
-
-	workers = worker_count(cfg);
-	no.dry_run = opt.dry_run;
+	no.dry_run = opt->dry_run;
 	no.out = stdout;
 	no.username = cfg->username;
 	no.avatar_url = cfg->avatar_url;
 	no.linger_ms = cfg->linger_ms;
 	no.queue_size = cfg->discord_queue_size;
-	no.webhook = webhook != NULL ? &wh : NULL;
-	nt = notifier_create(&no);
-	if (nt == NULL || notifier_start(nt) != 0)
-		goto out;
-
+	no.webhook = dm->webhook != NULL ? &dm->wh : NULL;
+	dm->nt = notifier_create(&no);
+	if (dm->nt == NULL || notifier_start(dm->nt) != 0)
+		return 1;
 	/* One producer serves the dead-letter topic and every kafka stage. */
 	if ((cfg->dlq_topic != NULL && *cfg->dlq_topic != '\0') ||
-	    handlers_use_action(hs, &stage_kafka_action)) {
-		prod = producer_create(cfg, err, sizeof err);
-		if (prod == NULL) {
+	    handlers_use_action(dm->hs, &stage_kafka_action)) {
+		dm->prod = producer_create(cfg, err, sizeof err);
+		if (dm->prod == NULL) {
 			log_error("main", "producer: %s", err);
-			goto out;
+			return 1;
 		}
 	}
-
-	pl.handlers = hs;
-	pl.queue = queue_create(cfg->queue_size);
-	pl.gate = cfg->ordering == ORDERING_NONE ? NULL : keygate_create(0);
-	pl.done = &done;
-	pl.notifier = nt;
-	pl.producer = prod;
-	pl.dlq_topic = cfg->dlq_topic;
-	pl.max_message_bytes = message_max_bytes(cfg);
-	metrics_init(hs, pl.queue);
-	if (opt.metrics != NULL &&
-	    (ms = metrics_server_start(opt.metrics, err, sizeof err)) == NULL) {
+	dm->pl.handlers = dm->hs;
+	dm->pl.queue = queue_create(cfg->queue_size);
+	dm->pl.gate = cfg->ordering == ORDERING_NONE ? NULL : keygate_create(0);
+	dm->pl.done = &dm->done;
+	dm->pl.notifier = dm->nt;
+	dm->pl.producer = dm->prod;
+	dm->pl.dlq_topic = cfg->dlq_topic;
+	dm->pl.max_message_bytes = message_max_bytes(cfg);
+	metrics_init(dm->hs, dm->pl.queue);
+	if (opt->metrics != NULL &&
+	    (dm->ms = metrics_server_start(opt->metrics, err, sizeof err)) == NULL) {
 		log_error("main", "%s", err);
-		goto out;
+		return 1;
 	}
 	wake_fd = eventfd(0, EFD_CLOEXEC);
 	if (wake_fd == -1) {
 		log_error("main", "eventfd: %m");
-		goto out;
+		return 1;
 	}
-	pool = pool_start(&pl, workers);
-	if (pool == NULL)
-		goto out;
-
+	dm->pool = pool_start(&dm->pl, workers);
+	if (dm->pool == NULL)
+		return 1;
 	co.cfg = cfg;
-	co.handlers = hs;
-	co.pl = &pl;
-	co.pool = pool;
-	co.exit_eof = opt.exit_eof;
+	co.handlers = dm->hs;
+	co.pl = &dm->pl;
+	co.pool = dm->pool;
+	co.exit_eof = opt->exit_eof;
 	co.on_exit = consumer_ended;
-	co.metrics = opt.metrics != NULL;
-	cons = consumer_create(&co, &d);
-	if (cons == NULL) {
-		diag_print(&d, stderr);
-		pool_stop(pool);
-		pool_join(pool);
-		status = EX_CONFIG;
-		goto out;
+	co.metrics = opt->metrics != NULL;
+	dm->cons = consumer_create(&co, d);
+	if (dm->cons == NULL) {
+		diag_print(d, stderr);
+		pool_stop(dm->pool);
+		pool_join(dm->pool);
+		return EX_CONFIG;
 	}
 	log_info("main", "sipeatd %s started: %d workers, %zu handlers, queue %zu, "
-	    "max.inflight %zu, ordering %s%s", PACKAGE_VERSION, workers, hs->n,
+	    "max.inflight %zu, ordering %s%s", PACKAGE_VERSION, workers, dm->hs->n,
 	    cfg->queue_size, cfg->max_inflight,
 	    cfg->ordering == ORDERING_KEY ? "key" :
 	    cfg->ordering == ORDERING_PARTITION ? "partition" : "none",
-	    opt.dry_run ? ", dry run" : "");
-	if (consumer_start(cons) != 0) {
-		pool_stop(pool);
-		pool_join(pool);
-		goto out;
+	    opt->dry_run ? ", dry run" : "");
+	if (consumer_start(dm->cons) != 0) {
+		pool_stop(dm->pool);
+		pool_join(dm->pool);
+		return 1;
 	}
-	if (signal_loop(cons, cfg, &set, &aborted) != 0)
-		consumer_stop(cons, now_ms() + cfg->shutdown_timeout_ms);
-	status = consumer_join(cons);	/* the pool is joined by now */
-	deadline = consumer_deadline(cons);
+	return 0;
+}
 
-out:
-	metrics_server_stop(ms);
-	if (nt != NULL) {
-		notifier_stop(nt, shutdown_left(cfg, deadline, aborted));
-		notifier_destroy(nt);
+/*
+ * Runs until the consumer thread ends: by itself (-e, a fatal error) or
+ * after a signal, when it has drained and joined the pool, committed and
+ * closed (consumer.c shutdown_consumer()). Returns its exit status and
+ * keeps the shutdown's deadline for daemon_stop().
+ */
+static int
+daemon_run(struct daemon *dm, const sigset_t *set)
+{
+	int status;
+
+	if (signal_loop(dm->cons, dm->cfg, set, &dm->aborted) != 0)
+		consumer_stop(dm->cons, now_ms() + dm->cfg->shutdown_timeout_ms);
+	status = consumer_join(dm->cons);	/* the pool is joined by now */
+	dm->deadline = consumer_deadline(dm->cons);
+	return status;
+}
+
+/*
+ * Stop, in the reverse order, all within the one deadline of the shutdown
+ * (what is left of it: shutdown_left()): the metrics server, the notifier
+ * (flushing what it holds), the producer (flushing), then everything is
+ * freed. Safe after a partial daemon_start().
+ */
+static void
+daemon_stop(struct daemon *dm)
+{
+	metrics_server_stop(dm->ms);
+	if (dm->nt != NULL) {
+		notifier_stop(dm->nt, shutdown_left(dm->cfg, dm->deadline, dm->aborted));
+		notifier_destroy(dm->nt);
 	}
-	if (prod != NULL)
-		producer_destroy(prod, shutdown_left(cfg, deadline, aborted));
-	if (cons != NULL) {
+	if (dm->prod != NULL)
+		producer_destroy(dm->prod, shutdown_left(dm->cfg, dm->deadline,
+		    dm->aborted));
+	if (dm->cons != NULL) {
 		log_info("main", "exiting: %lu events processed (%lu ok, %lu failed, "
 		    "%lu invalid); %lu embeds in %lu payloads, %lu digested, "
 		    "%lu dropped; "
@@ -662,18 +616,133 @@ out:
 		    METRIC_GET(embeds_digested), METRIC_GET(embeds_dropped),
 		    METRIC_GET(dlq_produced),
 		    METRIC_GET(dlq_errors));
-		consumer_destroy(cons);
+		consumer_destroy(dm->cons);
 	}
-	pool_free(pool);
+	pool_free(dm->pool);
 	if (wake_fd != -1)
 		close(wake_fd);
-	if (pl.gate != NULL)
-		keygate_destroy(pl.gate);
-	if (pl.queue != NULL)
-		queue_destroy(pl.queue);
-	handlers_free(hs);
-	discord_webhook_free(&wh);
-	config_free(cfg);
+	if (dm->pl.gate != NULL)
+		keygate_destroy(dm->pl.gate);
+	if (dm->pl.queue != NULL)
+		queue_destroy(dm->pl.queue);
+}
+
+/*
+ * The webhook: --webhook > DISCORD_WEBHOOK > [discord] webhook, a secret
+ * from here on (log.c masks it and its token). An invalid one is a
+ * configuration error in d.
+ */
+static void
+resolve_webhook(struct daemon *dm, const struct options *opt, struct diag *d)
+{
+	const struct config *cfg = dm->cfg;
+	const char *webhook = opt->webhook;
+	char err[512];
+
+	if (webhook == NULL || *webhook == '\0')
+		webhook = getenv("DISCORD_WEBHOOK");
+	if (webhook == NULL || *webhook == '\0')
+		webhook = cfg->webhook;
+	if (webhook != NULL && *webhook == '\0')
+		webhook = NULL;
+	log_add_secret(webhook);
+	dm->webhook = webhook;
+	if (webhook == NULL)
+		return;
+	if (discord_webhook_parse(webhook, &dm->wh, err, sizeof err) == 0)
+		log_add_secret(dm->wh.token);
+	else
+		diag_add(d, opt->webhook != NULL ? "--webhook" :
+		    webhook == cfg->webhook ? cfg->path : "DISCORD_WEBHOOK",
+		    webhook == cfg->webhook ? cfg->webhook_line : 0, "%s", err);
+}
+
+/*
+ * What main does before starting: --test-discord, -t, configuration errors
+ * and the log destination. Returns -1 to go on, else the exit status.
+ */
+static int
+before_start(struct daemon *dm, const struct options *opt, struct diag *d)
+{
+	if (opt->test_discord) {
+		if (dm->webhook != NULL && dm->wh.url != NULL)
+			return run_test_discord(&dm->wh, dm->cfg);
+		diag_print(d, stderr);
+		fprintf(stderr, "sipeatd: --test-discord: %s\n", dm->webhook == NULL ?
+		    "no webhook (--webhook, DISCORD_WEBHOOK or [discord] webhook)" :
+		    "the webhook URL is invalid");
+		return EX_CONFIG;
+	}
+	dm->hs = check_all(dm->cfg, d);
+	if (opt->check_config) {
+		diag_print(d, stdout);
+		if (diag_errors(d) > 0)
+			return EX_CONFIG;
+		printf("%s: configuration OK (%zu handlers)\n", dm->cfg->path,
+		    dm->hs != NULL ? dm->hs->n : 0);
+		return 0;
+	}
+	if (diag_errors(d) > 0) {
+		diag_print(d, stderr);
+		return EX_CONFIG;
+	}
+	if (opt->log_file != NULL && log_to_file(opt->log_file) != 0) {
+		fprintf(stderr, "sipeatd: cannot open log file %s\n", opt->log_file);
+		return 1;
+	}
+	if (opt->use_syslog)
+		log_to_syslog("sipeatd");
+	for (size_t i = 0; i < d->n; i++)
+		log_warn("config", "%s", d->msgs[i]);
+	if (!opt->dry_run && dm->webhook == NULL)
+		log_warn("main", "no Discord webhook configured: notifications are "
+		    "counted, not sent");
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	struct diag d = { 0 };
+	struct daemon dm = { 0 };
+	const char *path;
+	sigset_t set;
+	int status;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	signals_init(&set);
+	/* Not thread-safe: once, before any thread (libcurl-thread(3)). */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	parse_options(argc, argv, &opt);
+	log_set_level(opt.level);
+	path = opt.config;
+	if (path == NULL)
+		path = getenv("SIPEATD_CONFIG");
+	if (path == NULL || *path == '\0')
+		path = DEFAULT_CONFIG;
+	dm.cfg = config_load(path, &d);
+	if (dm.cfg == NULL) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		return EX_CONFIG;
+	}
+	apply_overrides(dm.cfg, &opt);
+	resolve_webhook(&dm, &opt, &d);
+	if ((status = before_start(&dm, &opt, &d)) < 0) {
+		status = daemon_start(&dm, &opt, &d);
+		if (status == 0)
+			status = daemon_run(&dm, &set);
+		daemon_stop(&dm);
+	}
+	handlers_free(dm.hs);
+	discord_webhook_free(&dm.wh);
+	config_free(dm.cfg);
 	diag_free(&d);
 	free(opt.props);
 	metrics_free();

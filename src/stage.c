@@ -314,14 +314,12 @@ stage_backoff_ms(const struct stage *st, int n, uint32_t *seed)
 
 /*
  * Non-zero once the daemon is stopping. The flag is written by another
- * thread (the one orchestrating shutdown): read it atomically, which
- * volatile alone does not promise. Any thread, with its own ctx.
+ * thread (the one orchestrating shutdown). Any thread, with its own ctx.
  */
 int
 stage_ctx_stopping(const struct stage_ctx *ctx)
 {
-	return ctx->stopping != NULL &&
-	    __atomic_load_n(ctx->stopping, __ATOMIC_ACQUIRE) != 0;
+	return stop_flag_get(ctx->stopping);
 }
 
 /*

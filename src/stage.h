@@ -2,6 +2,12 @@
  * stage.h -- one step of a handler. Each action (validate, log, exec, http,
  * smtp, kafka) exports one const struct stage_action; stage.c lists them in
  * one table and runs a stage with its retry policy.
+ *
+ * Threads:
+ *   stage_action_find, stage_compile, stage_free, stage_parse_bool,
+ *   stage_split_argv, stage_argv_free: main (configuration)
+ *   stage_run, stage_ctx_stopping, stage_curl_*: a worker, with its own ctx
+ *   stage_clean_reason: any (pure)
  */
 #ifndef SIPEAT_STAGE_H
 #define SIPEAT_STAGE_H
@@ -14,6 +20,8 @@
 #include "event.h"
 #include "template.h"
 
+struct stopflag;		/* util.h */
+
 enum stage_status {
 	STAGE_OK = 0,
 	STAGE_FAIL,		/* permanent: not retried */
@@ -23,7 +31,7 @@ enum stage_status {
 /* Per-worker context handed to every stage run (never shared by threads). */
 struct stage_ctx {
 	int		 worker;	/* index, for log lines */
-	volatile int	*stopping;	/* non-zero: the daemon is shutting down */
+	struct stopflag	*stopping;	/* set: the daemon is shutting down */
 	/*
 	 * The worker's CURL easy handle (http, smtp): kept between runs for
 	 * connection reuse, never used by another thread. NULL: an action
@@ -98,7 +106,7 @@ enum stage_status stage_run(const struct stage *st, const struct event *ev,
 		     struct stage_ctx *ctx, char *err, size_t errsz);
 
 /*
- * Non-zero once the daemon is stopping (*ctx->stopping set by another
+ * Non-zero once the daemon is stopping (ctx->stopping set by another
  * thread): an attempt in progress should give up promptly, transiently.
  */
 int		 stage_ctx_stopping(const struct stage_ctx *ctx);

@@ -30,6 +30,9 @@
  * is replaced by null and each inside quotes by nothing; a ${...} inside
  * an escape sequence ("\u${x}"), in an object key (it could repeat an
  * earlier key and override it) or in single quotes is refused.
+ *
+ * Threads: tpl_compile, tpl_free, template_validate: main (configuration);
+ * every other function: any, the compiled template read only.
  */
 #ifndef SIPEAT_TEMPLATE_H
 #define SIPEAT_TEMPLATE_H

@@ -8,6 +8,8 @@
  * (JSON's "\u0000") is a character like any other, never an end. An
  * ill-formed byte counts as one U+FFFD (one code point, one UTF-16 unit):
  * what the writers that clean text put in its place. Pure: any thread.
+ *
+ * Threads: any (pure functions).
  */
 #ifndef SIPEAT_UTF8_H
 #define SIPEAT_UTF8_H

@@ -86,13 +86,19 @@ xasprintf(const char *fmt, ...)
 	return p;
 }
 
-int64_t
-now_ms(void)
+uint64_t
+now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int64_t
+now_ms(void)
+{
+	return (int64_t)(now_ns() / 1000000u);
 }
 
 void
@@ -105,7 +111,7 @@ sleep_ms(int64_t ms)
 }
 
 char *
-strlcpy_s(char *dst, const char *src, size_t size)
+str_copy(char *dst, const char *src, size_t size)
 {
 	if (size == 0)
 		return dst;

@@ -1,10 +1,13 @@
 /*
  * util.h -- small helpers shared by every module: allocation that aborts
  * on failure (as tmux's xmalloc.c), monotonic time, string building.
+ *
+ * Threads: any; stop_flag_set is for the thread running the shutdown.
  */
 #ifndef SIPEAT_UTIL_H
 #define SIPEAT_UTIL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,11 +21,45 @@ char	*xstrdup(const char *s);
 char	*xstrndup(const char *s, size_t n);
 char	*xasprintf(const char *fmt, ...) SIPEAT_PRINTFLIKE(1, 2);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
+/*
+ * The one clock of the daemon: CLOCK_MONOTONIC, in nanoseconds (stage
+ * timings) and in milliseconds (deadlines, timeouts). Any thread.
+ */
+uint64_t now_ns(void);
 int64_t	 now_ms(void);
 /* Sleeps for ms milliseconds (restarts on EINTR). Never used as synchronisation. */
 void	 sleep_ms(int64_t ms);
-/* snprintf that never overflows and always terminates; returns dst. */
-char	*strlcpy_s(char *dst, const char *src, size_t size);
+/* Copies src into dst, cut to size - 1 bytes and always terminated
+ * (snprintf "%s"); returns dst. size 0: nothing written. */
+char	*str_copy(char *dst, const char *src, size_t size);
+
+
+/*
+ * The one stop-flag idiom: a flag one thread sets (the thread running the
+ * shutdown) and others poll. Release on set, acquire on get, so what the
+ * setter wrote before is seen by a reader that sees the flag. A NULL flag
+ * is never set. Any thread.
+ */
+struct stopflag {
+	_Atomic int	 set;
+};
+
+static inline void
+stop_flag_set(struct stopflag *f)
+{
+	atomic_store_explicit(&f->set, 1, memory_order_release);
+}
+
+static inline void
+stop_flag_clear(struct stopflag *f)
+{
+	atomic_store_explicit(&f->set, 0, memory_order_release);
+}
+
+static inline int
+stop_flag_get(struct stopflag *f)
+{
+	return f != NULL && atomic_load_explicit(&f->set, memory_order_acquire);
+}
 
 #endif

@@ -32,7 +32,7 @@ static size_t	  ncreated;
 static void
 setup(void)
 {
-	strlcpy_s(tmpdir, "/tmp/check_config.XXXXXX", sizeof tmpdir);
+	str_copy(tmpdir, "/tmp/check_config.XXXXXX", sizeof tmpdir);
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 

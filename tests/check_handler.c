@@ -103,7 +103,7 @@ static int
 run_event(const struct handlers *hs, const char *json, char *err,
     size_t errsz)
 {
-	volatile int stopping = 0;
+	struct stopflag stopping = { 0 };
 	struct stage_ctx ctx = { .worker = 0, .stopping = &stopping };
 	const struct handler *h;
 	struct event ev;

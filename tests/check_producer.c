@@ -168,7 +168,7 @@ END_TEST
 
 /* Sets *flag after the given delay, from another thread. */
 struct setter {
-	volatile int	*flag;
+	struct stopflag	*flag;
 	int		 after_ms;
 };
 
@@ -178,7 +178,7 @@ setter_main(void *arg)
 	struct setter *s = arg;
 
 	sleep_ms(s->after_ms);
-	__atomic_store_n(s->flag, 1, __ATOMIC_RELEASE);
+	stop_flag_set(s->flag);
 	return NULL;
 }
 
@@ -191,7 +191,7 @@ setter_main(void *arg)
  */
 START_TEST(test_bounded_waits)
 {
-	volatile int stopping = 0;
+	struct stopflag stopping = { 0 };
 	struct setter set = { &stopping, 300 };
 	pthread_t t;
 	char err[256];
@@ -230,7 +230,7 @@ START_TEST(test_bounded_waits)
 	ck_assert_msg(took >= 250 && took < 2000, "flush deadline: %lld ms",
 	    (long long)took);
 
-	stopping = 0;
+	stop_flag_clear(&stopping);
 	t0 = now_ms();
 	ck_assert_int_eq(pthread_create(&t, NULL, setter_main, &set), 0);
 	ck_assert_int_gt(producer_flush(p, 0, &stopping), 0);

@@ -136,7 +136,7 @@ parse_event(struct event *ev, const char *json)
 static enum stage_status
 run(const struct stage *st, const char *json, char *err, size_t errsz)
 {
-	volatile int stopping = 0;
+	struct stopflag stopping = { 0 };
 	struct stage_ctx ctx = { .worker = 0, .stopping = &stopping };
 	struct event ev;
 	enum stage_status status;
@@ -411,10 +411,8 @@ END_TEST
 static void *
 stop_later(void *arg)
 {
-	volatile int *stopping = arg;
-
 	sleep_ms(300);
-	__atomic_store_n(stopping, 1, __ATOMIC_RELEASE);
+	stop_flag_set(arg);
 	return NULL;
 }
 
@@ -422,7 +420,7 @@ stop_later(void *arg)
 START_TEST(test_stopping_ends_backoff)
 {
 	char *out = tmp_path("attempts"), *cmd, err[256];
-	volatile int stopping = 0;
+	struct stopflag stopping = { 0 };
 	struct stage_ctx ctx = { .worker = 1, .stopping = &stopping };
 	struct stage *st;
 	struct event ev;
@@ -593,7 +591,7 @@ static void *
 spawner_main(void *arg)
 {
 	struct spawner *sp = arg;
-	volatile int stopping = 0;
+	struct stopflag stopping = { 0 };
 	struct stage_ctx ctx = { .worker = sp->index, .stopping = &stopping };
 	struct event ev;
 	char json[256], errbuf[256], err[1024];

@@ -297,7 +297,7 @@ run_ctx(const struct stage *st, const char *json, struct stage_ctx *ctx,
 static enum stage_status
 run(const struct stage *st, const char *json, char *err, size_t errsz)
 {
-	volatile int stopping = 0;
+	struct stopflag stopping = { 0 };
 	struct stage_ctx ctx = { .worker = 0, .stopping = &stopping };
 
 	return run_ctx(st, json, &ctx, err, errsz);
@@ -569,7 +569,7 @@ static void *
 stop_later(void *arg)
 {
 	sleep_ms(300);
-	__atomic_store_n((volatile int *)arg, 1, __ATOMIC_RELEASE);
+	stop_flag_set(arg);
 	return NULL;
 }
 
@@ -577,7 +577,7 @@ stop_later(void *arg)
 START_TEST(test_http_stopping)
 {
 	char err[256] = "", *u = url("/slow?ms=8000");
-	volatile int stopping = 0;
+	struct stopflag stopping = { 0 };
 	struct stage_ctx ctx = { .worker = 0, .stopping = &stopping };
 	struct stage *st;
 	pthread_t t;
@@ -600,7 +600,7 @@ END_TEST
 START_TEST(test_http_worker_handle)
 {
 	char err[256] = "", *u = url("/ok");
-	volatile int stopping = 0;
+	struct stopflag stopping = { 0 };
 	struct stage_ctx ctx = { .worker = 0, .stopping = &stopping };
 	struct stage *st, *bad;
 	int i;
@@ -783,7 +783,7 @@ handlers_from(const char *text, struct config **cfgp)
  */
 START_TEST(test_command_undo_http)
 {
-	volatile int stopping = 0;
+	struct stopflag stopping = { 0 };
 	struct stage_ctx ctx = { .worker = 0, .stopping = &stopping };
 	struct config *cfg;
 	struct handlers *hs;
@@ -825,7 +825,7 @@ END_TEST
 /* strategy: a failing stage does not stop the others. */
 START_TEST(test_strategy_http)
 {
-	volatile int stopping = 0;
+	struct stopflag stopping = { 0 };
 	struct stage_ctx ctx = { .worker = 0, .stopping = &stopping };
 	struct config *cfg;
 	struct handlers *hs;

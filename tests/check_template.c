@@ -588,7 +588,7 @@ START_TEST(test_exec_args)
 	struct diag d = { 0 };
 	struct stage *st;
 	struct stage_ctx ctx;
-	volatile int stopping = 0;
+	struct stopflag stopping = { 0 };
 	char path[] = "/tmp/check_template.XXXXXX", *cmd, *got;
 	int fd;
 

@@ -26,7 +26,9 @@ sipeatd depends on it and records everything for the tests to check:
   Retry-After.
 
   Faults: --fail-for S answers 500 for the first S seconds after start;
-  --hang-for S holds every request until S seconds after start.
+  --hang-for S holds every request until S seconds after start; --poison S
+  refuses (400, "fields.0.name" required, as for an empty field name) every
+  embed whose JSON contains S, as if it carried a field Discord rejects.
 
 Violations are counted, not prevented: a request that arrives after the
 client was told Remaining 0 in the current window, or before a 429's
@@ -36,6 +38,7 @@ content of the payload when it parsed. The token is never written there.
 
 Usage: webhook-server.py --port-file F --log F [--id ID] [--token T]
        [--limit N] [--window S] [--fail-for S] [--hang-for S]
+       [--poison S]
 """
 import argparse
 import http.server
@@ -62,8 +65,9 @@ def too_long(errors, key, value, limit):
         errors[key] = "Must be %d or fewer in length." % limit
 
 
-def validate(raw):
-    """Returns (payload or None, errors dict); errors empty when Discord accepts."""
+def validate(raw, poison=None):
+    """Returns (payload or None, errors dict); errors empty when Discord accepts.
+    An embed whose JSON contains poison is refused as an empty field name."""
     try:
         text = raw.decode("utf-8", errors="strict")
     except UnicodeDecodeError as e:
@@ -95,6 +99,8 @@ def validate(raw):
         if not isinstance(e, dict):
             errors[k] = "Must be an object."
             continue
+        if poison and poison in json.dumps(e, ensure_ascii=False, separators=(",", ":")):
+            errors[k + ".fields.0.name"] = "This field is required"
         for name, limit in (("title", 256), ("description", 4096)):
             v = e.get(name)
             if v is not None:
@@ -233,7 +239,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if since < a.fail_for:
             return done(500, {"message": "500: Internal Server Error", "code": 0}, headers)
 
-        p, errors = validate(raw)
+        p, errors = validate(raw, a.poison)
         if p is not None:
             rec["embeds"] = p.get("embeds")
             rec["content"] = p.get("content")
@@ -260,6 +266,7 @@ def main():
     ap.add_argument("--window", type=float, default=2.0)
     ap.add_argument("--fail-for", type=float, default=0.0)
     ap.add_argument("--hang-for", type=float, default=0.0)
+    ap.add_argument("--poison", default=None)
     args = ap.parse_args()
     STATE = State(args)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
