@@ -36,6 +36,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "offsets.h"
+#include "pending.h"
 #include "util.h"
 
 #define STORE_INTERVAL_MS	100	/* offsets_store at most this often (and at revoke/exit) */
@@ -68,8 +69,7 @@ struct consumer {
 	size_t			 nparts;
 	struct partition	*last;		/* lookup cache */
 
-	struct job		*pending, *pending_tail;
-	size_t			 npending;
+	struct pending		 pending;	/* admitted, waiting for queue room */
 	long			 inflight;
 	size_t			 unfinished;	/* jobs given up (shutdown): not run, or cut */
 	size_t			 max_inflight;
@@ -203,56 +203,39 @@ drain_completions(struct consumer *c)
 	return n;
 }
 
-/*
- * Pushes the head of the pending list to the queue, waiting up to wait_ms
- * for room (0: not at all), and unlinks it. Returns 0 when pushed.
- *
- * The head's successor is read *before* the push: once a job is in the
- * queue a worker owns it, and may already have run it and reused its
- * next link for the completion stack by the time the push returns.
- * Reading job->next after the push (as this code once did) followed that
- * link into the completion stack: a finished job was queued again and
- * run after it was freed (a worker crashed in run_job about once in 20
- * bench/pipeline runs), and the rest of the pending list was lost.
- */
+/* pending_push_fn: into the queue, without waiting. */
 static int
-pending_push_head(struct consumer *c, int wait_ms)
+push_try(void *arg, struct job *job)
 {
-	struct job *job = c->pending, *next = job->next;
-	int rc = wait_ms > 0 ? queue_push_wait(c->o.pl->queue, job, wait_ms) :
-	    queue_try_push(c->o.pl->queue, job);
+	struct consumer *c = arg;
 
-	if (rc != 0)
-		return rc;
-	c->pending = next;
-	if (next == NULL)
-		c->pending_tail = NULL;
-	c->npending--;
-	return 0;
+	return queue_try_push(c->o.pl->queue, job);
+}
+
+/* pending_push_fn: into the queue, waiting briefly for room. */
+static int
+push_wait(void *arg, struct job *job)
+{
+	struct consumer *c = arg;
+
+	return queue_push_wait(c->o.pl->queue, job, PENDING_WAIT_MS);
 }
 
 /* Moves pending jobs into the queue while it has room. */
 static void
 push_pending(struct consumer *c)
 {
-	while (c->pending != NULL)
-		if (pending_push_head(c, 0) != 0)
-			return;
+	while (pending_push_head(&c->pending, push_try, c) == 0)
+		;
 }
 
 static void
 enqueue(struct consumer *c, struct job *job)
 {
 	/* Keep FIFO: nothing overtakes a job already waiting. */
-	if (c->pending == NULL && queue_try_push(c->o.pl->queue, job) == 0)
+	if (c->pending.head == NULL && queue_try_push(c->o.pl->queue, job) == 0)
 		return;
-	job->next = NULL;
-	if (c->pending_tail != NULL)
-		c->pending_tail->next = job;
-	else
-		c->pending = job;
-	c->pending_tail = job;
-	c->npending++;
+	pending_append(&c->pending, job);
 }
 
 static void
@@ -559,14 +542,10 @@ flush_reserve(int timeout_ms)
 static void
 discard_pending(struct consumer *c)
 {
-	while (c->pending != NULL) {
-		struct job *job = c->pending;
+	struct job *job;
 
-		c->pending = job->next;
+	while ((job = pending_take(&c->pending)) != NULL)
 		pipeline_complete_unrun(c->o.pl, job);
-	}
-	c->pending_tail = NULL;
-	c->npending = 0;
 }
 
 /*
@@ -682,7 +661,7 @@ consumer_main(void *arg)
 				break;
 			}
 		}
-		if (c->pending != NULL) {
+		if (c->pending.head != NULL) {
 			/*
 			 * The queue is full: wait for room (briefly, so callbacks
 			 * are still served) instead of reading further ahead.
@@ -694,9 +673,9 @@ consumer_main(void *arg)
 			 * 22 s to 8 s). Pausing remains the bound for events
 			 * parked behind busy keys, which hold no queue slot.
 			 */
-			if (pending_push_head(c, PENDING_WAIT_MS) == 0)
+			if (pending_push_head(&c->pending, push_wait, c) == 0)
 				push_pending(c);
-			if (c->pending != NULL) {
+			if (c->pending.head != NULL) {
 				/* Still full: serve callbacks only if nothing is queued locally. */
 				rkm = rd_kafka_consumer_poll(c->rk, 0);
 				if (rkm != NULL)
@@ -715,7 +694,7 @@ consumer_main(void *arg)
 				metrics_kafka_brokers_down(0);
 			}
 			handle_message(c, rkm);
-			if (c->pending != NULL || (size_t)c->inflight >= c->max_inflight)
+			if (c->pending.head != NULL || (size_t)c->inflight >= c->max_inflight)
 				break;
 		}
 	}
