@@ -69,41 +69,6 @@ count_lines(const char *path)
 	return n;
 }
 
-/*
- * Compiles a stage named name from key/value pairs (NULL-terminated), for
- * a chain handler. Returns NULL when it does not compile; errors go to d.
- */
-static struct stage *
-compile_in(struct diag *d, const char *name, ...)
-{
-	struct stage_conf sc;
-	struct stage *st;
-	const char *key, *undo;
-	va_list ap;
-	size_t i;
-
-	memset(&sc, 0, sizeof sc);
-	sc.name = xstrdup(name);
-	sc.line = 1;
-	va_start(ap, name);
-	while ((key = va_arg(ap, const char *)) != NULL) {
-		sc.kv = xreallocarray(sc.kv, sc.nkv + 1, sizeof *sc.kv);
-		sc.kv[sc.nkv].key = xstrdup(key);
-		sc.kv[sc.nkv].value = xstrdup(va_arg(ap, const char *));
-		sc.kv[sc.nkv].line = (int)sc.nkv + 2;
-		sc.nkv++;
-	}
-	va_end(ap);
-	st = stage_compile(&sc, PATTERN_CHAIN, "t.conf", d, &undo);
-	for (i = 0; i < sc.nkv; i++) {
-		free(sc.kv[i].key);
-		free(sc.kv[i].value);
-	}
-	free(sc.kv);
-	free(sc.name);
-	return st;
-}
-
 /* An exec stage running command, with its own timeout and retry keys. */
 static struct stage *
 exec_stage(const char *name, const char *command, const char *timeout,
@@ -112,7 +77,7 @@ exec_stage(const char *name, const char *command, const char *timeout,
 	struct diag d = { 0 };
 	struct stage *st;
 
-	st = compile_in(&d, name, "action", "exec", "command", command,
+	st = test_stage_compile(&d, name, "action", "exec", "command", command,
 	    "timeout.ms", timeout, "retries", retries, "retry.backoff.ms",
 	    backoff, (char *)NULL);
 	if (d.n > 0)
@@ -701,16 +666,16 @@ START_TEST(test_compile_errors)
 {
 	struct diag d = { 0 };
 
-	ck_assert_ptr_null(compile_in(&d, "x", "action", "exec",
+	ck_assert_ptr_null(test_stage_compile(&d, "x", "action", "exec",
 	    (char *)NULL));
-	ck_assert_ptr_null(compile_in(&d, "x", "action", "exec",
+	ck_assert_ptr_null(test_stage_compile(&d, "x", "action", "exec",
 	    "command", "  ", (char *)NULL));
-	ck_assert_ptr_null(compile_in(&d, "x", "action", "exec",
+	ck_assert_ptr_null(test_stage_compile(&d, "x", "action", "exec",
 	    "command", "run 'it", (char *)NULL));
-	ck_assert_ptr_null(compile_in(&d, "x", "action", "exec",
+	ck_assert_ptr_null(test_stage_compile(&d, "x", "action", "exec",
 	    "command", "true", "timeout.ms", "0", "retries", "101",
 	    "retry.backoff.ms", "10ms", (char *)NULL));
-	ck_assert_ptr_null(compile_in(&d, "x", "action", "exec",
+	ck_assert_ptr_null(test_stage_compile(&d, "x", "action", "exec",
 	    "command", "true", "retries", "1", "retries", "2", (char *)NULL));
 	ck_assert_uint_eq(d.n, 7);
 	ck_assert_str_eq(d.msgs[0], "t.conf:1: stage \"x\": exec needs a "
@@ -736,7 +701,7 @@ START_TEST(test_defaults)
 	struct diag d = { 0 };
 	struct stage *st;
 
-	st = compile_in(&d, "x", "action", "exec", "command", "true",
+	st = test_stage_compile(&d, "x", "action", "exec", "command", "true",
 	    (char *)NULL);
 	ck_assert_ptr_nonnull(st);
 	ck_assert_int_eq(st->timeout_ms, 10000);

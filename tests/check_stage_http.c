@@ -201,36 +201,6 @@ field_int(json_object *a, size_t i, const char *key)
 	return (long)json_object_get_int64(v);
 }
 
-/* Compiles a stage from key/value pairs (NULL-terminated) into *d. */
-static struct stage *
-compile_v(struct diag *d, enum handler_pattern pattern, const char *name,
-    va_list ap)
-{
-	struct stage_conf sc;
-	struct stage *st;
-	const char *key, *undo;
-	size_t i;
-
-	memset(&sc, 0, sizeof sc);
-	sc.name = xstrdup(name);
-	sc.line = 1;
-	while ((key = va_arg(ap, const char *)) != NULL) {
-		sc.kv = xreallocarray(sc.kv, sc.nkv + 1, sizeof *sc.kv);
-		sc.kv[sc.nkv].key = xstrdup(key);
-		sc.kv[sc.nkv].value = xstrdup(va_arg(ap, const char *));
-		sc.kv[sc.nkv].line = (int)sc.nkv + 2;
-		sc.nkv++;
-	}
-	st = stage_compile(&sc, pattern, "t.conf", d, &undo);
-	for (i = 0; i < sc.nkv; i++) {
-		free(sc.kv[i].key);
-		free(sc.kv[i].value);
-	}
-	free(sc.kv);
-	free(sc.name);
-	return st;
-}
-
 /* A stage that must compile without a problem. */
 static struct stage *
 stage_of(const char *name, ...)
@@ -240,7 +210,7 @@ stage_of(const char *name, ...)
 	va_list ap;
 
 	va_start(ap, name);
-	st = compile_v(&d, PATTERN_CHAIN, name, ap);
+	st = test_stage_compile_v(&d, PATTERN_CHAIN, name, ap);
 	va_end(ap);
 	if (d.n > 0)
 		diag_print(&d, stderr);
@@ -259,24 +229,10 @@ problems_of(const char *name, ...)
 	va_list ap;
 
 	va_start(ap, name);
-	st = compile_v(&d, PATTERN_CHAIN, name, ap);
+	st = test_stage_compile_v(&d, PATTERN_CHAIN, name, ap);
 	va_end(ap);
 	stage_free(st);
 	return d;
-}
-
-static int
-has_msg(const struct diag *d, const char *text)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++) {
-		if (strstr(d->msgs[i], text) != NULL)
-			return 1;
-	}
-	for (i = 0; i < d->n; i++)
-		fprintf(stderr, "have: %s\n", d->msgs[i]);
-	return 0;
 }
 
 static enum stage_status
@@ -628,56 +584,56 @@ START_TEST(test_http_config_errors)
 	struct diag d;
 
 	d = problems_of("x", "action", "http", "url", "ftp://h/", (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:3: stage \"x\": bad url \"ftp://h/\": "
+	ck_assert(test_has_msg(&d, "t.conf:3: stage \"x\": bad url \"ftp://h/\": "
 	    "must start with http:// or https://"));
 	diag_free(&d);
 	d = problems_of("x", "action", "http", "url", "http://h/${data.a",
 	    (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:3: stage \"x\": bad url "
+	ck_assert(test_has_msg(&d, "t.conf:3: stage \"x\": bad url "
 	    "\"http://h/${data.a\": unclosed ${ at column 10"));
 	diag_free(&d);
 	d = problems_of("x", "action", "http", "url", "http://exa mple/",
 	    (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:3: stage \"x\": bad url"));
+	ck_assert(test_has_msg(&d, "t.conf:3: stage \"x\": bad url"));
 	diag_free(&d);
 	d = problems_of("x", "action", "http", "url", "http://h/",
 	    "header", "no colon here", (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:4: stage \"x\": header must be "
+	ck_assert(test_has_msg(&d, "t.conf:4: stage \"x\": header must be "
 	    "\"Name: value\""));
 	diag_free(&d);
 	d = problems_of("x", "action", "http", "url", "http://h/",
 	    "header", "Idempotency-Key: mine", (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:4: stage \"x\": header "
+	ck_assert(test_has_msg(&d, "t.conf:4: stage \"x\": header "
 	    "Idempotency-Key is set by sipeatd"));
 	diag_free(&d);
 	d = problems_of("x", "action", "http", "url", "http://h/",
 	    "method", "GET", "body", "x", (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:5: stage \"x\": a GET request has no "
+	ck_assert(test_has_msg(&d, "t.conf:5: stage \"x\": a GET request has no "
 	    "body"));
 	diag_free(&d);
 	d = problems_of("x", "action", "http", (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:1: stage \"x\": http needs a url"));
+	ck_assert(test_has_msg(&d, "t.conf:1: stage \"x\": http needs a url"));
 	diag_free(&d);
 	d = problems_of("x", "action", "http", "url", "http://h/",
 	    "tls.verify", "maybe", (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:4: stage \"x\": tls.verify must be "
+	ck_assert(test_has_msg(&d, "t.conf:4: stage \"x\": tls.verify must be "
 	    "true or false"));
 	diag_free(&d);
 	d = problems_of("x", "action", "http", "url", "https://h/",
 	    "tls.verify", "false", (char *)NULL);
 	ck_assert_uint_eq(diag_errors(&d), 0);
 	ck_assert_uint_eq(d.nwarn, 1);
-	ck_assert(has_msg(&d, "t.conf:4: warning: stage \"x\": tls.verify = "
+	ck_assert(test_has_msg(&d, "t.conf:4: warning: stage \"x\": tls.verify = "
 	    "false"));
 	diag_free(&d);
 	d = problems_of("x", "action", "kafka", "topic", "bad topic!",
 	    (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:3: stage \"x\": bad topic name"));
+	ck_assert(test_has_msg(&d, "t.conf:3: stage \"x\": bad topic name"));
 	diag_free(&d);
 	d = problems_of("x", "action", "smtp", "url", "http://h/", "from",
 	    "a@b", "to", "${data.email", "subject", "s", (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:3: stage \"x\": bad url"));
-	ck_assert(has_msg(&d, "t.conf:5: stage \"x\": to: unclosed ${"));
+	ck_assert(test_has_msg(&d, "t.conf:3: stage \"x\": bad url"));
+	ck_assert(test_has_msg(&d, "t.conf:5: stage \"x\": to: unclosed ${"));
 	diag_free(&d);
 }
 END_TEST
@@ -731,24 +687,24 @@ START_TEST(test_stage_curl_shared)
 
 	/* The same keys, the same words, for both actions. */
 	d = problems_of("x", "action", "smtp", (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:1: stage \"x\": smtp needs a url"));
+	ck_assert(test_has_msg(&d, "t.conf:1: stage \"x\": smtp needs a url"));
 	diag_free(&d);
 	d = problems_of("x", "action", "smtp", "url", "smtp://h/", "from",
 	    "a@b", "to", "c@d", "subject", "s", "tls.verify", "maybe",
 	    (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:7: stage \"x\": tls.verify must be "
+	ck_assert(test_has_msg(&d, "t.conf:7: stage \"x\": tls.verify must be "
 	    "true or false, not \"maybe\""));
 	diag_free(&d);
 	d = problems_of("x", "action", "smtp", "url", "smtps://h/", "from",
 	    "a@b", "to", "c@d", "subject", "s", "tls.verify", "off",
 	    (char *)NULL);
 	ck_assert_uint_eq(diag_errors(&d), 0);
-	ck_assert(has_msg(&d, "t.conf:7: warning: stage \"x\": tls.verify = "
+	ck_assert(test_has_msg(&d, "t.conf:7: warning: stage \"x\": tls.verify = "
 	    "false: the mail server's certificate is not checked"));
 	diag_free(&d);
 	d = problems_of("x", "action", "smtp", "url", "smtp://h/${data.x}",
 	    "from", "a@b", "to", "c@d", "subject", "s", (char *)NULL);
-	ck_assert(has_msg(&d, "t.conf:3: stage \"x\": bad url "
+	ck_assert(test_has_msg(&d, "t.conf:3: stage \"x\": bad url "
 	    "\"smtp://h/${data.x}\": no ${...} allowed in an smtp url"));
 	diag_free(&d);
 }

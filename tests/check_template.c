@@ -498,73 +498,27 @@ START_TEST(test_compiled)
 }
 END_TEST
 
-/* Builds one stage from key/value pairs (NULL-terminated); problems in d. */
-static struct stage *
-stage_v(struct diag *d, const char *name, ...)
-{
-	struct stage_conf sc;
-	struct stage *st;
-	const char *key, *undo;
-	va_list ap;
-	size_t i;
-
-	memset(&sc, 0, sizeof sc);
-	sc.name = xstrdup(name);
-	sc.line = 1;
-	va_start(ap, name);
-	while ((key = va_arg(ap, const char *)) != NULL) {
-		sc.kv = xreallocarray(sc.kv, sc.nkv + 1, sizeof *sc.kv);
-		sc.kv[sc.nkv].key = xstrdup(key);
-		sc.kv[sc.nkv].value = xstrdup(va_arg(ap, const char *));
-		sc.kv[sc.nkv].line = (int)sc.nkv + 2;
-		sc.nkv++;
-	}
-	va_end(ap);
-	st = stage_compile(&sc, PATTERN_CHAIN, "t.conf", d, &undo);
-	for (i = 0; i < sc.nkv; i++) {
-		free(sc.kv[i].key);
-		free(sc.kv[i].value);
-	}
-	free(sc.kv);
-	free(sc.name);
-	return st;
-}
-
-static int
-has_msg(const struct diag *d, const char *text)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++) {
-		if (strstr(d->msgs[i], text) != NULL)
-			return 1;
-	}
-	for (i = 0; i < d->n; i++)
-		fprintf(stderr, "have: %s\n", d->msgs[i]);
-	return 0;
-}
-
 /* A JSON body that is not JSON is a configuration error naming file:line. */
 START_TEST(test_stage_config_errors)
 {
 	struct diag d = { 0 };
 	struct stage *st;
 
-	st = stage_v(&d, "x", "action", "http", "url", "http://h/",
+	st = test_stage_compile(&d, "x", "action", "http", "url", "http://h/",
 	    "body", "{\"drink\": \"${data.drinkName}\"", (char *)NULL);
 	ck_assert_ptr_null(st);
-	ck_assert(has_msg(&d, "t.conf:4: stage \"x\": body: not valid JSON "
+	ck_assert(test_has_msg(&d, "t.conf:4: stage \"x\": body: not valid JSON "
 	    "once each ${...} is null"));
 	diag_free(&d);
 	memset(&d, 0, sizeof d);
-	st = stage_v(&d, "x", "action", "kafka", "topic", "t",
+	st = test_stage_compile(&d, "x", "action", "kafka", "topic", "t",
 	    "body", "{\"drink\": ${data.drinkName} x}", (char *)NULL);
 	ck_assert_ptr_null(st);
-	ck_assert(has_msg(&d, "t.conf:4: stage \"x\": body: not valid JSON"));
+	ck_assert(test_has_msg(&d, "t.conf:4: stage \"x\": body: not valid JSON"));
 	diag_free(&d);
 	/* Another Content-Type: the body is text, anything goes. */
 	memset(&d, 0, sizeof d);
-	st = stage_v(&d, "x", "action", "http", "url", "http://h/",
+	st = test_stage_compile(&d, "x", "action", "http", "url", "http://h/",
 	    "body", "drink=${data.drinkName}", "header",
 	    "Content-Type: text/plain", (char *)NULL);
 	ck_assert_ptr_nonnull(st);
@@ -573,11 +527,11 @@ START_TEST(test_stage_config_errors)
 	diag_free(&d);
 	/* application/problem+json is JSON. */
 	memset(&d, 0, sizeof d);
-	st = stage_v(&d, "x", "action", "http", "url", "http://h/",
+	st = test_stage_compile(&d, "x", "action", "http", "url", "http://h/",
 	    "header", "Content-Type: application/problem+json; charset=utf-8",
 	    "body", "drink=${data.drinkName}", (char *)NULL);
 	ck_assert_ptr_null(st);
-	ck_assert(has_msg(&d, "t.conf:5: stage \"x\": body: not valid JSON"));
+	ck_assert(test_has_msg(&d, "t.conf:5: stage \"x\": body: not valid JSON"));
 	diag_free(&d);
 }
 END_TEST
@@ -597,7 +551,7 @@ START_TEST(test_exec_args)
 	close(fd);
 	cmd = xasprintf("sh -c 'printf \"[%%s]\" \"$@\" > %s' sh "
 	    "${data.args} --id=${id} '${data.customerName} x'", path);
-	st = stage_v(&d, "x", "action", "exec", "command", cmd, (char *)NULL);
+	st = test_stage_compile(&d, "x", "action", "exec", "command", cmd, (char *)NULL);
 	ck_assert_ptr_nonnull(st);
 	memset(&ctx, 0, sizeof ctx);
 	ctx.stopping = &stopping;
@@ -609,7 +563,7 @@ START_TEST(test_exec_args)
 	free(cmd);
 	/* A missing field fails before anything runs. */
 	cmd = xasprintf("touch %s.ran ${data.nope}", path);
-	st = stage_v(&d, "x", "action", "exec", "command", cmd, (char *)NULL);
+	st = test_stage_compile(&d, "x", "action", "exec", "command", cmd, (char *)NULL);
 	ck_assert_ptr_nonnull(st);
 	ck_assert_int_eq(stage_run(st, &ev, &ctx, err, sizeof err), STAGE_FAIL);
 	ck_assert_str_eq(err, "argument 2: missing field data.nope");
@@ -619,22 +573,22 @@ START_TEST(test_exec_args)
 	free(cmd);
 	stage_free(st);
 	/* A shell variable written as a field: a warning, and $$ for the shell. */
-	st = stage_v(&d, "x", "action", "exec", "command",
+	st = test_stage_compile(&d, "x", "action", "exec", "command",
 	    "sh -c 'echo ${HOME} $${PATH}' ${data.args}", (char *)NULL);
 	ck_assert_ptr_nonnull(st);
 	ck_assert_uint_eq(diag_errors(&d), 0);
 	ck_assert_uint_eq(d.nwarn, 1);
-	ck_assert(has_msg(&d, "t.conf:3: warning: stage \"x\": command: "
+	ck_assert(test_has_msg(&d, "t.conf:3: warning: stage \"x\": command: "
 	    "${HOME} is a field of the event, not a shell variable (write "
 	    "$${HOME} for the shell)"));
 	stage_free(st);
 	diag_free(&d);
 	memset(&d, 0, sizeof d);
 	/* And a bad one is a configuration error. */
-	st = stage_v(&d, "x", "action", "exec", "command", "run ${data..x}",
+	st = test_stage_compile(&d, "x", "action", "exec", "command", "run ${data..x}",
 	    (char *)NULL);
 	ck_assert_ptr_null(st);
-	ck_assert(has_msg(&d, "t.conf:3: stage \"x\": command: invalid path"));
+	ck_assert(test_has_msg(&d, "t.conf:3: stage \"x\": command: invalid path"));
 	diag_free(&d);
 	unlink(path);
 }
