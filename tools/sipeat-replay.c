@@ -30,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
@@ -39,11 +38,8 @@
 #include "log.h"
 #include "offsets.h"
 #include "replay.h"
+#include "tool.h"
 #include "util.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.1.0"
-#endif
 
 #define EX_USAGE_		64
 #define DEFAULT_GROUP		"sipeat-replay"
@@ -556,13 +552,17 @@ make_handles(struct replay *r, struct config *cfg)
 	}
 }
 
-static int64_t
-wall_ms(void)
+/* --since or --until (opt) ARG into *ms; exits 64 when it is no time. */
+static void
+time_opt(const char *opt, const char *arg, int64_t *ms)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (replay_parse_time(arg, (int64_t)ts.tv_sec * 1000 +
+	    ts.tv_nsec / 1000000, ms) != 0)
+		usage_error("%s \"%s\": not an RFC 3339 time or a duration "
+		    "such as 30m, 2h, 7d", opt, arg);
 }
 
 int
@@ -587,8 +587,8 @@ main(int argc, char **argv)
 	struct replay r;
 	struct config *cfg = config_new();
 	struct sigaction sa;
-	const char *brokers = NULL;
-	char err[256], *eq, *prop;
+	const char *brokers = NULL, *pval;
+	char err[256], *prop;
 	int ch, status;
 
 	memset(&r, 0, sizeof r);
@@ -620,21 +620,13 @@ main(int argc, char **argv)
 			r.dry_run = 1;
 			break;
 		case 'V':
-			printf("sipeat-replay %s (librdkafka %s, json-c %s)\n",
-			    PACKAGE_VERSION, rd_kafka_version_str(),
-			    json_c_version());
+			tool_version("sipeat-replay");
 			return 0;
 		case 'X':
-			if (strcmp(optarg, "list") == 0) {
-				rd_kafka_conf_properties_show(stdout);
-				return 0;
-			}
-			eq = strchr(optarg, '=');
-			if (eq == NULL || eq == optarg)
+			if (tool_prop(optarg, &prop, &pval) != 0)
 				usage_error("-X \"%s\": expected prop=value",
 				    optarg);
-			prop = xstrndup(optarg, (size_t)(eq - optarg));
-			config_set_kafka(cfg, prop, eq + 1);
+			config_set_kafka(cfg, prop, pval);
 			free(prop);
 			break;
 		case OPT_DLQ:
@@ -651,16 +643,10 @@ main(int argc, char **argv)
 				usage_error("--error \"%s\": %s", optarg, err);
 			break;
 		case OPT_SINCE:
-			if (replay_parse_time(optarg, wall_ms(),
-			    &r.filter.since_ms) != 0)
-				usage_error("--since \"%s\": not an RFC 3339 time "
-				    "or a duration such as 30m, 2h, 7d", optarg);
+			time_opt("--since", optarg, &r.filter.since_ms);
 			break;
 		case OPT_UNTIL:
-			if (replay_parse_time(optarg, wall_ms(),
-			    &r.filter.until_ms) != 0)
-				usage_error("--until \"%s\": not an RFC 3339 time "
-				    "or a duration such as 30m, 2h, 7d", optarg);
+			time_opt("--until", optarg, &r.filter.until_ms);
 			break;
 		case OPT_MAX:
 			if (replay_parse_count(optarg, &r.filter.max_replays) != 0)
