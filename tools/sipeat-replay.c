@@ -600,6 +600,11 @@ main(int argc, char **argv)
 	config_set_kafka(cfg, "client.id", "sipeat-replay");
 	config_set_kafka(cfg, "linger.ms", "10");
 	config_set_kafka(cfg, "message.timeout.ms", "30000");
+	/*
+	 * The dead letters of one key are read in order (one partition) and
+	 * must reach the source topic in that order: no reordering on retry.
+	 */
+	config_set_kafka(cfg, "enable.idempotence", "true");
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":b:g:hnVX:", longopts,
