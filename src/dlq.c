@@ -20,7 +20,7 @@
 
 /*
  * Names dlq_headers() sets; a source header of the same name is dropped.
- * DLQ_REPLAY_COUNT is not one of them: a replayed event's count is a
+ * DLQ_H_REPLAY_COUNT is not one of them: a replayed event's count is a
  * source header, kept like the others, so its next dead letter carries it
  * (sipeat-replay's loop guard, SPEC section 9).
  */
