@@ -84,6 +84,7 @@ struct config {
 	char			*avatar_url;		/* NULL when unset */
 	int			 linger_ms;		/* default 1000 */
 	size_t			 discord_queue_size;	/* default 10000 */
+	int			 group_failures;	/* default 3, 0: off */
 
 	struct handler_conf	*handlers;
 	size_t			 nhandlers;

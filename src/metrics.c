@@ -527,6 +527,11 @@ metrics_render(size_t *len)
 	    "counted there, not listed.");
 	text_printf(&t, "sipeatd_discord_failures_unlisted_total %lu\n",
 	    METRIC_GET(failures_unlisted));
+	text_family(&t, "sipeatd_discord_grouped_total", "counter",
+	    "Failed events delivered in a grouped embed (\"... event failed "
+	    "xN\", [discord] group.failures), counted as sent.");
+	text_printf(&t, "sipeatd_discord_grouped_total %lu\n",
+	    METRIC_GET(failures_grouped));
 	text_family(&t, "sipeatd_discord_payloads_total", "counter",
 	    "Webhook messages delivered (printed with --dry-run).");
 	text_printf(&t, "sipeatd_discord_payloads_total %lu\n", METRIC_GET(payloads));

@@ -57,6 +57,7 @@ struct metrics {
 	_Atomic unsigned long	embeds_digested;	/* events counted in a delivered digest */
 	_Atomic unsigned long	embeds_dropped;		/* events never delivered: counted only */
 	_Atomic unsigned long	failures_unlisted;	/* overflowed failures counted without their id */
+	_Atomic unsigned long	failures_grouped;	/* of embeds_sent: in a grouped embed */
 	_Atomic unsigned long	payloads;		/* webhook messages delivered (or printed) */
 	_Atomic unsigned long	discord_requests[METRIC_DISCORD_CODES];	/* by answer */
 	_Atomic unsigned long	discord_rate_limited;	/* 429 answers */

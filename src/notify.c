@@ -94,6 +94,7 @@ publish(struct notifier *n)
 	METRIC_ADD(embeds_digested, st->digested - p->digested);
 	METRIC_ADD(embeds_dropped, st->dropped - p->dropped);
 	METRIC_ADD(failures_unlisted, st->unlisted - p->unlisted);
+	METRIC_ADD(failures_grouped, st->grouped - p->grouped);
 	METRIC_ADD(payloads, st->payloads - p->payloads);
 	*p = *st;
 	atomic_store(&n->broken, ncore_broken(n->core));
@@ -302,6 +303,7 @@ notifier_create(const struct notifier_opts *o)
 	co.name = o->webhook != NULL ? o->webhook->shown : NULL;
 	co.queue_size = n->o.queue_size;
 	co.linger_ms = o->linger_ms;
+	co.group_failures = o->group_failures;
 	co.print_all = print_all(n);
 	co.sink = o->dry_run || o->webhook != NULL;
 	co.seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)n;

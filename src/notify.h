@@ -45,6 +45,7 @@ struct notifier_opts {
 	const char	*avatar_url;	/* NULL: omitted */
 	int		 linger_ms;	/* oldest waiting embed is sent after this */
 	size_t		 queue_size;	/* embeds waiting at most ([discord] queue.size) */
+	int		 group_failures;	/* [discord] group.failures; 0: off */
 };
 
 struct notifier;

@@ -506,6 +506,7 @@ daemon_start(struct daemon *dm, const struct options *opt, struct diag *d)
 	no.avatar_url = cfg->avatar_url;
 	no.linger_ms = cfg->linger_ms;
 	no.queue_size = cfg->discord_queue_size;
+	no.group_failures = cfg->group_failures;
 	no.webhook = dm->webhook != NULL ? &dm->wh : NULL;
 	dm->nt = notifier_create(&no);
 	if (dm->nt == NULL || notifier_start(dm->nt) != 0)
