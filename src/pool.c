@@ -320,6 +320,12 @@ pool_deadline(const struct pool *p)
 	return atomic_load(&p->deadline);
 }
 
+int
+pool_workers(const struct pool *p)
+{
+	return p->n;
+}
+
 void
 pool_stop(struct pool *p)
 {
