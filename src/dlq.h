@@ -6,7 +6,8 @@
  * headers (plus sipeat-truncated when the value had to be cut). The event
  * may only be committed once the broker acknowledged its dead letter.
  *
- * Threads: dlq_headers, dlq_write: workers, each with its own message.
+ * Threads: dlq_headers, dlq_send, dlq_write: workers, each with its own
+ * message.
  */
 #ifndef SIPEAT_DLQ_H
 #define SIPEAT_DLQ_H
@@ -38,6 +39,15 @@ rd_kafka_headers_t	*dlq_headers(const rd_kafka_message_t *rkm, const char *reaso
  * stay uncommitted. max_bytes is the producer's message.max.bytes: a
  * longer value is cut to fit. Any worker thread.
  */
+/*
+ * The first attempt of dlq_write() without waiting for it: queues rkm's
+ * dead letter and returns its delivery (producer.h), or NULL with err.
+ * The caller waits for it or lets it go, and on a failure calls
+ * dlq_write(), which retries until it is written. Any worker thread.
+ */
+struct delivery		*dlq_send(struct producer *p, const char *topic,
+			     size_t max_bytes, const rd_kafka_message_t *rkm,
+			     const char *reason, char *err, size_t errsz);
 int			 dlq_write(struct producer *p, const char *topic,
 			     size_t max_bytes, const rd_kafka_message_t *rkm,
 			     const char *reason, const char *what, int64_t deadline_ms,

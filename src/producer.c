@@ -32,7 +32,7 @@ struct producer {
 struct delivery {
 	pthread_mutex_t		lock;
 	pthread_cond_t		cond;
-	int			done;
+	_Atomic int		done;		/* set under lock; read without by _done() */
 	int			refs;	/* sender + report callback */
 	rd_kafka_resp_err_t	err;
 };
@@ -76,7 +76,7 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 		return;
 	pthread_mutex_lock(&dv->lock);
 	dv->err = rkm->err;
-	dv->done = 1;
+	atomic_store_explicit(&dv->done, 1, memory_order_release);
 	pthread_cond_signal(&dv->cond);
 	delivery_unref_locked(dv);
 }
@@ -154,8 +154,8 @@ stopped(struct stopflag *stopping)
 	return stop_flag_get(stopping);
 }
 
-int
-producer_send_until(struct producer *p, const char *topic, const void *key,
+struct delivery *
+producer_send_start(struct producer *p, const char *topic, const void *key,
     size_t keylen, const void *value, size_t len, rd_kafka_headers_t *h,
     int64_t deadline_ms, struct stopflag *stopping, char *err, size_t errsz)
 {
@@ -165,7 +165,6 @@ producer_send_until(struct producer *p, const char *topic, const void *key,
 	rd_kafka_error_t *error;
 	rd_kafka_vu_t vu[6];
 	size_t nvu = 0;
-	int rc = -1;
 
 	vu[nvu].vtype = RD_KAFKA_VTYPE_TOPIC;
 	vu[nvu++].u.cstr = topic;
@@ -197,15 +196,26 @@ producer_send_until(struct producer *p, const char *topic, const void *key,
 		/* The local queue is full: the report thread drains it. */
 		sleep_ms(10);
 	}
+	if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return dv;
+	/* Not queued: no report will come, and h was not taken. */
+	if (h != NULL)
+		rd_kafka_headers_destroy(h);
+	snprintf(err, errsz, "produce to %s: %s", topic, rd_kafka_err2str(rerr));
 	pthread_mutex_lock(&dv->lock);
-	if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		/* Not queued: no report will come, and h was not taken. */
-		dv->refs--;
-		if (h != NULL)
-			rd_kafka_headers_destroy(h);
-		snprintf(err, errsz, "produce to %s: %s", topic, rd_kafka_err2str(rerr));
-		goto out;
-	}
+	dv->refs--;
+	delivery_unref_locked(dv);
+	return NULL;
+}
+
+int
+producer_delivery_wait(struct delivery *dv, const char *topic,
+    int64_t deadline_ms, struct stopflag *stopping, char *err, size_t errsz)
+{
+	int64_t deadline = deadline_ms > 0 ? deadline_ms : INT64_MAX;
+	int rc;
+
+	pthread_mutex_lock(&dv->lock);
 	while (!dv->done) {
 		int64_t now = now_ms(), wake = now + 100;
 		struct timespec ts;
@@ -217,7 +227,8 @@ producer_send_until(struct producer *p, const char *topic, const void *key,
 			else
 				snprintf(err, errsz, "stopped waiting for the "
 				    "delivery report for %s (shutdown)", topic);
-			goto out;
+			pthread_mutex_unlock(&dv->lock);
+			return 1;
 		}
 		if (wake > deadline)
 			wake = deadline;
@@ -231,13 +242,44 @@ producer_send_until(struct producer *p, const char *topic, const void *key,
 		}
 		pthread_cond_timedwait(&dv->cond, &dv->lock, &ts);
 	}
-	if (dv->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+	rc = 0;
+	if (dv->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		snprintf(err, errsz, "delivery to %s: %s", topic, rd_kafka_err2str(dv->err));
-	else
-		rc = 0;
-out:
-	delivery_unref_locked(dv);
+		rc = -1;
+	}
+	pthread_mutex_unlock(&dv->lock);
 	return rc;
+}
+
+int
+producer_delivery_done(struct delivery *dv)
+{
+	/* Acquire: err, written before done, is seen too. */
+	return atomic_load_explicit(&dv->done, memory_order_acquire);
+}
+
+void
+producer_delivery_release(struct delivery *dv)
+{
+	pthread_mutex_lock(&dv->lock);
+	delivery_unref_locked(dv);
+}
+
+int
+producer_send_until(struct producer *p, const char *topic, const void *key,
+    size_t keylen, const void *value, size_t len, rd_kafka_headers_t *h,
+    int64_t deadline_ms, struct stopflag *stopping, char *err, size_t errsz)
+{
+	struct delivery *dv;
+	int rc;
+
+	dv = producer_send_start(p, topic, key, keylen, value, len, h,
+	    deadline_ms, stopping, err, errsz);
+	if (dv == NULL)
+		return -1;
+	rc = producer_delivery_wait(dv, topic, deadline_ms, stopping, err, errsz);
+	producer_delivery_release(dv);
+	return rc == 0 ? 0 : -1;
 }
 
 int
