@@ -393,6 +393,9 @@ pool_start(const struct pipeline *pl, int n)
 	int rc;
 
 	p->pl = *pl;
+	/* The first dead letter should not wait for the topic's metadata. */
+	if (pl->producer != NULL && pl->dlq_topic != NULL && *pl->dlq_topic != '\0')
+		producer_prepare(pl->producer, pl->dlq_topic);
 	p->w = xcalloc((size_t)n, sizeof *p->w);
 	p->n = n;
 	for (int i = 0; i < n; i++) {

@@ -23,10 +23,15 @@
 #include "log.h"
 #include "producer.h"
 
+#define PRODUCER_PREPARED_MAX	4
+
 struct producer {
-	rd_kafka_t	*rk;
-	pthread_t	 thread;
-	struct stopflag	 stop;
+	rd_kafka_t		*rk;
+	pthread_t		 thread;
+	struct stopflag		 stop;
+	pthread_mutex_t		 lock;		/* prepared, nprepared */
+	rd_kafka_topic_t	*prepared[PRODUCER_PREPARED_MAX];
+	size_t			 nprepared;
 };
 
 struct delivery {
@@ -115,6 +120,7 @@ producer_create(const struct config *cfg, char *err, size_t errsz)
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
 
 	p = xcalloc(1, sizeof *p);
+	pthread_mutex_init(&p->lock, NULL);
 	p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errsz);
 	if (p->rk == NULL) {
 		rd_kafka_conf_destroy(conf);
@@ -282,6 +288,25 @@ producer_send_until(struct producer *p, const char *topic, const void *key,
 	return rc == 0 ? 0 : -1;
 }
 
+void
+producer_prepare(struct producer *p, const char *topic)
+{
+	rd_kafka_topic_t *rkt;
+
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->nprepared; i++) {
+		if (strcmp(rd_kafka_topic_name(p->prepared[i]), topic) == 0) {
+			pthread_mutex_unlock(&p->lock);
+			return;
+		}
+	}
+	/* A new topic handle queries its leader at once (asynchronously). */
+	if (p->nprepared < PRODUCER_PREPARED_MAX &&
+	    (rkt = rd_kafka_topic_new(p->rk, topic, NULL)) != NULL)
+		p->prepared[p->nprepared++] = rkt;
+	pthread_mutex_unlock(&p->lock);
+}
+
 int
 producer_flush(struct producer *p, int64_t deadline_ms, struct stopflag *stopping)
 {
@@ -319,6 +344,10 @@ producer_destroy(struct producer *p, int timeout_ms)
 	}
 	stop_flag_set(&p->stop);
 	pthread_join(p->thread, NULL);
+	/* Application topic handles go before their rd_kafka_t. */
+	for (size_t i = 0; i < p->nprepared; i++)
+		rd_kafka_topic_destroy(p->prepared[i]);
 	rd_kafka_destroy(p->rk);
+	pthread_mutex_destroy(&p->lock);
 	free(p);
 }

@@ -14,7 +14,7 @@
  * Threads:
  *   producer_create, producer_destroy: main
  *   producer_send_timed, producer_send_until, producer_send_start,
- *   producer_delivery_*, producer_flush: any
+ *   producer_delivery_*, producer_prepare, producer_flush: any
  *   (workers: the dead-letter topic and kafka stages)
  */
 #ifndef SIPEAT_PRODUCER_H
@@ -82,6 +82,12 @@ int		 producer_delivery_wait(struct delivery *dv, const char *topic,
 		     int64_t deadline_ms, struct stopflag *stopping, char *err,
 		     size_t errsz);
 void		 producer_delivery_release(struct delivery *dv);
+/*
+ * Looks the topic's partitions and leaders up now, in the background, so
+ * the first record sent to it does not wait for that (a few topics per
+ * producer; more are ignored). Never blocks. Any thread.
+ */
+void		 producer_prepare(struct producer *p, const char *topic);
 /*
  * Waits until every record produced so far has its delivery report, until
  * deadline_ms (now_ms()'s clock; 0: none) or until stopping is set.
