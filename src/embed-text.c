@@ -185,15 +185,28 @@ embed_clean_take(char *s, size_t max)
 void
 embed_timestamp(time_t t, char *buf, size_t bufsize)
 {
+	/*
+	 * Each thread's last second, formatted: every embed of that second
+	 * reuses it (gmtime_r + strftime were 2% of an event's instructions).
+	 */
+	static _Thread_local time_t	last;
+	static _Thread_local char	text[32];
 	struct tm tm;
 
 	if (bufsize == 0)
 		return;
 	buf[0] = '\0';
-	if (gmtime_r(&t, &tm) == NULL)
-		return;
-	if (strftime(buf, bufsize, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		buf[0] = '\0';
+	if (text[0] == '\0' || t != last) {
+		text[0] = '\0';
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+			text[0] = '\0';
+			return;
+		}
+		last = t;
+	}
+	if (strlen(text) < bufsize)
+		memcpy(buf, text, strlen(text) + 1);
 }
 
 /* v in decimal, as printf's "%" PRId64 writes it; buf of 21 bytes or more. */
