@@ -34,6 +34,7 @@
  * title.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,19 +52,13 @@
 #define EMBED_USERNAME_MAX	80	/* Discord's webhook username limit */
 
 struct layout {
-	char		*title;
-	char		*description;	/* NULL: none */
-	char		*footer;	/* NULL: none */
+	struct estr	 title;
+	struct estr	 description;	/* s NULL: none */
+	struct estr	 footer;	/* s NULL: none */
 	struct field	 fields[EMBED_MAX_FIELDS];
 	size_t		 nfields;
+	struct earena	 arena;		/* every string not borrowed */
 };
-
-/* Discord's count of a layout string: UTF-16 units. */
-static size_t
-units(const char *s)
-{
-	return utf8_len16(s, strlen(s));
-}
 
 /*
  * The layout's size as Discord counts it: title, description, footer
@@ -74,13 +69,9 @@ layout_chars(const struct layout *l)
 {
 	size_t i, n = 0;
 
-	n += units(l->title);
-	if (l->description != NULL)
-		n += units(l->description);
-	if (l->footer != NULL)
-		n += units(l->footer);
+	n += l->title.units + l->description.units + l->footer.units;
 	for (i = 0; i < l->nfields; i++)
-		n += units(l->fields[i].name) + units(l->fields[i].value);
+		n += l->fields[i].name.units + l->fields[i].value.units;
 	return n;
 }
 
@@ -91,16 +82,15 @@ layout_chars(const struct layout *l)
  * split), which only removes more. Returns how many units were removed.
  */
 static size_t
-shrink_common(char **s[], size_t n, size_t excess)
+shrink_common(struct earena *a, struct estr *s[], size_t n, size_t excess)
 {
 	size_t	 lens[2 * EMBED_MAX_FIELDS + 2], i, lo, hi, cap, cut, removed;
-	char	*t;
 
 	if (n == 0)
 		return 0;
 	hi = 1;
 	for (i = 0; i < n; i++) {
-		lens[i] = units(*s[i]);
+		lens[i] = s[i]->units;
 		if (lens[i] > hi)
 			hi = lens[i];
 	}
@@ -123,10 +113,8 @@ shrink_common(char **s[], size_t n, size_t excess)
 	for (i = 0; i < n; i++) {
 		if (lens[i] <= cap)
 			continue;
-		t = embed_text(*s[i], strlen(*s[i]), cap);
-		free(*s[i]);
-		*s[i] = t;
-		removed += lens[i] - units(t);
+		embed_estr_take(a, s[i], embed_text(s[i]->s, s[i]->len, cap));
+		removed += lens[i] - s[i]->units;
 	}
 	return removed;
 }
@@ -135,8 +123,8 @@ shrink_common(char **s[], size_t n, size_t excess)
 static size_t
 layout_fit(struct layout *l)
 {
-	char	**s[EMBED_MAX_FIELDS + 1];
-	size_t	  chars, i, step;
+	struct estr	*s[EMBED_MAX_FIELDS + 1];
+	size_t		 chars, i, step;
 
 	for (step = 0; step < 4; step++) {
 		chars = layout_chars(l);
@@ -146,49 +134,57 @@ layout_fit(struct layout *l)
 		case 0:
 			for (i = 0; i < l->nfields; i++)
 				s[i] = &l->fields[i].value;
-			shrink_common(s, l->nfields, chars - EMBED_MAX_TOTAL);
+			shrink_common(&l->arena, s, l->nfields,
+			    chars - EMBED_MAX_TOTAL);
 			break;
 		case 1:
 			for (i = 0; i < l->nfields; i++)
 				s[i] = &l->fields[i].name;
-			shrink_common(s, l->nfields, chars - EMBED_MAX_TOTAL);
+			shrink_common(&l->arena, s, l->nfields,
+			    chars - EMBED_MAX_TOTAL);
 			break;
 		case 2:
-			if (l->description != NULL) {
+			if (l->description.s != NULL) {
 				s[0] = &l->description;
-				shrink_common(s, 1, chars - EMBED_MAX_TOTAL);
+				shrink_common(&l->arena, s, 1,
+				    chars - EMBED_MAX_TOTAL);
 			}
 			break;
 		case 3:
 			s[0] = &l->title;
-			shrink_common(s, 1, chars - EMBED_MAX_TOTAL);
+			shrink_common(&l->arena, s, 1, chars - EMBED_MAX_TOTAL);
 			break;
 		}
 	}
 	return layout_chars(l);
 }
 
+/* An empty layout, its arena ready. */
+static void
+layout_init(struct layout *l)
+{
+	memset(l, 0, offsetof(struct layout, arena));
+	earena_init(&l->arena);
+}
+
 /* Frees the strings of a layout. */
 static void
 layout_free(struct layout *l)
 {
-	size_t i;
-
-	for (i = 0; i < l->nfields; i++) {
-		free(l->fields[i].name);
-		free(l->fields[i].value);
-	}
-	free(l->title);
-	free(l->description);
-	free(l->footer);
+	earena_free(&l->arena);
 }
 
 /* Whether a field sits beside others: short values, never the error. */
 static int
 field_inline(const struct field *f)
 {
-	return !f->is_error &&
-	    utf8_len(f->value, strlen(f->value)) < EMBED_INLINE_BELOW;
+	return !f->is_error && f->value.cps < EMBED_INLINE_BELOW;
+}
+
+static json_object *
+estr_json(const struct estr *e)
+{
+	return json_object_new_string_len(e->s, (int)e->len);
 }
 
 /* Builds the json-c object from a fitted layout and frees the strings. */
@@ -200,27 +196,25 @@ layout_build(struct layout *l, int color, time_t t)
 	size_t		 i;
 
 	embed = json_object_new_object();
-	json_object_object_add(embed, "title", json_object_new_string(l->title));
-	if (l->description != NULL)
+	json_object_object_add(embed, "title", estr_json(&l->title));
+	if (l->description.s != NULL)
 		json_object_object_add(embed, "description",
-		    json_object_new_string(l->description));
+		    estr_json(&l->description));
 	json_object_object_add(embed, "color", json_object_new_int(color));
 	fields = json_object_new_array();
 	for (i = 0; i < l->nfields; i++) {
 		f = json_object_new_object();
-		json_object_object_add(f, "name",
-		    json_object_new_string(l->fields[i].name));
+		json_object_object_add(f, "name", estr_json(&l->fields[i].name));
 		json_object_object_add(f, "value",
-		    json_object_new_string(l->fields[i].value));
+		    estr_json(&l->fields[i].value));
 		json_object_object_add(f, "inline",
 		    json_object_new_boolean(field_inline(&l->fields[i])));
 		json_object_array_add(fields, f);
 	}
 	json_object_object_add(embed, "fields", fields);
-	if (l->footer != NULL) {
+	if (l->footer.s != NULL) {
 		footer = json_object_new_object();
-		json_object_object_add(footer, "text",
-		    json_object_new_string(l->footer));
+		json_object_object_add(footer, "text", estr_json(&l->footer));
 		json_object_object_add(embed, "footer", footer);
 	}
 	embed_timestamp(t, ts, sizeof ts);
@@ -286,10 +280,10 @@ word_needs_escape(uint64_t w)
  * Clean runs are copied eight bytes at a time.
  */
 static void
-jbuf_string(struct jbuf *b, const char *s)
+jbuf_string(struct jbuf *b, const char *s, size_t len)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	size_t			 len = strlen(s), i = 0;
+	size_t			 i = 0;
 	unsigned char		 c;
 	uint64_t		 w;
 	char			*o;
@@ -352,6 +346,8 @@ jbuf_string(struct jbuf *b, const char *s)
 	b->p[b->len] = '\0';
 }
 
+#define JBUF_ESTR(b, e) jbuf_string((b), (e).s, (e).len)
+
 /*
  * Writes a fitted layout as the compact JSON that layout_build() and
  * json-c would give, frees the strings and returns the text (caller
@@ -365,20 +361,16 @@ layout_write(struct layout *l, int color, time_t t)
 	size_t		 i, hint;
 
 	/* One allocation in the common case: the strings plus the syntax. */
-	hint = 160 + strlen(l->title);
-	if (l->description != NULL)
-		hint += strlen(l->description);
-	if (l->footer != NULL)
-		hint += strlen(l->footer);
+	hint = 160 + l->title.len + l->description.len + l->footer.len;
 	for (i = 0; i < l->nfields; i++)
-		hint += 48 + strlen(l->fields[i].name) + strlen(l->fields[i].value);
+		hint += 48 + l->fields[i].name.len + l->fields[i].value.len;
 	jbuf_reserve(&b, hint);
 
 	JBUF_LIT(&b, "{\"title\":");
-	jbuf_string(&b, l->title);
-	if (l->description != NULL) {
+	JBUF_ESTR(&b, l->title);
+	if (l->description.s != NULL) {
 		JBUF_LIT(&b, ",\"description\":");
-		jbuf_string(&b, l->description);
+		JBUF_ESTR(&b, l->description);
 	}
 	JBUF_LIT(&b, ",\"color\":");
 	jbuf_add(&b, num, embed_fmt_i64(num, color));
@@ -387,34 +379,35 @@ layout_write(struct layout *l, int color, time_t t)
 		if (i > 0)
 			JBUF_LIT(&b, ",");
 		JBUF_LIT(&b, "{\"name\":");
-		jbuf_string(&b, l->fields[i].name);
+		JBUF_ESTR(&b, l->fields[i].name);
 		JBUF_LIT(&b, ",\"value\":");
-		jbuf_string(&b, l->fields[i].value);
+		JBUF_ESTR(&b, l->fields[i].value);
 		if (field_inline(&l->fields[i]))
 			JBUF_LIT(&b, ",\"inline\":true}");
 		else
 			JBUF_LIT(&b, ",\"inline\":false}");
 	}
 	JBUF_LIT(&b, "]");
-	if (l->footer != NULL) {
+	if (l->footer.s != NULL) {
 		JBUF_LIT(&b, ",\"footer\":{\"text\":");
-		jbuf_string(&b, l->footer);
+		JBUF_ESTR(&b, l->footer);
 		JBUF_LIT(&b, "}");
 	}
 	embed_timestamp(t, ts, sizeof ts);
 	JBUF_LIT(&b, ",\"timestamp\":");
-	jbuf_string(&b, ts);
+	jbuf_string(&b, ts, strlen(ts));
 	JBUF_LIT(&b, "}");
 	layout_free(l);
 	return b.p;
 }
 
 /*
- * "<icon> <a><b><c>", or just "<a><b><c>" without an icon; newly
- * allocated (the title and description of every event: no printf).
+ * Sets *e to "<icon> <a><b><c>", or just "<a><b><c>" without an icon,
+ * cleaned for max (the title and description of every event: no printf).
  */
-static char *
-with_icon(const char *icon, const char *a, const char *b, const char *c)
+static void
+with_icon(struct earena *ar, struct estr *e, size_t max, const char *icon,
+    const char *a, const char *b, const char *c)
 {
 	size_t	 ni, na = strlen(a), nb = strlen(b), nc = strlen(c);
 	char	*out, *o;
@@ -422,7 +415,7 @@ with_icon(const char *icon, const char *a, const char *b, const char *c)
 	if (icon == NULL)
 		icon = "";
 	ni = strlen(icon);
-	out = o = xmalloc(ni + 1 + na + nb + nc + 1);
+	out = o = earena_alloc(ar, ni + 1 + na + nb + nc + 1);
 	if (ni != 0) {
 		memcpy(o, icon, ni);
 		o += ni;
@@ -434,41 +427,51 @@ with_icon(const char *icon, const char *a, const char *b, const char *c)
 	o += nb;
 	memcpy(o, c, nc);
 	o[nc] = '\0';
-	return out;
+	embed_estr(ar, e, out, (size_t)(o + nc - out), max, 1);
+}
+
+/* Sets *e to s (a NUL-terminated string), cleaned for max. */
+static void
+clean_str(struct earena *a, struct estr *e, const char *s, size_t max,
+    int stable)
+{
+	embed_estr(a, e, s, s != NULL ? strlen(s) : 0, max, stable);
 }
 
 /*
  * Lays out one event embed (SPEC section 4) with every limit applied;
- * returns its Discord character count. The strings in l are newly
- * allocated (layout_build() or layout_write() frees them).
+ * returns its Discord character count. layout_build() or layout_write()
+ * frees l's strings.
  */
 static size_t
 layout_event(struct layout *l, const struct embed_event *in)
 {
 	struct field	 tail[2], fold[EMBED_MAX_FIELDS];
 	struct collect	 c;
+	struct earena	*a = &l->arena;
 	const char	*type = in->type != NULL ? in->type : "invalid";
 	const char	*verb = in->success ? "processed" : "failed";
-	char		*s;
+	char		 more[64];
 	size_t		 ntail = 0, keep, i, n;
 
-	memset(l, 0, sizeof *l);
-	s = with_icon(in->icon, type, " event ", verb);
-	l->title = embed_clean_take(s, EMBED_MAX_TITLE);
-	s = with_icon(in->icon, in->title != NULL ? in->title : type, "", "");
-	l->description = embed_clean_take(s, EMBED_MAX_DESC);
-	l->footer = embed_clean(in->success ? "✅ Successfully processed" :
-	    "❌ Processing failed", EMBED_MAX_FOOTER);
+	layout_init(l);
+	with_icon(a, &l->title, EMBED_MAX_TITLE, in->icon, type, " event ",
+	    verb);
+	with_icon(a, &l->description, EMBED_MAX_DESC, in->icon,
+	    in->title != NULL ? in->title : type, "", "");
+	clean_str(a, &l->footer, in->success ? "✅ Successfully processed" :
+	    "❌ Processing failed", EMBED_MAX_FOOTER, 1);
 
+	/* in's strings outlive the layout: borrowed when clean. */
 	if (!in->success) {
-		tail[ntail].name = xstrdup("Error");
-		tail[ntail].value = embed_clean(in->error,
-		    EMBED_MAX_FIELD_VALUE);
+		clean_str(a, &tail[ntail].name, "Error", EMBED_MAX_FIELD_NAME, 1);
+		clean_str(a, &tail[ntail].value, in->error,
+		    EMBED_MAX_FIELD_VALUE, 1);
 		tail[ntail].is_error = 1;
 		ntail++;
 	}
-	tail[ntail].name = xstrdup("Event ID");
-	tail[ntail].value = embed_clean(in->event_id, EMBED_MAX_FIELD_VALUE);
+	clean_str(a, &tail[ntail].name, "Event ID", EMBED_MAX_FIELD_NAME, 1);
+	clean_str(a, &tail[ntail].value, in->event_id, EMBED_MAX_FIELD_VALUE, 1);
 	tail[ntail].is_error = 0;
 	ntail++;
 
@@ -476,25 +479,22 @@ layout_event(struct layout *l, const struct embed_event *in)
 	c.fields = fold;
 	c.max = EMBED_MAX_FIELDS - ntail;
 	if (in->data != NULL && json_object_is_type(in->data, json_type_object))
-		embed_flatten(&c, in->data, NULL, 0, 0);
+		embed_flatten(a, &c, in->data, NULL, 0, 0);
 
 	if (c.total + ntail <= EMBED_MAX_FIELDS)
 		keep = c.total;
 	else
 		keep = EMBED_MAX_FIELDS - 1 - ntail;
-	for (i = 0; i < c.kept; i++) {
-		if (i < keep)
-			l->fields[l->nfields++] = fold[i];
-		else {
-			free(fold[i].name);
-			free(fold[i].value);
-		}
-	}
+	for (i = 0; i < c.kept && i < keep; i++)
+		l->fields[l->nfields++] = fold[i];
 	if (keep < c.total) {
 		n = c.total - keep;
-		l->fields[l->nfields].name = xstrdup(EMBED_ELLIPSIS);
+		clean_str(a, &l->fields[l->nfields].name, EMBED_ELLIPSIS,
+		    EMBED_MAX_FIELD_NAME, 1);
 		/* SPEC wording, even for one. */
-		l->fields[l->nfields].value = xasprintf("… and %zu more fields", n);
+		snprintf(more, sizeof more, "… and %zu more fields", n);
+		clean_str(a, &l->fields[l->nfields].value, more,
+		    EMBED_MAX_FIELD_VALUE, 0);
 		l->fields[l->nfields].is_error = 0;
 		l->nfields++;
 	}
@@ -558,31 +558,33 @@ embed_digest(const struct embed_digest_row *rows, size_t nrows, time_t end,
 	struct layout	 l;
 	unsigned long	 total = 0;
 	size_t		 i, keep, n;
-	char		*s;
+	char		 s[96];
 
-	memset(&l, 0, sizeof l);
+	layout_init(&l);
 	for (i = 0; i < nrows; i++)
 		total += rows[i].processed + rows[i].failed;
 	/* SPEC wording, even for one. */
-	s = xasprintf("📊 %lu events processed", total);
-	l.title = embed_clean(s, EMBED_MAX_TITLE);
-	free(s);
+	snprintf(s, sizeof s, "📊 %lu events processed", total);
+	clean_str(&l.arena, &l.title, s, EMBED_MAX_TITLE, 0);
 
 	keep = nrows <= EMBED_MAX_FIELDS ? nrows : EMBED_MAX_FIELDS - 1;
 	for (i = 0; i < keep; i++) {
-		l.fields[i].name = embed_clean(rows[i].type,
-		    EMBED_MAX_FIELD_NAME);
-		s = xasprintf("%lu processed, %lu failed", rows[i].processed,
-		    rows[i].failed);
-		l.fields[i].value = embed_clean(s, EMBED_MAX_FIELD_VALUE);
-		free(s);
+		clean_str(&l.arena, &l.fields[i].name, rows[i].type,
+		    EMBED_MAX_FIELD_NAME, 0);
+		snprintf(s, sizeof s, "%lu processed, %lu failed",
+		    rows[i].processed, rows[i].failed);
+		clean_str(&l.arena, &l.fields[i].value, s,
+		    EMBED_MAX_FIELD_VALUE, 0);
 		l.fields[i].is_error = 0;
 	}
 	l.nfields = keep;
 	if (keep < nrows) {
 		n = nrows - keep;
-		l.fields[l.nfields].name = xstrdup(EMBED_ELLIPSIS);
-		l.fields[l.nfields].value = xasprintf("… and %zu more fields", n);
+		clean_str(&l.arena, &l.fields[l.nfields].name, EMBED_ELLIPSIS,
+		    EMBED_MAX_FIELD_NAME, 1);
+		snprintf(s, sizeof s, "… and %zu more fields", n);
+		clean_str(&l.arena, &l.fields[l.nfields].value, s,
+		    EMBED_MAX_FIELD_VALUE, 0);
 		l.fields[l.nfields].is_error = 0;
 		l.nfields++;
 	}
