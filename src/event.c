@@ -137,6 +137,9 @@ parse_json(const char *buf, size_t len, char *errstr, size_t errsz)
 	enum json_tokener_error	 jerr;
 	int			 owned;
 
+	/* Plain JSON, nearly every event, without the tokener. */
+	if ((root = event_fast_parse(buf, len)) != NULL)
+		return root;
 	tok = tok_get(&owned);
 	if (tok == NULL) {
 		seterr(errstr, errsz, "not valid JSON: out of memory");

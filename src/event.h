@@ -63,5 +63,11 @@ json_object	*event_lookup(const struct event *ev, const char *path);
 int		 event_truthy(const struct event *ev, const char *path);
 /* The envelope as compact JSON (owned by ev, valid until event_clear). */
 const char	*event_json(const struct event *ev);
+/*
+ * event-fast.c, for event.c and its tests: the tree json-c's tokener
+ * would give for plain JSON (no NUL, valid UTF-8 already checked), or
+ * NULL when the bytes are anything else and json-c must decide.
+ */
+json_object	*event_fast_parse(const char *buf, size_t len);
 
 #endif
