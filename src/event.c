@@ -64,6 +64,73 @@ copy_cut(char *dst, size_t size, const char *src)
 	dst[len] = '\0';
 }
 
+#define LOOKUP_LINEAR	8	/* objects up to this size: no hashing */
+
+/*
+ * json_object_object_get_ex() for a key of len bytes (not NUL-terminated):
+ * 1 with *v (NULL for JSON null) when obj has it, else 0. A small object
+ * (an envelope, an event's data) is searched in order: cheaper than
+ * json-c's hash of the key, same answer (keys are unique in an object).
+ */
+static int
+obj_find(json_object *obj, const char *key, size_t len, json_object **v)
+{
+	char	 small[128], *k;
+	int	 found;
+
+	if (json_object_object_length(obj) <= LOOKUP_LINEAR) {
+		json_object_object_foreach(obj, name, val) {
+			if (strncmp(name, key, len) == 0 && name[len] == '\0') {
+				*v = val;
+				return 1;
+			}
+		}
+		*v = NULL;
+		return 0;
+	}
+	if (len < sizeof small) {
+		memcpy(small, key, len);
+		small[len] = '\0';
+		k = small;
+	} else
+		k = xstrndup(key, len);
+	found = json_object_object_get_ex(obj, k, v);
+	if (k != small)
+		free(k);
+	return found;
+}
+
+/* obj_find() of a NUL-terminated key. */
+static int
+obj_get(json_object *obj, const char *key, json_object **v)
+{
+	return obj_find(obj, key, strlen(key), v);
+}
+
+/* One step of a path: a key of an object, or an index of an array. */
+static json_object *
+lookup_step(json_object *cur, const char *seg, size_t len)
+{
+	json_object	*v;
+	size_t		 i, idx = 0;
+
+	if (json_object_is_type(cur, json_type_array)) {
+		if (len == 0 || len > 9)
+			return NULL;
+		for (i = 0; i < len; i++) {
+			if (!isdigit((unsigned char)seg[i]))
+				return NULL;
+			idx = idx * 10 + (size_t)(seg[i] - '0');
+		}
+		if (idx >= json_object_array_length(cur))
+			return NULL;
+		return json_object_array_get_idx(cur, idx);
+	}
+	if (!json_object_is_type(cur, json_type_object))
+		return NULL;
+	return obj_find(cur, seg, len, &v) ? v : NULL;
+}
+
 /*
  * Frees what parsing built and leaves ev as after a failed parse: id at
  * idbuf, which the caller has filled with the best id known.
@@ -219,7 +286,7 @@ parse_id(json_object *root, const char **id, char *num, size_t numsz,
 	const char	*s;
 	size_t		 len, i;
 
-	if (!json_object_object_get_ex(root, "id", &v) || v == NULL)
+	if (!obj_get(root, "id", &v) || v == NULL)
 		return 0;
 	if (json_object_is_type(v, json_type_int)) {
 		/* json-c writes int64 and uint64 values exactly. */
@@ -306,7 +373,7 @@ parse_timestamp(json_object *root, json_object **own)
 	int		 ok = -1;
 
 	*own = NULL;
-	if (!json_object_object_get_ex(root, "timestamp", &v) || v == NULL)
+	if (!obj_get(root, "timestamp", &v) || v == NULL)
 		return NULL;
 	switch (json_object_get_type(v)) {
 	case json_type_string:
@@ -385,7 +452,7 @@ event_parse(struct event *ev, const char *buf, size_t len,
 	if (idok > 0)
 		copy_cut(ev->idbuf, sizeof ev->idbuf, id);
 
-	if (!json_object_object_get_ex(ev->root, "type", &v)) {
+	if (!obj_get(ev->root, "type", &v)) {
 		seterr(errstr, errsz, "missing \"type\"");
 		return parse_fail(ev);
 	}
@@ -411,7 +478,7 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		}
 	}
 
-	if (!json_object_object_get_ex(ev->root, "data", &v)) {
+	if (!obj_get(ev->root, "data", &v)) {
 		seterr(errstr, errsz, "missing \"data\"");
 		return parse_fail(ev);
 	}
@@ -455,7 +522,7 @@ field_missing(json_object *data, const char *key)
 {
 	json_object *v;
 
-	if (!json_object_object_get_ex(data, key, &v) || v == NULL)
+	if (!obj_get(data, key, &v) || v == NULL)
 		return 1;
 	if (json_object_is_type(v, json_type_string) &&
 	    json_object_get_string_len(v) == 0)
@@ -499,41 +566,6 @@ event_check_required(const struct event *ev, char *errstr, size_t errsz)
 	return 0;
 }
 
-/* One step of a path: a key of an object, or an index of an array. */
-static json_object *
-lookup_step(json_object *cur, const char *seg, size_t len)
-{
-	json_object	*v;
-	char		 small[128], *key;
-	size_t		 i, idx = 0;
-	int		 found;
-
-	if (json_object_is_type(cur, json_type_array)) {
-		if (len == 0 || len > 9)
-			return NULL;
-		for (i = 0; i < len; i++) {
-			if (!isdigit((unsigned char)seg[i]))
-				return NULL;
-			idx = idx * 10 + (size_t)(seg[i] - '0');
-		}
-		if (idx >= json_object_array_length(cur))
-			return NULL;
-		return json_object_array_get_idx(cur, idx);
-	}
-	if (!json_object_is_type(cur, json_type_object))
-		return NULL;
-	if (len < sizeof small) {
-		memcpy(small, seg, len);
-		small[len] = '\0';
-		key = small;
-	} else
-		key = xstrndup(seg, len);
-	found = json_object_object_get_ex(cur, key, &v);
-	if (key != small)
-		free(key);
-	return found ? v : NULL;
-}
-
 /*
  * Value at a dotted path from the root, borrowed from ev (NULL if absent
  * or JSON null). "id" is always there: the envelope's or the fallback.
@@ -551,7 +583,16 @@ event_lookup(const struct event *ev, const char *path)
 	if (strcmp(path, "id") == 0 && ev->idobj != NULL)
 		return ev->idobj;
 	cur = ev->root;
-	for (p = path; cur != NULL; p = dot + 1) {
+	p = path;
+	/* Nearly every path starts at "data", found once by event_parse(). */
+	if (ev->data != NULL && strncmp(path, "data", 4) == 0 &&
+	    (path[4] == '.' || path[4] == '\0')) {
+		if (path[4] == '\0')
+			return ev->data;
+		cur = ev->data;
+		p = path + 5;
+	}
+	for (; cur != NULL; p = dot + 1) {
 		dot = strchr(p, '.');
 		len = dot != NULL ? (size_t)(dot - p) : strlen(p);
 		if (len == 0)
