@@ -33,6 +33,7 @@ struct estr {
 	size_t		 len;	/* bytes */
 	size_t		 units;	/* UTF-16 units, Discord's count */
 	size_t		 cps;	/* code points */
+	int		 plain;	/* 1: no byte JSON escapes ('"', '\\', controls) */
 };
 
 /*

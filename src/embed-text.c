@@ -227,6 +227,7 @@ estr_count(struct estr *e)
 	}
 	e->cps = cps;
 	e->units = cps + pairs;
+	e->plain = 0;	/* unknown: the writer escapes */
 }
 
 void
@@ -268,8 +269,10 @@ embed_estr(struct earena *a, struct estr *e, const char *s, size_t len,
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 i = 0, units = 0, cps = 0, step;
 	uint32_t		 cp;
-	uint64_t		 w;
-	int			 blank = 1;
+	uint64_t		 w, q, bs;
+	const uint64_t		 ones = UINT64_C(0x0101010101010101);
+	const uint64_t		 highs = UINT64_C(0x8080808080808080);
+	int			 blank = 1, plain = 1;
 
 	if (s == NULL)
 		len = 0;
@@ -278,6 +281,11 @@ embed_estr(struct earena *a, struct estr *e, const char *s, size_t len,
 			memcpy(&w, p + i, sizeof w);
 			if (!word_not_printable(w)) {
 				blank = blank && w == spaces;
+				q = w ^ (ones * '"');
+				bs = w ^ (ones * '\\');
+				if ((((q - ones) & ~q) | ((bs - ones) & ~bs)) &
+				    highs)
+					plain = 0;
 				i += sizeof w;
 				units += sizeof w;
 				cps += sizeof w;
@@ -286,6 +294,8 @@ embed_estr(struct earena *a, struct estr *e, const char *s, size_t len,
 		}
 		if (p[i] >= 0x20 && p[i] < 0x7f) {
 			blank = blank && p[i] == ' ';
+			if (p[i] == '"' || p[i] == '\\')
+				plain = 0;
 			i++;
 			units++;
 			cps++;
@@ -307,6 +317,7 @@ embed_estr(struct earena *a, struct estr *e, const char *s, size_t len,
 	e->len = len;
 	e->units = units;
 	e->cps = cps;
+	e->plain = plain;
 	return;
 slow:
 	embed_estr_take(a, e, embed_clean_n(s, len, max));

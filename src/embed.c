@@ -230,14 +230,21 @@ struct jbuf {
 	size_t	 cap;
 };
 
+static void jbuf_grow(struct jbuf *b, size_t n);
+
 /* Makes room for n more bytes and the NUL. */
-static void
+static inline void
 jbuf_reserve(struct jbuf *b, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		jbuf_grow(b, n);
+}
+
+static void
+jbuf_grow(struct jbuf *b, size_t n)
 {
 	size_t cap;
 
-	if (b->len + n + 1 <= b->cap)
-		return;
 	cap = b->cap != 0 ? b->cap : 256;
 	while (b->len + n + 1 > cap)
 		cap *= 2;
@@ -245,7 +252,7 @@ jbuf_reserve(struct jbuf *b, size_t n)
 	b->cap = cap;
 }
 
-static void
+static inline void
 jbuf_add(struct jbuf *b, const char *s, size_t n)
 {
 	jbuf_reserve(b, n);
@@ -346,7 +353,27 @@ jbuf_string(struct jbuf *b, const char *s, size_t len)
 	b->p[b->len] = '\0';
 }
 
-#define JBUF_ESTR(b, e) jbuf_string((b), (e).s, (e).len)
+/* A layout string: copied when embed_estr() found nothing to escape. */
+static void
+jbuf_estr(struct jbuf *b, const struct estr *e)
+{
+	char *o;
+
+	if (!e->plain) {
+		jbuf_string(b, e->s, e->len);
+		return;
+	}
+	jbuf_reserve(b, e->len + 2);
+	o = b->p + b->len;
+	*o++ = '"';
+	memcpy(o, e->s, e->len);
+	o += e->len;
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+	b->p[b->len] = '\0';
+}
+
+#define JBUF_ESTR(b, e) jbuf_estr((b), &(e))
 
 /*
  * Writes a fitted layout as the compact JSON that layout_build() and
