@@ -13,6 +13,8 @@
  * replaces the value in place, as the tokener does), strings with their
  * length, integers as int64, other numbers as json_object_new_double_s()
  * with their text (json-c keeps a double's text, so "2.50" stays "2.50").
+ * Keys are not copied one by one: they share one block that the event
+ * frees after the tree (JSON_C_OBJECT_ADD_CONSTANT_KEY).
  * Anything else, valid or not, returns NULL and event.c hands the bytes
  * to json-c, whose verdict and error text stand: this is a shortcut,
  * never a second opinion. tests/check_event.c compares the two trees
@@ -31,6 +33,9 @@ struct fast {
 	const char	*p;
 	const char	*end;
 	int		 depth;
+	char		*keys;	/* every key, NUL-terminated, one block */
+	size_t		 nkeys;	/* bytes used in keys */
+	size_t		 keysz;
 	char		 tmp[FAST_STR_MAX];	/* decoded escaped strings, keys */
 };
 
@@ -206,7 +211,7 @@ fast_object(struct fast *f)
 {
 	json_object	*o, *v;
 	const char	*k;
-	char		 key[256];
+	char		*key;
 	size_t		 klen;
 	int		 ok;
 
@@ -220,11 +225,27 @@ fast_object(struct fast *f)
 		if (f->p >= f->end || *f->p != '"')
 			goto fail;
 		f->p++;
-		if (fast_string(f, &k, &klen) == -1 || klen >= sizeof key ||
+		if (fast_string(f, &k, &klen) == -1 ||
 		    memchr(k, '\0', klen) != NULL)
 			goto fail;
+		/*
+		 * The keys go into one block that the event frees after
+		 * the tree (JSON_C_OBJECT_ADD_CONSTANT_KEY): no strdup and
+		 * free per key. A key takes klen + 1 bytes of a block of
+		 * the input's size, and at least klen + 3 of the input.
+		 */
+		if (f->keys == NULL) {
+			f->keysz = (size_t)(f->end - f->p) + klen + 3;
+			f->keys = malloc(f->keysz);
+			if (f->keys == NULL)
+				goto fail;
+		}
+		if (f->nkeys + klen + 1 > f->keysz)
+			goto fail;
+		key = f->keys + f->nkeys;
 		memcpy(key, k, klen);
 		key[klen] = '\0';
+		f->nkeys += klen + 1;
 		fast_ws(f);
 		if (f->p >= f->end || *f->p != ':')
 			goto fail;
@@ -232,7 +253,8 @@ fast_object(struct fast *f)
 		v = fast_value(f, &ok);
 		if (!ok)
 			goto fail;
-		json_object_object_add(o, key, v);
+		json_object_object_add_ex(o, key, v,
+		    JSON_C_OBJECT_ADD_CONSTANT_KEY);
 		fast_ws(f);
 		if (f->p < f->end && *f->p == ',') {
 			f->p++;
@@ -349,28 +371,35 @@ fast_value(struct fast *f, int *ok)
  * The tree json-c would give for the len bytes at buf when they are a
  * plain JSON object (see the file comment), else NULL: then only json-c
  * may say whether and why they are invalid. The caller has checked the
- * bytes (no NUL, valid UTF-8). Any thread.
+ * bytes (no NUL, valid UTF-8). The tree's keys are in *keys, which the
+ * caller frees after json_object_put() of the root (and which no part
+ * of the tree may outlive); NULL when there are none. Any thread.
  */
 json_object *
-event_fast_parse(const char *buf, size_t len)
+event_fast_parse(const char *buf, size_t len, char **keys)
 {
 	struct fast	 f;
 	json_object	*root;
 	int		 ok;
 
+	*keys = NULL;
 	f.p = buf;
 	f.end = buf + len;
 	f.depth = 0;
+	f.keys = NULL;
+	f.nkeys = f.keysz = 0;
 	fast_ws(&f);
 	if (f.p >= f.end || *f.p != '{')
 		return NULL;
 	root = fast_value(&f, &ok);
-	if (root == NULL)
-		return NULL;
-	fast_ws(&f);
-	if (f.p != f.end) {
-		json_object_put(root);
-		return NULL;
+	if (root != NULL) {
+		fast_ws(&f);
+		if (f.p == f.end) {
+			*keys = f.keys;
+			return root;
+		}
 	}
-	return root;
+	json_object_put(root);
+	free(f.keys);
+	return NULL;
 }

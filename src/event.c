@@ -141,6 +141,8 @@ parse_fail(struct event *ev)
 	json_object_put(ev->root);
 	json_object_put(ev->idobj);
 	json_object_put(ev->tsobj);
+	free(ev->keys);		/* after the tree: its keys */
+	ev->keys = NULL;
 	ev->root = ev->data = ev->idobj = ev->tsobj = NULL;
 	ev->type = ev->timestamp = NULL;
 	ev->id = ev->idbuf;
@@ -195,9 +197,13 @@ tok_get(int *owned)
 	return tok;
 }
 
-/* Runs json-c over exactly len bytes; the root or NULL with errstr set. */
+/*
+ * Runs json-c over exactly len bytes; the root or NULL with errstr set.
+ * *keys: see event_fast_parse().
+ */
 static json_object *
-parse_json(const char *buf, size_t len, char *errstr, size_t errsz)
+parse_json(const char *buf, size_t len, char **keys, char *errstr,
+    size_t errsz)
 {
 	struct json_tokener	*tok;
 	json_object		*root;
@@ -205,7 +211,7 @@ parse_json(const char *buf, size_t len, char *errstr, size_t errsz)
 	int			 owned;
 
 	/* Plain JSON, nearly every event, without the tokener. */
-	if ((root = event_fast_parse(buf, len)) != NULL)
+	if ((root = event_fast_parse(buf, len, keys)) != NULL)
 		return root;
 	tok = tok_get(&owned);
 	if (tok == NULL) {
@@ -439,7 +445,7 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		seterr(errstr, errsz, "invalid UTF-8");
 		return -1;
 	}
-	ev->root = parse_json(buf, len, errstr, errsz);
+	ev->root = parse_json(buf, len, &ev->keys, errstr, errsz);
 	if (ev->root == NULL)
 		return parse_fail(ev);
 	if (!json_object_is_type(ev->root, json_type_object)) {
@@ -513,6 +519,7 @@ event_clear(struct event *ev)
 	json_object_put(ev->root);
 	json_object_put(ev->idobj);
 	json_object_put(ev->tsobj);
+	free(ev->keys);		/* after the tree: its keys */
 	memset(ev, 0, sizeof *ev);
 }
 

@@ -732,7 +732,7 @@ START_TEST(test_fast_parse_matches_jsonc)
 		    "\"data\":{\"name\":\"John Doe\",\"email\":\"j@x.io\",\"location\":"
 		    "{\"latitude\":48.1,\"longitude\":-11.5}}}",
 	};
-	char want[8192], got[8192];
+	char want[8192], got[8192], *keys;
 
 	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
 		struct json_tokener *tok = json_tokener_new_ex(EVENT_DEPTH_MAX);
@@ -741,7 +741,7 @@ START_TEST(test_fast_parse_matches_jsonc)
 		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 		j = json_tokener_parse_ex(tok, docs[i], (int)strlen(docs[i]) + 1);
 		json_tokener_free(tok);
-		f = event_fast_parse(docs[i], strlen(docs[i]));
+		f = event_fast_parse(docs[i], strlen(docs[i]), &keys);
 
 		if (f == NULL) {
 			json_object_put(j);
@@ -756,12 +756,15 @@ START_TEST(test_fast_parse_matches_jsonc)
 		    docs[i], want, got);
 		json_object_put(j);
 		json_object_put(f);
+		free(keys);
 	}
 	/* The common case does take the fast path. */
 	json_object *f = event_fast_parse(docs[sizeof docs / sizeof docs[0] - 1],
-	    strlen(docs[sizeof docs / sizeof docs[0] - 1]));
+	    strlen(docs[sizeof docs / sizeof docs[0] - 1]), &keys);
 	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(keys);
 	json_object_put(f);
+	free(keys);
 }
 END_TEST
 
