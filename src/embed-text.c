@@ -241,51 +241,65 @@ embed_estr_take(struct earena *a, struct estr *e, char *t)
 
 /*
  * Whether any of the 8 bytes of w is outside printable ASCII (below 0x20,
- * DEL, or 0x80 and up): the classic "has a byte less than n" and "has a
- * zero byte" tests, exact for "any".
+ * DEL, 0x80 and up) or needs a JSON escape ('"', '\\'): the classic "has
+ * a byte less than n" and "has a zero byte" tests, exact for "any".
  */
-static int
-word_not_printable(uint64_t w)
+static inline int
+word_special(uint64_t w)
 {
 	const uint64_t	ones = UINT64_C(0x0101010101010101);
 	const uint64_t	highs = UINT64_C(0x8080808080808080);
-	uint64_t	del = w ^ (ones * 0x7f);
+	uint64_t	del = w ^ (ones * 0x7f), q = w ^ (ones * '"');
+	uint64_t	bs = w ^ (ones * '\\');
 
-	return ((w | ((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) &
-	    highs) != 0;
+	return ((w | ((w - ones * 0x20) & ~w) | ((del - ones) & ~del) |
+	    ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs) != 0;
 }
 
 /*
  * embed_clean_n() without a copy for the common case: one pass checks
  * that s is not blank, holds no byte or character embed_text() would
  * replace and fits in max, counting as it goes; anything else goes the
- * slow way (embed_clean_n(), copied into the arena).
+ * slow way (embed_clean_n(), copied into the arena). Plain printable
+ * ASCII, most text, is checked 8 bytes at a time.
  */
 void
 embed_estr(struct earena *a, struct estr *e, const char *s, size_t len,
     size_t max, int stable)
 {
-	const uint64_t		 spaces = UINT64_C(0x2020202020202020);
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, units = 0, cps = 0, step;
+	size_t			 i, units = 0, cps = 0, step;
 	uint32_t		 cp;
-	uint64_t		 w, q, bs;
-	const uint64_t		 ones = UINT64_C(0x0101010101010101);
-	const uint64_t		 highs = UINT64_C(0x8080808080808080);
-	int			 blank = 1, plain = 1;
+	uint64_t		 w;
+	int			 plain = 1;
 
 	if (s == NULL)
 		len = 0;
-	while (i < len) {
+	/* Blank (empty or only spaces: other white space is not fast). */
+	for (i = 0; i < len && p[i] == ' '; i++)
+		;
+	if (i == len)
+		goto slow;
+	for (i = 0; len - i >= sizeof w; i += sizeof w) {
+		memcpy(&w, p + i, sizeof w);
+		if (word_special(w))
+			goto bytes;
+	}
+	if (i < len) {
+		w = UINT64_C(0x6161616161616161);	/* "aaaaaaaa" */
+		memcpy(&w, p + i, len - i);
+		if (word_special(w))
+			goto bytes;
+	}
+	if (len > max)
+		goto slow;
+	units = cps = len;
+	goto done;
+bytes:
+	for (i = 0; i < len; ) {
 		if (len - i >= sizeof w) {
 			memcpy(&w, p + i, sizeof w);
-			if (!word_not_printable(w)) {
-				blank = blank && w == spaces;
-				q = w ^ (ones * '"');
-				bs = w ^ (ones * '\\');
-				if ((((q - ones) & ~q) | ((bs - ones) & ~bs)) &
-				    highs)
-					plain = 0;
+			if (!word_special(w)) {
 				i += sizeof w;
 				units += sizeof w;
 				cps += sizeof w;
@@ -293,7 +307,6 @@ embed_estr(struct earena *a, struct estr *e, const char *s, size_t len,
 			}
 		}
 		if (p[i] >= 0x20 && p[i] < 0x7f) {
-			blank = blank && p[i] == ' ';
 			if (p[i] == '"' || p[i] == '\\')
 				plain = 0;
 			i++;
@@ -306,13 +319,13 @@ embed_estr(struct earena *a, struct estr *e, const char *s, size_t len,
 		step = utf8_decode(s + i, len - i, &cp);
 		if (text_replaced(cp))
 			goto slow;
-		blank = 0;	/* nothing above ASCII counts as blank */
 		units += utf8_cp_units16(cp);
 		cps++;
 		i += step;
 	}
-	if (blank || units > max)
+	if (units > max)
 		goto slow;
+done:
 	e->s = stable ? s : earena_strndup(a, s, len);
 	e->len = len;
 	e->units = units;
