@@ -78,6 +78,12 @@ char	*earena_strndup(struct earena *a, const char *s, size_t len);
  */
 void	 embed_estr(struct earena *a, struct estr *e, const char *s,
 	     size_t len, size_t max, int stable);
+/*
+ * Sets *e to "<icon> <a><b><c>", or just "<a><b><c>" without an icon,
+ * cleaned for max, made in a (the title and description of every event).
+ */
+void	 embed_with_icon(struct earena *ar, struct estr *e, size_t max,
+	     const char *icon, const char *a, const char *b, const char *c);
 /* Sets *e to t, a string already clean (malloc'd: copied into a, freed). */
 void	 embed_estr_take(struct earena *a, struct estr *e, char *t);
 /* Like embed_text(), but whitespace-only (or NULL) text also becomes "—". */

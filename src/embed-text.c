@@ -355,3 +355,83 @@ embed_fmt_i64(char *buf, int64_t v)
 	buf[len] = '\0';
 	return len;
 }
+
+/*
+ * Titles and descriptions repeat (one per handler and outcome): each
+ * thread remembers the sizes embed_estr() found for the last few clean
+ * ones, which saves decoding their icons for every event.
+ */
+#define ICON_KEEP	8
+#define ICON_KEEP_LEN	128
+
+struct icon_kept {
+	size_t	 len;	/* 0: empty slot */
+	size_t	 max;
+	size_t	 units;
+	size_t	 cps;
+	int	 plain;
+	char	 s[ICON_KEEP_LEN];
+};
+
+/* embed_estr(a, e, s, len, max, 1) for s in the arena, remembered. */
+static void
+icon_estr(struct earena *a, struct estr *e, const char *s, size_t len,
+    size_t max)
+{
+	static _Thread_local struct icon_kept	kept[ICON_KEEP];
+	static _Thread_local unsigned		next;
+	struct icon_kept			*k;
+	size_t					 i;
+
+	for (i = 0; i < ICON_KEEP; i++) {
+		k = &kept[i];
+		if (k->len == len && k->max == max && memcmp(k->s, s, len) == 0) {
+			e->s = s;
+			e->len = len;
+			e->units = k->units;
+			e->cps = k->cps;
+			e->plain = k->plain;
+			return;
+		}
+	}
+	embed_estr(a, e, s, len, max, 1);
+	/* Only text kept as it was (e->s == s) is remembered. */
+	if (e->s != s || len == 0 || len >= ICON_KEEP_LEN)
+		return;
+	k = &kept[next++ % ICON_KEEP];
+	memcpy(k->s, s, len);
+	k->len = len;
+	k->max = max;
+	k->units = e->units;
+	k->cps = e->cps;
+	k->plain = e->plain;
+}
+
+/*
+ * Sets *e to "<icon> <a><b><c>", or just "<a><b><c>" without an icon,
+ * cleaned for max (the title and description of every event: no printf).
+ */
+void
+embed_with_icon(struct earena *ar, struct estr *e, size_t max,
+    const char *icon, const char *a, const char *b, const char *c)
+{
+	size_t	 ni, na = strlen(a), nb = strlen(b), nc = strlen(c);
+	char	*out, *o;
+
+	if (icon == NULL)
+		icon = "";
+	ni = strlen(icon);
+	out = o = earena_alloc(ar, ni + 1 + na + nb + nc + 1);
+	if (ni != 0) {
+		memcpy(o, icon, ni);
+		o += ni;
+		*o++ = ' ';
+	}
+	memcpy(o, a, na);
+	o += na;
+	memcpy(o, b, nb);
+	o += nb;
+	memcpy(o, c, nc);
+	o[nc] = '\0';
+	icon_estr(ar, e, out, (size_t)(o + nc - out), max);
+}

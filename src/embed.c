@@ -428,35 +428,6 @@ layout_write(struct layout *l, int color, time_t t)
 	return b.p;
 }
 
-/*
- * Sets *e to "<icon> <a><b><c>", or just "<a><b><c>" without an icon,
- * cleaned for max (the title and description of every event: no printf).
- */
-static void
-with_icon(struct earena *ar, struct estr *e, size_t max, const char *icon,
-    const char *a, const char *b, const char *c)
-{
-	size_t	 ni, na = strlen(a), nb = strlen(b), nc = strlen(c);
-	char	*out, *o;
-
-	if (icon == NULL)
-		icon = "";
-	ni = strlen(icon);
-	out = o = earena_alloc(ar, ni + 1 + na + nb + nc + 1);
-	if (ni != 0) {
-		memcpy(o, icon, ni);
-		o += ni;
-		*o++ = ' ';
-	}
-	memcpy(o, a, na);
-	o += na;
-	memcpy(o, b, nb);
-	o += nb;
-	memcpy(o, c, nc);
-	o[nc] = '\0';
-	embed_estr(ar, e, out, (size_t)(o + nc - out), max, 1);
-}
-
 /* Sets *e to s (a NUL-terminated string), cleaned for max. */
 static void
 clean_str(struct earena *a, struct estr *e, const char *s, size_t max,
@@ -482,9 +453,9 @@ layout_event(struct layout *l, const struct embed_event *in)
 	size_t		 ntail = 0, keep, i, n;
 
 	layout_init(l);
-	with_icon(a, &l->title, EMBED_MAX_TITLE, in->icon, type, " event ",
+	embed_with_icon(a, &l->title, EMBED_MAX_TITLE, in->icon, type, " event ",
 	    verb);
-	with_icon(a, &l->description, EMBED_MAX_DESC, in->icon,
+	embed_with_icon(a, &l->description, EMBED_MAX_DESC, in->icon,
 	    in->title != NULL ? in->title : type, "", "");
 	clean_str(a, &l->footer, in->success ? "✅ Successfully processed" :
 	    "❌ Processing failed", EMBED_MAX_FOOTER, 1);
@@ -662,19 +633,76 @@ embed_payload(json_object *const *embeds, size_t n, const char *username,
 	return out;
 }
 
+/*
+ * The calling thread's last envelope (embed_payload() with no embeds) and
+ * what it was made from; in fixed buffers, so that nothing is left on the
+ * heap when the thread ends. Longer strings are not kept.
+ */
+#define PAYLOAD_KEEP	512
+struct payload_cache {
+	int	 set;
+	int	 has_user, has_avatar;
+	char	 user[PAYLOAD_KEEP];
+	char	 avatar[PAYLOAD_KEEP];
+	char	 empty[2 * PAYLOAD_KEEP + 128];
+};
+
+static int
+payload_cache_same(const char *kept, int has, const char *s)
+{
+	return s == NULL ? !has : has && strcmp(kept, s) == 0;
+}
+
+/*
+ * embed_payload(NULL, 0, ...), made once per thread and options: the
+ * thread's kept copy (*own NULL), or a new string that *own also points
+ * at for the caller to free.
+ */
+static const char *
+payload_empty(const char *username, const char *avatar_url, char **own)
+{
+	static _Thread_local struct payload_cache pc;
+	char	*empty;
+	size_t	 len;
+
+	if (pc.set && payload_cache_same(pc.user, pc.has_user, username) &&
+	    payload_cache_same(pc.avatar, pc.has_avatar, avatar_url)) {
+		*own = NULL;
+		return pc.empty;
+	}
+	*own = empty = embed_payload(NULL, 0, username, avatar_url);
+	len = strlen(empty);
+	pc.set = 0;
+	if ((username == NULL || strlen(username) < PAYLOAD_KEEP) &&
+	    (avatar_url == NULL || strlen(avatar_url) < PAYLOAD_KEEP) &&
+	    len < sizeof pc.empty) {
+		pc.has_user = username != NULL;
+		pc.has_avatar = avatar_url != NULL;
+		if (username != NULL)
+			memcpy(pc.user, username, strlen(username) + 1);
+		if (avatar_url != NULL)
+			memcpy(pc.avatar, avatar_url, strlen(avatar_url) + 1);
+		memcpy(pc.empty, empty, len + 1);
+		pc.set = 1;
+	}
+	return empty;
+}
+
 char *
 embed_payload_json(const char *const *embeds, size_t n, const char *username,
     const char *avatar_url)
 {
-	char *empty, *mark, *out;
+	const char *empty, *mark;
+	char *own, *out;
 	size_t head, tail, len, o;
 	static const char slot[] = "\"embeds\":[]";
 
 	/*
 	 * The envelope comes from embed_payload() itself, so both forms are
-	 * byte for byte the same; the embeds go between its brackets.
+	 * byte for byte the same; the embeds go between its brackets. It is
+	 * the same for every payload of a webhook: the thread keeps it.
 	 */
-	empty = embed_payload(NULL, 0, username, avatar_url);
+	empty = payload_empty(username, avatar_url, &own);
 	mark = strstr(empty, slot);
 	head = (size_t)(mark - empty) + sizeof slot - 2;	/* up to '[' */
 	tail = strlen(empty) - head;				/* from ']' */
@@ -695,7 +723,7 @@ embed_payload_json(const char *const *embeds, size_t n, const char *username,
 	memcpy(out + o, empty + head, tail);
 	o += tail;
 	out[o] = '\0';
-	free(empty);
+	free(own);
 	return out;
 }
 
