@@ -108,6 +108,43 @@ humanize_into(char *out, const char *key, size_t n)
 }
 
 /*
+ * humanize_into() with a per-thread memo: an event type's keys repeat in
+ * every event. Direct-mapped on the length and the end bytes; a miss
+ * humanizes and takes the slot.
+ */
+#define HUMANIZE_SLOTS	64
+#define HUMANIZE_KEY	32
+struct humanize_memo {
+	size_t	n;		/* 0: empty */
+	size_t	hlen;
+	char	key[HUMANIZE_KEY];
+	char	h[2 * HUMANIZE_KEY];
+};
+
+static size_t
+humanize_memo(char *out, const char *key, size_t n)
+{
+	static _Thread_local struct humanize_memo	 memo[HUMANIZE_SLOTS];
+	struct humanize_memo				*m;
+	size_t						 hlen;
+
+	if (n == 0 || n >= HUMANIZE_KEY)
+		return humanize_into(out, key, n);
+	m = &memo[(n * 31 + (unsigned char)key[0] +
+	    (unsigned char)key[n - 1] * 7) % HUMANIZE_SLOTS];
+	if (m->n == n && memcmp(m->key, key, n) == 0) {
+		memcpy(out, m->h, m->hlen + 1);
+		return m->hlen;
+	}
+	hlen = humanize_into(out, key, n);	/* at most 2n bytes */
+	memcpy(m->key, key, n);
+	memcpy(m->h, out, hlen + 1);
+	m->n = n;
+	m->hlen = hlen;
+	return hlen;
+}
+
+/*
  * "companyName" -> "Company Name", "machineId" -> "Machine ID",
  * "machine_id" -> "Machine ID", "HTTPServer" -> "HTTP Server",
  * "machineIDs" -> "Machine IDs", "address2" -> "Address2". Words split at
@@ -251,7 +288,7 @@ embed_flatten(struct earena *a, struct collect *c, json_object *obj,
 		if (prefix != NULL) {
 			name = earena_alloc(a, plen + 1 + 2 * klen + 1);
 			memcpy(name, prefix, plen);
-			hlen = humanize_into(name + plen + 1, key, klen);
+			hlen = humanize_memo(name + plen + 1, key, klen);
 			if (hlen != 0) {
 				name[plen] = ' ';
 				len = plen + 1 + hlen;
@@ -261,7 +298,7 @@ embed_flatten(struct earena *a, struct collect *c, json_object *obj,
 			}
 		} else {
 			name = earena_alloc(a, 2 * klen + 1);
-			len = humanize_into(name, key, klen);
+			len = humanize_memo(name, key, klen);
 		}
 		if (flatten_into(v, depth))
 			embed_flatten(a, c, v, name, len, depth + 1);
