@@ -211,7 +211,8 @@ parse_json(const char *buf, size_t len, char **keys, char *errstr,
 	int			 owned;
 
 	/* Plain JSON, nearly every event, without the tokener. */
-	if ((root = event_fast_parse(buf, len, keys)) != NULL)
+	root = event_fast_parse(buf, len, keys);
+	if (root != NULL)
 		return root;
 	tok = tok_get(&owned);
 	if (tok == NULL) {
