@@ -80,7 +80,9 @@ obj_find(json_object *obj, const char *key, size_t len, json_object **v)
 
 	if (json_object_object_length(obj) <= LOOKUP_LINEAR) {
 		json_object_object_foreach(obj, name, val) {
-			if (strncmp(name, key, len) == 0 && name[len] == '\0') {
+			/* The first byte settles most mismatches. */
+			if (len == 0 ? name[0] == '\0' : name[0] == key[0] &&
+			    strncmp(name, key, len) == 0 && name[len] == '\0') {
 				*v = val;
 				return 1;
 			}
