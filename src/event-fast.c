@@ -193,10 +193,11 @@ fast_number(struct fast *f)
 		if (q < f->end && *q >= '0' && *q <= '9')
 			return NULL;
 	} else {
+		/* 18 digits fit in an int64_t; the 19th is json-c's. */
 		for (; q < f->end && *q >= '0' && *q <= '9'; q++) {
-			v = v * 10 + (*q - '0');
 			if (++digits > 18)
 				return NULL;
+			v = v * 10 + (*q - '0');
 		}
 	}
 	if (q < f->end && *q == '.') {

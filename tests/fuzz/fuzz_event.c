@@ -6,7 +6,9 @@
  * the first byte for byte), and a parse that succeeds must have had
  * strict UTF-8 input (checked here independently), a non-empty type and
  * an object for data; the envelope is then serialized, looked up and run
- * through the embed builders, which must agree. Built by `make fuzz`.
+ * through the embed builders, which must agree. The fast parser
+ * (event-fast.c) is held to json-c's strict tokener: whatever it accepts,
+ * json-c accepts as the same tree, serialized the same. Built by `make fuzz`.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +20,36 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* event_fast_parse() accepts only what json-c reads the same way. */
+static void
+check_fast(const char *buf, size_t size)
+{
+	struct json_tokener	*tok;
+	json_object		*j, *f;
+	char			*keys, *sj;
+
+	if ((f = event_fast_parse(buf, size, &keys)) == NULL)
+		return;
+	tok = json_tokener_new_ex(EVENT_DEPTH_MAX);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	j = json_tokener_parse_ex(tok, buf, (int)size);
+	if (j == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		j = json_tokener_parse_ex(tok, "", 1);	/* a bare number at the end */
+	FUZZ_ASSERT(j != NULL);
+	FUZZ_ASSERT(json_tokener_get_parse_end(tok) >= size ||
+	    strspn(buf + json_tokener_get_parse_end(tok), " \t\r\n") ==
+	    size - json_tokener_get_parse_end(tok));
+	json_tokener_free(tok);
+	FUZZ_ASSERT(json_object_equal(j, f));
+	sj = strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	FUZZ_ASSERT(strcmp(sj, json_object_to_json_string_ext(f,
+	    JSON_C_TO_STRING_PLAIN)) == 0);
+	free(sj);
+	json_object_put(j);
+	json_object_put(f);
+	free(keys);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,6 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_object		*e;
 	int			 r1, r2;
 
+	check_fast(buf, size);
 	r1 = event_parse(&ev, buf, size, "t/0/1", err, sizeof err);
 	r2 = event_parse(&ev2, buf, size, "t/0/1", err2, sizeof err2);
 	FUZZ_ASSERT(r1 == r2);
