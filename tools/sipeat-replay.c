@@ -620,12 +620,14 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			config_free(cfg);
 			return 0;
 		case 'n':
 			r.dry_run = 1;
 			break;
 		case 'V':
 			tool_version("sipeat-replay");
+			config_free(cfg);
 			return 0;
 		case 'X':
 			if (tool_prop(optarg, &prop, &pval) != 0)
