@@ -151,6 +151,40 @@ discord_webhook_free(struct discord_webhook *wh)
 	memset(wh, 0, sizeof *wh);
 }
 
+int
+discord_webhook_set_thread(struct discord_webhook *wh, const char *thread_id,
+    char *err, size_t errsz)
+{
+	char *kept, *query, *url;
+	size_t n = strspn(thread_id, "0123456789"), base;
+
+	if (n == 0 || n > 20 || thread_id[n] != '\0') {
+		snprintf(err, errsz, "thread_id: expected a thread's id (1 to 20 "
+		    "digits)");
+		return -1;
+	}
+	/* A thread_id= the URL had is blanked out: keep_query() skips it. */
+	base = strcspn(wh->url, "?");
+	kept = xstrdup(wh->url[base] == '?' ? wh->url + base + 1 : "");
+	for (char *p = kept; *p != '\0';) {
+		size_t len = strcspn(p, "&");
+
+		if (strncmp(p, "thread_id=", 10) == 0)
+			memset(p, '&', len);
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	query = keep_query(kept);
+	url = xasprintf("%.*s%s%cthread_id=%s", (int)base, wh->url, query,
+	    *query == '\0' ? '?' : '&', thread_id);
+	free(kept);
+	free(query);
+	free(wh->url);
+	wh->url = url;
+	return 0;
+}
+
 /* --- answers --- */
 
 void
@@ -293,6 +327,16 @@ discord_classify(const struct discord_response *r)
 	if (s >= 400 && s < 500)
 		return DISCORD_REJECTED;
 	return DISCORD_RETRY;		/* 5xx, no answer, anything odd */
+}
+
+const char *
+discord_advice(const struct discord_response *r)
+{
+	if (r->status == 400 && r->code == 220001)
+		return "the webhook's channel is a forum: posts there need a "
+		    "thread (set thread_id of an existing thread in the webhook's "
+		    "section, or point the webhook at a text channel)";
+	return NULL;
 }
 
 static int64_t

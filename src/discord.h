@@ -38,6 +38,13 @@ struct discord_webhook {
 int	discord_webhook_parse(const char *in, struct discord_webhook *wh,
 	    char *err, size_t errsz);
 void	discord_webhook_free(struct discord_webhook *wh);
+/*
+ * Posts into the thread thread_id (digits) of the webhook's channel: sets
+ * ?thread_id= on wh->url, replacing one the URL had. Discord reads it only
+ * from the query string, never from the body. 0, or -1 with err set.
+ */
+int	discord_webhook_set_thread(struct discord_webhook *wh,
+	    const char *thread_id, char *err, size_t errsz);
 
 /* What one answer said. -1 (or a negative value) means "not given". */
 struct discord_response {
@@ -78,6 +85,12 @@ void	discord_response_header(struct discord_response *r, const char *line,
 void	discord_response_body(struct discord_response *r, const char *body,
 	    size_t len);
 enum discord_class discord_classify(const struct discord_response *r);
+/*
+ * What an operator should do about a refusal Discord explains by its code
+ * (400 code 220001: the channel is a forum, which needs a thread_id), or
+ * NULL. Static text; pure.
+ */
+const char *discord_advice(const struct discord_response *r);
 /*
  * Milliseconds to wait before the next request on this webhook, from the
  * answer alone: retry_after on 429 (Retry-After when the body had none,
