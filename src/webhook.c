@@ -55,6 +55,7 @@ int
 webhook_set_url(struct webhook *wh, const char *url, char *err, size_t errsz)
 {
 	struct discord_webhook dw;
+	char *copy;
 
 	if (discord_webhook_parse(url, &dw, err, errsz) != 0)
 		return -1;
@@ -65,8 +66,9 @@ webhook_set_url(struct webhook *wh, const char *url, char *err, size_t errsz)
 	}
 	discord_webhook_free(&wh->dw);
 	wh->dw = dw;
+	copy = xstrdup(url);	/* url may be wh->url itself */
 	free(wh->url);
-	wh->url = xstrdup(url);
+	wh->url = copy;
 	return 0;
 }
 
