@@ -11,7 +11,7 @@
  *   discord_backoff_ms: any (pure)
  *   discord_client_*: the thread that owns the client (the notifier;
  *   main for --test-discord), except discord_client_wakeup: any
- *   discord_send_test: main, before any other thread
+ *   discord_send_test, discord_test_run: main, before any other thread
  */
 #ifndef SIPEAT_DISCORD_H
 #define SIPEAT_DISCORD_H
@@ -136,16 +136,26 @@ void	discord_client_abort(struct discord_client *dc);
 void	discord_client_wakeup(struct discord_client *dc);
 void	discord_client_destroy(struct discord_client *dc);
 
+struct webhook;
+
 /*
- * --test-discord (discord-test.c): posts the five messages of SPEC section 5 (plain text, a
- * rich embed, a successful contact.created, a failed request.created with
- * "Error: Payment processing failed", a successful machine.created),
- * waiting as the rate-limit headers say. Prints one line per message on
- * out (never the token). Returns 0 when all five were accepted, 69
- * (EX_UNAVAILABLE) when the webhook could not be reached, 1 when Discord
- * refused one. Main thread, before other threads.
+ * --test-discord (discord-test.c): posts the five messages of SPEC section
+ * 5 (plain text, a rich embed, a successful contact.created, a failed
+ * request.created with "Error: Payment processing failed", a successful
+ * machine.created) to each of the n webhooks in turn, as that webhook's
+ * messages (username, mention on the failure, flags, thread_id), waiting
+ * as the rate-limit headers say. Prints one line per message on out,
+ * starting "webhook NAME: ", and "webhook NAME: FAILED" for each that
+ * failed (never the token). Returns 0 when every message was accepted,
+ * else the worst of: 78 (EX_CONFIG) for a webhook without a valid url, 69
+ * (EX_UNAVAILABLE) when one could not be reached, 1 when Discord refused
+ * one. Main thread, before other threads.
  */
-int	discord_send_test(const struct discord_webhook *wh, const char *username,
-	    const char *avatar_url, FILE *out);
+int	discord_send_test(const struct webhook *hooks, size_t n, FILE *out);
+/*
+ * discord_send_test() in the foreground of a terminal: SIGINT and SIGTERM
+ * (unblocked here) end the process at once with 128 + the signal.
+ */
+int	discord_test_run(const struct webhook *hooks, size_t n, FILE *out);
 
 #endif

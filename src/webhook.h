@@ -18,6 +18,8 @@
  * Threads:
  *   webhook_init, webhook_clear, webhook_set_url, webhook_add_type: main
  *     (while loading the configuration)
+ *   webhooks_resolve, webhooks_free (webhook-list.c): main, before other
+ *     threads start
  *   webhook_mention_parse, webhook_events_parse, webhook_silent_parse,
  *   webhook_matches, webhook_extras, webhook_payload: any (pure; the
  *     notifier for the last three)
@@ -125,5 +127,22 @@ size_t	 webhook_content_chars(const struct webhook *wh, int has_failure);
  */
 char	*webhook_payload(const struct webhook *wh, const char *const *embeds,
 	     size_t n, int has_failure);
+
+struct config;
+struct diag;
+
+/*
+ * Every webhook, in the order the notifier gets them (webhook-list.c): the
+ * default one first when a URL is set (cli_url, the --webhook value, else
+ * DISCORD_WEBHOOK, else [discord] webhook), named "default", taking every
+ * event with [discord]'s username and avatar_url; then each [webhook
+ * NAME], moved out of cfg (cfg->nwebhooks becomes 0). Registers every URL
+ * and token with log_add_secret(). Returns 0, or -1 when the default URL
+ * is invalid (reported in d; *out then holds the others only). *out is freed
+ * with webhooks_free().
+ */
+int	 webhooks_resolve(struct config *cfg, const char *cli_url,
+	     struct webhook **out, size_t *nout, struct diag *d);
+void	 webhooks_free(struct webhook *v, size_t n);
 
 #endif
