@@ -106,33 +106,55 @@ int64_t	discord_backoff_ms(unsigned attempt, int64_t base_ms, int64_t max_ms,
 	    unsigned *seed);
 
 /*
- * The transport. One client per thread (it owns a CURL easy handle and
- * the CURLM it runs in); only discord_client_wakeup() may be called from
- * another thread. curl_global_init() must have run before.
+ * The transport. One client per thread: a CURL multi handle with one easy
+ * handle per webhook, called a slot (0, 1, ... in the order added), each
+ * with at most one request in flight; only discord_client_wakeup() may be
+ * called from another thread. curl_global_init() must have run before.
  */
 struct discord_client;
 
+/* A client without slots. timeout_ms bounds one request. NULL on failure. */
+struct discord_client *discord_client_new(long timeout_ms, char *err,
+	    size_t errsz);
+/* Adds a slot posting to url (copied by libcurl). Its number, or -1. */
+int	discord_client_add(struct discord_client *dc, const char *url,
+	    char *err, size_t errsz);
 /*
- * url NULL gives a client that only sleeps and wakes (no webhook, or
- * --dry-run). timeout_ms bounds one request. NULL on failure (err set).
+ * Starts posting payload (JSON; copied) on slot. -1 if the slot is busy
+ * (a request in flight or an answer not taken) or the request cannot start.
+ */
+int	discord_client_start_at(struct discord_client *dc, int slot,
+	    const char *payload);
+/* 1 while slot has a request in flight or an answer not yet taken. */
+int	discord_client_busy_at(const struct discord_client *dc, int slot);
+/*
+ * Runs the transfers and sleeps up to timeout_ms in curl_multi_poll (less
+ * when an answer arrives or discord_client_wakeup() is called; not at all
+ * while an answer waits to be taken). Answers are kept per slot.
+ */
+void	discord_client_run(struct discord_client *dc, int timeout_ms);
+/*
+ * 1 when slot's request finished: *r holds the answer (status 0 and
+ * message set on a transport error) and the slot is free again. Else 0.
+ */
+int	discord_client_result(struct discord_client *dc, int slot,
+	    struct discord_response *r);
+/* Abandons slot's request, and its answer if not taken. */
+void	discord_client_abort_at(struct discord_client *dc, int slot);
+
+/*
+ * The same with a single slot, 0: url NULL gives a client that only
+ * sleeps and wakes (no webhook, or --dry-run).
  */
 struct discord_client *discord_client_create(const char *url, long timeout_ms,
 	    char *err, size_t errsz);
-/* Starts posting payload (JSON; copied). -1 if a request is in flight. */
 int	discord_client_start(struct discord_client *dc, const char *payload);
-/* 1 while a request is in flight. */
 int	discord_client_busy(const struct discord_client *dc);
-/*
- * Runs the transfer and sleeps up to timeout_ms in curl_multi_poll (less
- * when the answer arrives or discord_client_wakeup() is called). Returns 1
- * when the request in flight finished: *r holds the answer (status 0 and
- * message set on a transport error). Returns 0 otherwise.
- */
+/* discord_client_run() and discord_client_result() of slot 0. */
 int	discord_client_poll(struct discord_client *dc, int timeout_ms,
 	    struct discord_response *r);
-/* Abandons the request in flight, if any. */
 void	discord_client_abort(struct discord_client *dc);
-/* Interrupts discord_client_poll(). Any thread. */
+/* Interrupts discord_client_run() and _poll(). Any thread. */
 void	discord_client_wakeup(struct discord_client *dc);
 void	discord_client_destroy(struct discord_client *dc);
 
