@@ -209,6 +209,14 @@ http_add_header(struct http *h, const struct stage *st, const char *line,
 		return -1;
 	}
 	if (len == 12 && strncasecmp(line, "Content-Type", 12) == 0) {
+		/* It picks the body's escaping, which must be known now. */
+		if (strstr(value, "${") != NULL) {
+			diag_add(d, file, lineno, "stage \"%s\": header "
+			    "Content-Type cannot be a template: it decides how "
+			    "the body's ${...} are escaped", st->name);
+			tpl_free(t);
+			return -1;
+		}
 		h->has_content_type = 1;
 		h->json_body = http_is_json_type(value);
 	}

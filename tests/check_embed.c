@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "embed.h"
+#include "textcheck.h"
 #include "util.h"
 
 #define EMOJI	"\xf0\x9f\x98\x80"	/* U+1F600, 4 bytes */
@@ -25,78 +26,6 @@
 #define ELLIPSIS "\xe2\x80\xa6"		/* "…" */
 #define DASH	"\xe2\x80\x94"		/* "—" */
 #define REPL	"\xef\xbf\xbd"		/* U+FFFD */
-
-/*
- * UTF-16 units of valid UTF-8, as JavaScript's .length: one per byte that
- * is not a continuation byte, and one more per 4-byte lead (a surrogate
- * pair).
- */
-static size_t
-u16(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++) {
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-		if ((unsigned char)*s >= 0xf0)
-			n++;
-	}
-	return n;
-}
-
-/* Whether s has a control character other than tab and newline. */
-static int
-has_control(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	for (; *s != '\0'; s++) {
-		if ((*s < 0x20 && *s != '\t' && *s != '\n') || *s == 0x7f)
-			return 1;
-		if (*s == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
-			return 1;	/* C1 */
-	}
-	return 0;
-}
-
-/* Strict UTF-8 check (no overlongs, surrogates or > U+10FFFF). */
-static int
-utf8_ok(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	unsigned long cp;
-	int n, i;
-
-	while (*s != '\0') {
-		if (*s < 0x80) {
-			s++;
-			continue;
-		}
-		if ((*s & 0xe0) == 0xc0) {
-			n = 1;
-			cp = *s & 0x1f;
-		} else if ((*s & 0xf0) == 0xe0) {
-			n = 2;
-			cp = *s & 0x0f;
-		} else if ((*s & 0xf8) == 0xf0) {
-			n = 3;
-			cp = *s & 0x07;
-		} else
-			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		s += n + 1;
-	}
-	return 1;
-}
 
 static const char *
 str_at(json_object *o, const char *key)
@@ -162,33 +91,33 @@ discord_chars(json_object *e)
 
 	s = str_at(e, "title");
 	ck_assert_ptr_nonnull(s);
-	ck_assert(utf8_ok(s));
-	ck_assert(!has_control(s));
-	ck_assert_uint_le(u16(s), EMBED_MAX_TITLE);
-	n += u16(s);
+	ck_assert(text_utf8_strict(s, strlen(s)));
+	ck_assert(!text_has_control(s));
+	ck_assert_uint_le(text_units16(s), EMBED_MAX_TITLE);
+	n += text_units16(s);
 	s = str_at(e, "description");
 	if (s != NULL) {
-		ck_assert(utf8_ok(s));
-		ck_assert_uint_le(u16(s), EMBED_MAX_DESC);
-		n += u16(s);
+		ck_assert(text_utf8_strict(s, strlen(s)));
+		ck_assert_uint_le(text_units16(s), EMBED_MAX_DESC);
+		n += text_units16(s);
 	}
 	s = footer(e);
 	if (s != NULL) {
-		ck_assert(utf8_ok(s));
-		ck_assert_uint_le(u16(s), EMBED_MAX_FOOTER);
-		n += u16(s);
+		ck_assert(text_utf8_strict(s, strlen(s)));
+		ck_assert_uint_le(text_units16(s), EMBED_MAX_FOOTER);
+		n += text_units16(s);
 	}
 	ck_assert_uint_le(nfields(e), EMBED_MAX_FIELDS);
 	for (i = 0; i < nfields(e); i++) {
-		ck_assert(utf8_ok(fname(e, i)));
-		ck_assert(utf8_ok(fvalue(e, i)));
-		ck_assert(!has_control(fname(e, i)));
-		ck_assert(!has_control(fvalue(e, i)));
-		ck_assert_uint_ge(u16(fname(e, i)), 1);
-		ck_assert_uint_ge(u16(fvalue(e, i)), 1);
-		ck_assert_uint_le(u16(fname(e, i)), EMBED_MAX_FIELD_NAME);
-		ck_assert_uint_le(u16(fvalue(e, i)), EMBED_MAX_FIELD_VALUE);
-		n += u16(fname(e, i)) + u16(fvalue(e, i));
+		ck_assert(text_utf8_strict(fname(e, i), strlen(fname(e, i))));
+		ck_assert(text_utf8_strict(fvalue(e, i), strlen(fvalue(e, i))));
+		ck_assert(!text_has_control(fname(e, i)));
+		ck_assert(!text_has_control(fvalue(e, i)));
+		ck_assert_uint_ge(text_units16(fname(e, i)), 1);
+		ck_assert_uint_ge(text_units16(fvalue(e, i)), 1);
+		ck_assert_uint_le(text_units16(fname(e, i)), EMBED_MAX_FIELD_NAME);
+		ck_assert_uint_le(text_units16(fvalue(e, i)), EMBED_MAX_FIELD_VALUE);
+		n += text_units16(fname(e, i)) + text_units16(fvalue(e, i));
 	}
 	return n;
 }
@@ -471,18 +400,18 @@ assert_cut(const char *t, const char *s, size_t max)
 	size_t tl = strlen(t), pl, next;
 	char *prefix;
 
-	ck_assert(utf8_ok(t));
+	ck_assert(text_utf8_strict(t, strlen(t)));
 	ck_assert_uint_ge(tl, 3);
 	ck_assert_str_eq(t + tl - 3, ELLIPSIS);
 	pl = tl - 3;
 	ck_assert_int_eq(strncmp(t, s, pl), 0);
 	prefix = xstrndup(s, pl);
-	ck_assert(utf8_ok(prefix));	/* no sequence split */
+	ck_assert(text_utf8_strict(prefix, strlen(prefix)));	/* no sequence split */
 	free(prefix);
-	ck_assert_uint_le(u16(t), max);
-	if (u16(t) < max) {
+	ck_assert_uint_le(text_units16(t), max);
+	if (text_units16(t) < max) {
 		/* Only a pair may have been left out: it needed 2 units. */
-		ck_assert_uint_eq(u16(t), max - 1);
+		ck_assert_uint_eq(text_units16(t), max - 1);
 		next = (unsigned char)s[pl];
 		ck_assert_uint_ge(next, 0xf0);
 	}
@@ -502,7 +431,7 @@ check_cut(const char *unit, size_t times, size_t max, int cut)
 	char *s = repeat(unit, times), *t;
 
 	t = embed_text(s, strlen(s), max);
-	ck_assert(utf8_ok(t));
+	ck_assert(text_utf8_strict(t, strlen(t)));
 	if (cut)
 		assert_cut(t, s, max);
 	else
@@ -519,7 +448,7 @@ START_TEST(test_embed_text)
 	char *t;
 
 	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-		ulen = u16(units[i]);
+		ulen = text_units16(units[i]);
 		for (j = 0; j < sizeof maxes / sizeof maxes[0]; j++) {
 			m = maxes[j];
 			/* At the limit (when units fit evenly): unchanged. */
@@ -590,12 +519,12 @@ START_TEST(test_embed_part_limits)
 	json_object *e;
 
 	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-		n = u16(units[i]);
+		n = text_units16(units[i]);
 		/* Title: exactly at the limit, then over. */
 		if ((EMBED_MAX_TITLE - title_extra) % n == 0) {
 			s = repeat(units[i], (EMBED_MAX_TITLE - title_extra) / n);
 			e = build_with(s, "T", "k", "v");
-			ck_assert_uint_eq(u16(str_at(e, "title")), EMBED_MAX_TITLE);
+			ck_assert_uint_eq(text_units16(str_at(e, "title")), EMBED_MAX_TITLE);
 			ck_assert_ptr_null(strstr(str_at(e, "title"), ELLIPSIS));
 			json_object_put(e);
 			free(s);
@@ -612,7 +541,7 @@ START_TEST(test_embed_part_limits)
 		if ((EMBED_MAX_DESC - 3) % n == 0) {
 			s = repeat(units[i], (EMBED_MAX_DESC - 3) / n);
 			e = build_with("t", s, "k", "v");
-			ck_assert_uint_eq(u16(str_at(e, "description")), EMBED_MAX_DESC);
+			ck_assert_uint_eq(text_units16(str_at(e, "description")), EMBED_MAX_DESC);
 			ck_assert_ptr_null(strstr(str_at(e, "description"), ELLIPSIS));
 			json_object_put(e);
 			free(s);
@@ -639,8 +568,8 @@ START_TEST(test_embed_part_limits)
 		t = (char *)fname(e, 0);
 		if (i == 1 || i == 2)
 			assert_cut(t, s, EMBED_MAX_FIELD_NAME);
-		ck_assert_uint_le(u16(t), EMBED_MAX_FIELD_NAME);
-		ck_assert_uint_ge(u16(t), EMBED_MAX_FIELD_NAME - 1);
+		ck_assert_uint_le(text_units16(t), EMBED_MAX_FIELD_NAME);
+		ck_assert_uint_ge(text_units16(t), EMBED_MAX_FIELD_NAME - 1);
 		ck_assert_str_eq(t + strlen(t) - 3, ELLIPSIS);
 		json_object_put(e);
 		free(s);
@@ -679,7 +608,7 @@ START_TEST(test_emoji_field_value_limit)
 	s = repeat(EMOJI, 512);
 	e = build_with("t", "T", "k", s);
 	ck_assert_str_eq(fvalue(e, 0), s);
-	ck_assert_uint_eq(u16(fvalue(e, 0)), 1024);
+	ck_assert_uint_eq(text_units16(fvalue(e, 0)), 1024);
 	json_object_put(e);
 	free(s);
 
@@ -690,7 +619,7 @@ START_TEST(test_emoji_field_value_limit)
 	want = xrealloc(want, 511 * 4 + sizeof ELLIPSIS);
 	strcpy(want + 511 * 4, ELLIPSIS);
 	ck_assert_str_eq(fvalue(e, 0), want);
-	ck_assert_uint_eq(u16(fvalue(e, 0)), 1023);
+	ck_assert_uint_eq(text_units16(fvalue(e, 0)), 1023);
 	json_object_put(e);
 	free(want);
 	free(s);
@@ -698,7 +627,7 @@ START_TEST(test_emoji_field_value_limit)
 	/* The 2,047-unit value. */
 	s = repeat(EMOJI, 1023);
 	e = build_with("t", "T", "k", s);
-	ck_assert_uint_le(u16(fvalue(e, 0)), EMBED_MAX_FIELD_VALUE);
+	ck_assert_uint_le(text_units16(fvalue(e, 0)), EMBED_MAX_FIELD_VALUE);
 	json_object_put(e);
 	free(s);
 
@@ -723,7 +652,7 @@ START_TEST(test_emoji_field_value_limit)
 	free(s);
 	s = repeat(EMOJI, 129);
 	e = build_with("t", "T", s, "v");
-	ck_assert_uint_eq(u16(fname(e, 0)), 255);
+	ck_assert_uint_eq(text_units16(fname(e, 0)), 255);
 	assert_cut(fname(e, 0), s, EMBED_MAX_FIELD_NAME);
 	json_object_put(e);
 	free(s);
@@ -740,9 +669,9 @@ START_TEST(test_emoji_field_value_limit)
 	    s = repeat(EMOJI, 100)));
 	free(embed_build_json(&in, &chars));
 	ck_assert_uint_eq(chars, 20 + 4 + 24 + 1 + 200 + 8 + 2);
-	ck_assert_uint_eq(chars, u16("📝 t event processed") + u16("📝 T") +
-	    u16("✅ Successfully processed") + u16("K") + u16(s) +
-	    u16("Event ID") + u16("id"));
+	ck_assert_uint_eq(chars, text_units16("📝 t event processed") + text_units16("📝 T") +
+	    text_units16("✅ Successfully processed") + text_units16("K") + text_units16(s) +
+	    text_units16("Event ID") + text_units16("id"));
 	json_object_put(in.data);
 	free(s);
 }
@@ -775,7 +704,7 @@ START_TEST(test_total_limit_utf16)
 	in.success = 1;
 	in.data = data;
 	in.event_id = "ev";
-	e = build(&in);		/* checks the count against u16() */
+	e = build(&in);		/* checks the count against text_units16() */
 	json_object_put(embed_build(&in, &c1));
 	json = embed_build_json(&in, &c2);
 	ck_assert_uint_eq(c1, c2);
@@ -784,7 +713,7 @@ START_TEST(test_total_limit_utf16)
 	for (i = 0; i < 10; i++) {
 		/* Shortened evenly, each cut on a pair boundary. */
 		ck_assert_uint_eq(strlen(fvalue(e, i)), strlen(fvalue(e, 0)));
-		ck_assert_uint_lt(u16(fvalue(e, i)), 1000);
+		ck_assert_uint_lt(text_units16(fvalue(e, i)), 1000);
 	}
 	free(json);
 	json_object_put(e);
@@ -854,7 +783,7 @@ START_TEST(test_payload_username_utf16)
 	p = embed_payload(NULL, 0, name, NULL);
 	o = parse(p);
 	ck_assert(json_object_object_get_ex(o, "username", &v));
-	ck_assert_uint_le(u16(json_object_get_string(v)), 80);
+	ck_assert_uint_le(text_units16(json_object_get_string(v)), 80);
 	assert_cut(json_object_get_string(v), name, 80);
 	json_object_put(o);
 	free(p);
@@ -956,12 +885,12 @@ START_TEST(test_total_limit)
 	e = build_many(24, 1, big);
 	ck_assert_uint_eq(nfields(e), 25);
 	for (i = 0; i < 24; i++) {
-		ck_assert_uint_le(u16(fvalue(e, i)), EMBED_MAX_FIELD_VALUE);
-		ck_assert_uint_gt(u16(fvalue(e, i)), 100);
+		ck_assert_uint_le(text_units16(fvalue(e, i)), EMBED_MAX_FIELD_VALUE);
+		ck_assert_uint_gt(text_units16(fvalue(e, i)), 100);
 	}
 	/* Shortened evenly: all data values end up the same length. */
 	for (i = 1; i < 24; i++)
-		ck_assert_uint_eq(u16(fvalue(e, i)), u16(fvalue(e, 0)));
+		ck_assert_uint_eq(text_units16(fvalue(e, i)), text_units16(fvalue(e, 0)));
 	ck_assert_str_eq(fvalue(e, 24), "ev-1");
 	ck_assert_uint_ge(discord_chars(e), EMBED_MAX_TOTAL - 24);
 	json_object_put(e);
@@ -980,7 +909,7 @@ START_TEST(test_total_limit)
 	in.event_id = "ev";
 	e = build(&in);
 	ck_assert_str_eq(fvalue(e, 0), "keep me");
-	ck_assert_uint_lt(u16(fvalue(e, 1)), EMBED_MAX_FIELD_VALUE);
+	ck_assert_uint_lt(text_units16(fvalue(e, 1)), EMBED_MAX_FIELD_VALUE);
 	json_object_put(e);
 	json_object_put(data);
 	free(big);

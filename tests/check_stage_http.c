@@ -606,6 +606,13 @@ START_TEST(test_http_config_errors)
 	ck_assert(test_has_msg(&d, "t.conf:4: stage \"x\": header "
 	    "Idempotency-Key is set by sipeatd"));
 	diag_free(&d);
+	/* A templated Content-Type would leave the body's escaping open. */
+	d = problems_of("x", "action", "http", "url", "http://h/",
+	    "header", "Content-Type: ${data.ct}", "body", "{\"a\": ${data.a}}",
+	    (char *)NULL);
+	ck_assert(test_has_msg(&d, "t.conf:4: stage \"x\": header "
+	    "Content-Type cannot be a template"));
+	diag_free(&d);
 	d = problems_of("x", "action", "http", "url", "http://h/",
 	    "method", "GET", "body", "x", (char *)NULL);
 	ck_assert(test_has_msg(&d, "t.conf:5: stage \"x\": a GET request has no "

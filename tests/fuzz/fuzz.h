@@ -1,7 +1,7 @@
 /*
  * fuzz.h -- helpers shared by the libFuzzer targets in tests/fuzz: an
- * assertion that aborts (so libFuzzer records the input), a strict UTF-8
- * validator and an independent checker of Discord's embed limits, both
+ * assertion that aborts (so libFuzzer records the input) and an
+ * independent checker of Discord's embed limits, both
  * written here without the project's own code.
  */
 #ifndef SIPEAT_FUZZ_H
@@ -9,11 +9,11 @@
 
 #include <stddef.h>
 
+#include "textcheck.h"	/* text_utf8_strict() and the other oracles */
+
 #define FUZZ_ASSERT(c) fuzz_assert((c) ? 1 : 0, #c, __FILE__, __LINE__)
 
 void	fuzz_assert(int ok, const char *what, const char *file, int line);
-/* 1 if buf (len bytes) is well-formed UTF-8 (RFC 3629), else 0. */
-int	fuzz_utf8_strict(const char *buf, size_t len);
 /*
  * Checks one embed as compact JSON: valid UTF-8 and valid JSON; at most
  * 25 fields, each name 1..256 and value 1..1024 code points; title, the

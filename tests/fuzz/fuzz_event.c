@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		event_clear(&ev2);
 		return 0;
 	}
-	FUZZ_ASSERT(fuzz_utf8_strict(buf, size));
+	FUZZ_ASSERT(text_utf8_strict(buf, size));
 	FUZZ_ASSERT(memchr(buf, '\0', size) == NULL);
 	FUZZ_ASSERT(ev.type != NULL && *ev.type != '\0');
 	FUZZ_ASSERT(json_object_is_type(ev.data, json_type_object));
