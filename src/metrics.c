@@ -99,12 +99,14 @@ add_stage(const char *name)
 	stages[nstages++].name = xstrdup(name);
 }
 
+static void free_series(void);
+
 void
 metrics_init(const struct handlers *hs, const struct queue *q)
 {
 	size_t n = hs != NULL ? hs->n : 0;
 
-	metrics_free();
+	free_series();	/* not the webhooks: the notifier registers them */
 	types = xcalloc(n + 1, sizeof *types);
 	for (size_t i = 0; i < n; i++) {
 		const struct handler *h = &hs->v[i];
@@ -148,6 +150,13 @@ void
 metrics_free(void)
 {
 	metrics_webhooks_init(NULL, 0);
+	free_series();
+}
+
+/* Frees what metrics_init() made. */
+static void
+free_series(void)
+{
 	for (size_t i = 0; i < ntypes; i++)
 		free(types[i].type);
 	free(types);

@@ -119,7 +119,7 @@ struct queue;
  * and status (plus type="unknown" for invalid events), one histogram per
  * stage name (stages and undo targets). q, borrowed, gives
  * sipeatd_queue_depth. Main thread, once, before any worker starts; hs may
- * be NULL. Names are copied.
+ * be NULL. Names are copied. Webhooks registered before are kept.
  */
 void		 metrics_init(const struct handlers *hs, const struct queue *q);
 /*

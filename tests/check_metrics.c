@@ -31,8 +31,8 @@ START_TEST(test_webhook_label)
 	size_t len;
 	char *text;
 
-	metrics_init(NULL, NULL);
 	metrics_webhooks_init(names, 2);
+	metrics_init(NULL, NULL);	/* keeps the webhooks */
 	d = metrics_webhook(0);
 	a = metrics_webhook(1);
 	ck_assert_ptr_nonnull(d);
