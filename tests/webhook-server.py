@@ -37,7 +37,9 @@ sipeatd depends on it and records everything for the tests to check:
   {"message":..., "retry_after": seconds (float), "global": false} and
   Retry-After.
 
-  Faults: --fail-for S answers 500 for the first S seconds after start;
+  Faults: --slow ID=S holds every request to webhook ID for S seconds
+  (its bucket counts it on arrival); --fail-for S answers 500 for the
+  first S seconds after start;
   --hang-for S holds every request until S seconds after start; --poison S
   refuses (400, "fields.0.name" required, as for an empty field name) every
   embed whose JSON contains S, as if it carried a field Discord rejects.
@@ -51,6 +53,7 @@ content of the payload when it parsed. The token is never written there.
 Usage: webhook-server.py --port-file F --log F [--id ID] [--token T]
        [--hook ID/TOKEN]... [--limit N] [--window S] [--fail-for S]
        [--hang-for S] [--poison S] [--intend MENTION]... [--require-thread ID]...
+       [--slow ID=S]...
 """
 import argparse
 import http.server
@@ -292,6 +295,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return done(429, {"message": "You are being rate limited.",
                               "retry_after": reset_after, "global": False}, headers)
 
+        slow = dict(x.split("=", 1) for x in a.slow).get(m.group(3))
+        if slow:
+            time.sleep(float(slow))
         since = time.monotonic() - st.start
         if since < a.hang_for:
             time.sleep(a.hang_for - since)
@@ -343,6 +349,7 @@ def main():
     ap.add_argument("--hook", action="append", default=[])
     ap.add_argument("--intend", action="append", default=[])
     ap.add_argument("--require-thread", action="append", default=[])
+    ap.add_argument("--slow", action="append", default=[])
     args = ap.parse_args()
     STATE = State(args)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
