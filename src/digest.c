@@ -153,6 +153,26 @@ unlisted:
 }
 
 void
+overflow_merge(struct overflow *dst, struct overflow *src)
+{
+	long rest = src->count - (long)src->nids;
+
+	if (src->count == 0)
+		return;
+	if (dst->count == 0 || src->since < dst->since)
+		dst->since = src->since;
+	for (size_t i = 0; i < src->nids; i++)
+		overflow_add(dst, src->ids[i]);
+	if (rest > 0) {
+		/* Unlisted there: unlisted here, and list no more after them. */
+		dst->count += rest;
+		dst->unlisted += rest;
+		dst->closed = 1;
+	}
+	overflow_reset(src);
+}
+
+void
 overflow_reset(struct overflow *o)
 {
 	for (size_t i = 0; i < o->nids; i++)

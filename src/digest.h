@@ -80,6 +80,11 @@ int	 overflow_full(const struct overflow *o);
  * one embed. 1 when listed, 0 when only counted.
  */
 int	 overflow_add(struct overflow *o, const char *id);
+/*
+ * Adds src to dst (the notifier takes the workers' overflow so): its
+ * listed ids while they fit, the rest counted; src is left empty.
+ */
+void	 overflow_merge(struct overflow *dst, struct overflow *src);
 /* Forgets everything (frees the ids); o stays usable. */
 void	 overflow_reset(struct overflow *o);
 /*

@@ -18,14 +18,19 @@
 
 #define DLQ_HEADROOM	4096	/* framing of a dead letter, and our headers */
 
-/* Names dlq_headers() sets; a source header of the same name is dropped. */
+/*
+ * Names dlq_headers() sets; a source header of the same name is dropped.
+ * DLQ_H_REPLAY_COUNT is not one of them: a replayed event's count is a
+ * source header, kept like the others, so its next dead letter carries it
+ * (sipeat-replay's loop guard, SPEC section 9).
+ */
 static const char *const dlq_names[] = {
-	"sipeat-error", "sipeat-source-topic", "sipeat-source-partition",
-	"sipeat-source-offset", "sipeat-truncated", NULL,
+	DLQ_H_ERROR, DLQ_H_SOURCE_TOPIC, "sipeat-source-partition",
+	"sipeat-source-offset", DLQ_H_TRUNCATED, NULL,
 };
 
-static int
-dlq_name(const char *name)
+int
+dlq_header_is_ours(const char *name)
 {
 	for (const char *const *n = dlq_names; *n != NULL; n++) {
 		if (strcmp(*n, name) == 0)
@@ -59,12 +64,12 @@ dlq_headers(const rd_kafka_message_t *rkm, const char *reason,
 	for (size_t i = 0; src != NULL &&
 	    rd_kafka_header_get_all(src, i, &name, &val, &size) ==
 	    RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
-		if (!dlq_name(name))
+		if (!dlq_header_is_ours(name))
 			rd_kafka_header_add(h, name, -1, val, val != NULL ?
 			    (ssize_t)size : 0);
 	}
-	rd_kafka_header_add(h, "sipeat-error", -1, reason, -1);
-	rd_kafka_header_add(h, "sipeat-source-topic", -1,
+	rd_kafka_header_add(h, DLQ_H_ERROR, -1, reason, -1);
+	rd_kafka_header_add(h, DLQ_H_SOURCE_TOPIC, -1,
 	    rd_kafka_topic_name(rkm->rkt), -1);
 	snprintf(num, sizeof num, "%" PRId32, rkm->partition);
 	rd_kafka_header_add(h, "sipeat-source-partition", -1, num, -1);
@@ -72,7 +77,7 @@ dlq_headers(const rd_kafka_message_t *rkm, const char *reason,
 	rd_kafka_header_add(h, "sipeat-source-offset", -1, num, -1);
 	if (truncated_from > 0) {
 		snprintf(num, sizeof num, "%zu", truncated_from);
-		rd_kafka_header_add(h, "sipeat-truncated", -1, num, -1);
+		rd_kafka_header_add(h, DLQ_H_TRUNCATED, -1, num, -1);
 	}
 	return h;
 }

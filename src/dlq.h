@@ -5,8 +5,11 @@
  * sipeat-source-topic, sipeat-source-partition and sipeat-source-offset
  * headers (plus sipeat-truncated when the value had to be cut). The event
  * may only be committed once the broker acknowledged its dead letter.
+ * Being a source header, a replayed event's sipeat-replay-count (written
+ * by sipeat-replay, SPEC section 9) is copied into its new dead letter.
  *
- * Threads: dlq_headers, dlq_write: workers, each with its own message.
+ * Threads: dlq_headers, dlq_write: workers, each with its own message;
+ * dlq_header_is_ours: any (pure).
  */
 #ifndef SIPEAT_DLQ_H
 #define SIPEAT_DLQ_H
@@ -19,6 +22,19 @@
 
 #define DLQ_BACKOFF_MIN_MS	100	/* wait after the first failed write */
 #define DLQ_BACKOFF_MAX_MS	5000	/* doubling up to this */
+
+/* Header names of a dead letter (the four of SPEC section 6, and more). */
+#define DLQ_H_ERROR		"sipeat-error"
+#define DLQ_H_SOURCE_TOPIC	"sipeat-source-topic"
+#define DLQ_H_TRUNCATED		"sipeat-truncated"
+/* How often sipeat-replay replayed the event; kept from the source. */
+#define DLQ_H_REPLAY_COUNT	"sipeat-replay-count"
+
+/*
+ * 1 if name is one of the headers dlq_headers() adds (sipeat-error,
+ * sipeat-source-topic, -partition, -offset, sipeat-truncated), else 0.
+ */
+int			 dlq_header_is_ours(const char *name);
 
 /*
  * The dead letter's headers for rkm: the source message's, in order,

@@ -3,7 +3,9 @@
  * packs them into webhook payloads (at most 10 embeds and 6000 characters
  * each) and posts them to the Discord webhook (discord.c), within Discord's
  * rate limits and retrying what can be retried; --dry-run prints each
- * payload as one JSON line instead.
+ * payload as one JSON line instead. What to send and when is decided by
+ * the notifier core (notify-core.h), without I/O; this module is the
+ * thread, the hand-over and the I/O around it.
  *
  * Workers never wait for it: the hand-over is a non-blocking push into a
  * bounded queue. When the backlog outgrows [discord] queue.size (or could
@@ -27,6 +29,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <json-c/json.h>
+
+#include "notify-core.h"	/* struct notify_event */
 
 struct discord_webhook;
 
@@ -54,10 +58,12 @@ int		 notifier_start(struct notifier *n);
 /*
  * Hands one embed over: embed_json is the embed serialized as compact JSON
  * (by the worker, in parallel; ownership passes to the notifier), chars its
- * Discord character count. Never blocks. Any thread.
+ * Discord character count, ev what the notifier needs to know of the event
+ * (borrowed for the call: type and outcome; for a failure, what grouping
+ * and the overflow show). Never blocks. Any thread.
  */
 void		 notifier_submit(struct notifier *n, char *embed_json, size_t chars,
-		     const char *type, int success);
+		     const struct notify_event *ev);
 /*
  * 1 when every embed submitted so far was delivered, digested and
  * delivered, or dropped -- or when nothing can be delivered for minutes

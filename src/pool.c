@@ -74,6 +74,23 @@ invalid_fields(const rd_kafka_message_t *rkm)
 }
 
 /*
+ * The stage that failed, when err names one of h's stages first (handler.h:
+ * "payment: card declined"); NULL otherwise.
+ */
+static const char *
+failed_stage(const struct handler *h, const char *err)
+{
+	for (size_t i = 0; h != NULL && i < h->nstages; i++) {
+		size_t len = strlen(h->stages[i]->name);
+
+		if (strncmp(err, h->stages[i]->name, len) == 0 &&
+		    err[len] == ':')
+			return h->stages[i]->name;
+	}
+	return NULL;
+}
+
+/*
  * Processes one event. Returns 1 when it finished (success or failure:
  * notified, dead-lettered if failed), 0 when a stage was cut short by
  * shutdown: such an event is neither notified nor dead-lettered, and its
@@ -86,6 +103,7 @@ run_job(struct worker *w, struct job *job)
 	const rd_kafka_message_t *rkm = job->rkm;
 	const struct handler *h = NULL;
 	struct embed_event ee = { 0 };
+	struct notify_event ne = { 0 };
 	struct event ev = { 0 };
 	char err[ERR_MAX] = "", fallback[EVENT_ID_MAX];
 	json_object *shown = NULL;
@@ -170,7 +188,15 @@ run_job(struct worker *w, struct job *job)
 	    ok ? METRIC_EVENT_OK : METRIC_EVENT_FAILED);
 	/* Serialized here, in parallel: the notifier thread only joins strings. */
 	embed = embed_build_json(&ee, &chars);	/* sets chars: before the call */
-	notifier_submit(pl->notifier, embed, chars, ee.type, ok);
+	ne.type = ee.type;
+	ne.success = ok;
+	ne.icon = ee.icon;
+	ne.title = ee.title;
+	ne.stage = failed_stage(invalid ? NULL : h, err);
+	ne.error = ee.error;
+	ne.event_id = ee.event_id;
+	ne.finished = ee.finished;
+	notifier_submit(pl->notifier, embed, chars, &ne);
 	if (shown != NULL)
 		json_object_put(shown);
 	if (parsed)

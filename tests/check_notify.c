@@ -292,6 +292,7 @@ static void
 submit(struct notifier *n, const char *type, const char *id, int success)
 {
 	struct embed_event ee;
+	struct notify_event ne;
 	json_object *data = json_object_new_object();
 	size_t chars;
 	char *json;
@@ -312,7 +313,15 @@ submit(struct notifier *n, const char *type, const char *id, int success)
 	ee.finished = 1700000000;
 	json = embed_build_json(&ee, &chars);
 	json_object_put(data);
-	notifier_submit(n, json, chars, type, success);
+	memset(&ne, 0, sizeof ne);
+	ne.type = type;
+	ne.success = success;
+	ne.icon = ee.icon;
+	ne.title = ee.title;
+	ne.error = ee.error;
+	ne.event_id = id;
+	ne.finished = ee.finished;
+	notifier_submit(n, json, chars, &ne);
 }
 
 /* Starts the thread, which sends everything at once as it is stopping. */

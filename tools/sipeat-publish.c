@@ -35,11 +35,8 @@
 
 #include "kafka.h"
 #include "publish.h"
+#include "tool.h"
 #include "util.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.1.0"
-#endif
 
 #define JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -399,8 +396,8 @@ main(int argc, char **argv)
 	rd_kafka_conf_t *conf;
 	json_object *env = NULL;
 	const char *brokers = NULL, *timeout = NULL, *topic = NULL;
-	const char *key = NULL, *ekey, *etopic, *value;
-	char errstr[512], *eq, *prop, bs[1024];
+	const char *key = NULL, *ekey, *etopic, *value, *pval;
+	char errstr[512], *prop, bs[1024];
 	size_t len, bslen = sizeof bs;
 	int ch, json = 0, raw = 0, status;
 
@@ -444,21 +441,13 @@ main(int argc, char **argv)
 			topic = optarg;
 			break;
 		case 'V':
-			printf("sipeat-publish %s (librdkafka %s, json-c %s)\n",
-			    PACKAGE_VERSION, rd_kafka_version_str(),
-			    json_c_version());
+			tool_version("sipeat-publish");
 			return 0;
 		case 'X':
-			if (strcmp(optarg, "list") == 0) {
-				rd_kafka_conf_properties_show(stdout);
-				return 0;
-			}
-			eq = strchr(optarg, '=');
-			if (eq == NULL || eq == optarg)
+			if (tool_prop(optarg, &prop, &pval) != 0)
 				publish_usage_error("-X \"%s\": expected "
 				    "prop=value", optarg);
-			prop = xstrndup(optarg, (size_t)(eq - optarg));
-			conf_set(conf, prop, eq + 1);
+			conf_set(conf, prop, pval);
 			free(prop);
 			break;
 		case OPT_JSON:
