@@ -476,12 +476,23 @@ daemon_start(struct daemon *dm, const struct options *opt, struct diag *d)
 
 	no.dry_run = opt->dry_run;
 	no.out = stdout;
-	no.username = cfg->username;
-	no.avatar_url = cfg->avatar_url;
 	no.linger_ms = cfg->linger_ms;
 	no.queue_size = cfg->discord_queue_size;
-	no.webhook = dm->nhooks > 0 && strcmp(dm->hooks[0].name,
-	    WEBHOOK_DEFAULT_NAME) == 0 ? &dm->hooks[0].dw : NULL;
+	if (dm->nhooks == 0) {
+		/*
+		 * No webhook: the default one without URL, with [discord]'s
+		 * username and avatar for what --dry-run prints.
+		 */
+		dm->hooks = xreallocarray(dm->hooks, 1, sizeof *dm->hooks);
+		webhook_init(&dm->hooks[0], WEBHOOK_DEFAULT_NAME);
+		if (cfg->username != NULL)
+			dm->hooks[0].username = xstrdup(cfg->username);
+		if (cfg->avatar_url != NULL)
+			dm->hooks[0].avatar_url = xstrdup(cfg->avatar_url);
+		dm->nhooks = 1;
+	}
+	no.hooks = dm->hooks;
+	no.nhooks = dm->nhooks;
 	dm->nt = notifier_create(&no);
 	if (dm->nt == NULL || notifier_start(dm->nt) != 0)
 		return 1;
