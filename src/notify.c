@@ -367,7 +367,9 @@ notifier_main(void *arg)
 			struct hook *h = &n->hooks[i];
 			int64_t nb;
 
-			if (!busy(n, h) && !h->forum && ncore_ready(h->core, now)) {
+			/* Only a dry run or a webhook with a URL sends anything. */
+			if ((h->slot >= 0 || n->o.dry_run) && !busy(n, h) &&
+			    !h->forum && ncore_ready(h->core, now)) {
 				send_batch(n, h);
 				if (n->o.dry_run) {
 					publish(h);
