@@ -22,7 +22,7 @@
 
 /* Keys of the table-driven sections (the tables are checked against these). */
 #define CONFIG_NSIPEATD_KEYS	6
-#define CONFIG_NDISCORD_KEYS	5
+#define CONFIG_NDISCORD_KEYS	6
 #define CONFIG_NHANDLER_KEYS	5
 #define CONFIG_NWEBHOOK_KEYS	8
 

@@ -88,6 +88,8 @@ static const struct config_key discord_keys[] = {
 	{ "linger.ms", TYPE_INT, 0, 60000, offsetof(struct config, linger_ms) },
 	{ "queue.size", TYPE_SIZE, 1, 1000000,
 	    offsetof(struct config, discord_queue_size) },
+	{ "group.failures", TYPE_INT, 0, 1000000,
+	    offsetof(struct config, group_failures) },
 };
 #define NDISCORD_KEYS	(sizeof discord_keys / sizeof discord_keys[0])
 _Static_assert(NDISCORD_KEYS == CONFIG_NDISCORD_KEYS, "config-int.h");
@@ -511,6 +513,7 @@ config_new(void)
 	cfg->avatar_url = NULL;
 	cfg->linger_ms = 1000;
 	cfg->discord_queue_size = 10000;
+	cfg->group_failures = 3;
 	return cfg;
 }
 

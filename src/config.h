@@ -86,6 +86,7 @@ struct config {
 	char			*avatar_url;		/* NULL when unset */
 	int			 linger_ms;		/* default 1000 */
 	size_t			 discord_queue_size;	/* default 10000 */
+	int			 group_failures;	/* default 3, 0: off */
 
 	/* [webhook NAME], in file order; urls parsed, username inherited */
 	struct webhook		*webhooks;

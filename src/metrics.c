@@ -580,6 +580,13 @@ render_discord(struct text *t)
 		render_hook(t, "sipeatd_discord_failures_unlisted_total", w, NULL,
 		    HOOK_GET(w, failures_unlisted));
 	}
+	text_family(t, "sipeatd_discord_grouped_total", "counter",
+	    "Failed events delivered in a grouped embed (\"... event failed "
+	    "xN\", [discord] group.failures), counted as sent.");
+	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
+		render_hook(t, "sipeatd_discord_grouped_total", w, NULL,
+		    HOOK_GET(w, failures_grouped));
+	}
 	text_family(t, "sipeatd_discord_payloads_total", "counter",
 	    "Webhook messages delivered (printed with --dry-run).");
 	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {

@@ -60,6 +60,7 @@ struct metrics {
 	_Atomic unsigned long	embeds_digested;	/* events counted in a delivered digest */
 	_Atomic unsigned long	embeds_dropped;		/* events never delivered: counted only */
 	_Atomic unsigned long	failures_unlisted;	/* overflowed failures counted without their id */
+	_Atomic unsigned long	failures_grouped;	/* of embeds_sent: in a grouped embed */
 	_Atomic unsigned long	payloads;		/* webhook messages delivered (or printed) */
 	_Atomic unsigned long	discord_requests[METRIC_DISCORD_CODES];	/* by answer */
 	_Atomic unsigned long	discord_rate_limited;	/* 429 answers */
@@ -93,6 +94,7 @@ struct metrics_webhook {
 	_Atomic unsigned long	 embeds_digested;
 	_Atomic unsigned long	 embeds_dropped;
 	_Atomic unsigned long	 failures_unlisted;
+	_Atomic unsigned long	 failures_grouped;
 	_Atomic unsigned long	 payloads;
 	_Atomic unsigned long	 discord_requests[METRIC_DISCORD_CODES];
 	_Atomic unsigned long	 discord_rate_limited;

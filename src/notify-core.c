@@ -10,6 +10,12 @@
  * waiting one is linger_ms old (at once while stopping). One batch is in
  * flight at a time: a webhook has one bucket.
  *
+ * Grouping (notify-group.h, SPEC section 9): when a failure is packed and
+ * group_failures or more failures alike (type, failing stage, error text)
+ * wait, they all leave the list as one red "×N" embed in its place. Each
+ * event is then in exactly one embed; a grouped embed is a failure in
+ * every respect (never folded, sent ahead of successes).
+ *
  * Overload (digest.h): the lists hold at most queue_size embeds, and at
  * most a minute of what Discord let us send lately (the rate measured
  * while a backlog existed). Beyond that the oldest successes are folded
@@ -43,6 +49,7 @@
 #include "embed.h"
 #include "log.h"
 #include "notify-core.h"
+#include "notify-group.h"
 #include "util.h"
 
 #define RETRY_BASE_MS		500
@@ -67,6 +74,7 @@ struct ncore {
 	struct digest		 digest;
 	int64_t			 digest_since;
 	struct overflow		 ovf;
+	struct groups		*groups;	/* failures alike, counted */
 	struct notice		*held[EMBED_MAX_PER_MESSAGE];	/* the batch */
 	size_t			 nheld;
 	size_t			 lim;		/* held[0..lim) is what is sent */
@@ -107,6 +115,7 @@ notice_create(char *json, size_t chars, const struct notify_event *ev)
 	f->stage = xstrdup(ev->stage != NULL ? ev->stage : "");
 	f->error = xstrdup(ev->error != NULL ? ev->error : "");
 	f->finished = ev->finished;
+	f->hash = group_hash(nt->type, f->stage, f->error);
 	return nt;
 }
 
@@ -164,10 +173,22 @@ list_pop(struct notice_list *l)
 	return nt;
 }
 
+/* Grouping counts what waits in the failures: in and out through these. */
+static void
+fails_push(struct ncore *c, struct notice *nt)
+{
+	list_push(&c->fails, nt);
+	groups_add(c->groups, nt);
+}
+
 static struct notice *
 fails_pop(struct ncore *c)
 {
-	return list_pop(&c->fails);
+	struct notice *nt = list_pop(&c->fails);
+
+	if (nt != NULL)
+		groups_del(c->groups, nt);
+	return nt;
 }
 
 struct ncore *
@@ -180,9 +201,12 @@ ncore_create(const struct ncore_opts *o)
 		c->o.queue_size = 1;
 	if (c->o.group_failures < 0)
 		c->o.group_failures = 0;
+	else if (c->o.group_failures == 1)
+		c->o.group_failures = 2;	/* one alone keeps its own embed */
 	if (c->o.name == NULL)
 		c->o.name = "(none)";
 	c->seed = o->seed;
+	c->groups = groups_create();
 	return c;
 }
 
@@ -205,6 +229,7 @@ ncore_destroy(struct ncore *c)
 	list_free(&c->fails);
 	list_free(&c->succ);
 	overflow_reset(&c->ovf);
+	groups_destroy(c->groups);
 	free(c);
 }
 
@@ -243,7 +268,7 @@ ncore_add(struct ncore *c, struct notice *nt, int64_t now)
 	else if (c->fails.n >= c->o.queue_size)
 		overflow(c, nt, now);	/* queue.size failures wait already */
 	else
-		list_push(&c->fails, nt);
+		fails_push(c, nt);
 }
 
 void
@@ -449,14 +474,58 @@ take_overflow(struct ncore *c, time_t wall)
 	return nt;
 }
 
-/* The failures for the batch, in order. */
-static void
-pack_failures(struct ncore *c, size_t *chars, time_t wall)
+/*
+ * Takes every failure alike head out of the failures (head first) and
+ * returns one grouped embed for them all.
+ */
+static struct notice *
+take_group(struct ncore *c, struct notice *head, long count)
 {
-	(void)wall;
+	struct notice **m = xreallocarray(NULL, (size_t)count, sizeof m[0]);
+	struct notice *nt, *prev = NULL, *next, *g;
+	size_t n = 0;
+
+	for (nt = c->fails.head; nt != NULL && n < (size_t)count; nt = next) {
+		next = nt->next;
+		if (nt != head && !group_alike(nt, head)) {
+			prev = nt;
+			continue;
+		}
+		if (prev != NULL)
+			prev->next = next;
+		else
+			c->fails.head = next;
+		if (c->fails.tail == nt)
+			c->fails.tail = prev;
+		c->fails.n--;
+		m[n++] = nt;
+	}
+	g = group_notice(m, n);
+	for (size_t i = 0; i < n; i++) {
+		groups_del(c->groups, m[i]);
+		notice_free(m[i]);
+	}
+	free(m);
+	return g;
+}
+
+/*
+ * The failures for the batch, in order -- each failure with group_failures
+ * or more alike waiting goes as one grouped embed, where the first of them
+ * stood.
+ */
+static void
+pack_failures(struct ncore *c, size_t *chars)
+{
 	while (c->fails.head != NULL && c->nheld < EMBED_MAX_PER_MESSAGE) {
 		struct notice *nt = c->fails.head;
+		long alike;
 
+		if (c->o.group_failures > 0 &&
+		    (alike = groups_count(c->groups, nt)) >= c->o.group_failures) {
+			nt = take_group(c, nt, alike);
+			list_push_front(&c->fails, nt);
+		}
 		if (c->nheld > 0 && *chars + nt->chars > EMBED_MAX_TOTAL)
 			break;
 		*chars += nt->chars;
@@ -484,7 +553,7 @@ fill_batch(struct ncore *c, time_t wall)
 	}
 	for (int pass = 0; pass < 4; pass++) {
 		if (pass == 0) {
-			pack_failures(c, &chars, wall);
+			pack_failures(c, &chars);
 			if (c->fails.head != NULL)
 				break;
 		} else if (pass == 1 || pass == 2) {

@@ -11,9 +11,10 @@
  * It owns that webhook's waiting lists (failures ahead of successes), the
  * batch being sent (at most EMBED_MAX_PER_MESSAGE embeds and
  * EMBED_MAX_TOTAL characters), the digest and the overflow (digest.h), the
- * rate-limit state (X-RateLimit-Remaining and Reset-After, 429 whatever
- * its scope: route, global or shared, all wait retry_after), the 400
- * bisection, and the 401/403 back-off and 404 stop. Every event it is
+ * grouping of failures alike (notify-group.h), the rate-limit state
+ * (X-RateLimit-Remaining and Reset-After, 429 whatever its scope: route,
+ * global or shared, all wait retry_after), the 400 bisection, and the
+ * 401/403 back-off and 404 stop. Every event it is
  * given ends up counted once in ncore_stats: sent (in its own embed, or
  * in a grouped one), digested (in a digest or an overflow embed) or
  * dropped.

@@ -121,6 +121,7 @@ publish(struct hook *h)
 	METRIC_WH_ADD(h->mw, embeds_digested, st->digested - p->digested);
 	METRIC_WH_ADD(h->mw, embeds_dropped, st->dropped - p->dropped);
 	METRIC_WH_ADD(h->mw, failures_unlisted, st->unlisted - p->unlisted);
+	METRIC_WH_ADD(h->mw, failures_grouped, st->grouped - p->grouped);
 	METRIC_WH_ADD(h->mw, payloads, st->payloads - p->payloads);
 	*p = *st;
 	atomic_store(&h->broken, h->forum || ncore_broken(h->core));

@@ -493,6 +493,7 @@ daemon_start(struct daemon *dm, const struct options *opt, struct diag *d)
 	}
 	no.hooks = dm->hooks;
 	no.nhooks = dm->nhooks;
+	no.group_failures = cfg->group_failures;
 	dm->nt = notifier_create(&no);
 	if (dm->nt == NULL || notifier_start(dm->nt) != 0)
 		return 1;

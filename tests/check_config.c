@@ -210,6 +210,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(cfg->avatar_url);
 	ck_assert_int_eq(cfg->linger_ms, 1000);
 	ck_assert_uint_eq(cfg->discord_queue_size, 10000);
+	ck_assert_int_eq(cfg->group_failures, 3);
 	ck_assert_uint_eq(cfg->nhandlers, 0);
 	ck_assert_uint_eq(cfg->nstages, 0);
 	ck_assert_str_eq(pattern_name(PATTERN_STRATEGY), "strategy");
@@ -420,7 +421,8 @@ static const struct {
 	    "(valid: workers, queue.size, max.inflight, ordering, dlq.topic, "
 	    "shutdown.timeout.ms)" },
 	{ "[discord]\nname = x\n", 2, "unknown key \"name\" in [discord] "
-	    "(valid: webhook, username, avatar_url, linger.ms, queue.size)" },
+	    "(valid: webhook, username, avatar_url, linger.ms, queue.size, "
+	    "group.failures)" },
 	{ "[handler contact.created]\nstage = a\n", 2, "unknown key \"stage\" "
 	    "in [handler contact.created] (valid: topic, pattern, title, icon, "
 	    "stages)" },
@@ -434,6 +436,8 @@ static const struct {
 	    "power of two between 2 and 1048576, got \"-1024\"" },
 	{ "[sipeatd]\nworkers = 1025\n", 2, "workers: expected an integer "
 	    "between 0 and 1024, got \"1025\"" },
+	{ "[discord]\ngroup.failures = -1\n", 2, "group.failures: expected an "
+	    "integer between 0 and 1000000, got \"-1\"" },
 	{ "[sipeatd]\nworkers = -1\n", 2, "workers: expected an integer "
 	    "between 0 and 1024, got \"-1\"" },
 	{ "[sipeatd]\nworkers = +8\n", 2, "workers: expected an integer "

@@ -62,6 +62,8 @@ struct seen {
 	char		**fail_ids;	/* Event IDs of red embeds, own or listed */
 	size_t		 nfail_ids;
 	long		 overflowed;	/* N of every "❗ N more failures" */
+	long		 grouped;	/* N of every "… event failed ×N" */
+	long		 grouped_unlisted;	/* K of their "… and K more" */
 	size_t		 overflow_embeds;
 	size_t		 overflow_payload;	/* where the first one was */
 	json_object	*digests;	/* array of the digest embeds */
@@ -139,6 +141,39 @@ read_embed(struct seen *s, json_object *e)
 	if (strncmp(title, "📊", strlen("📊")) == 0) {
 		ck_assert_msg(!red, "a red digest");
 		json_object_array_add(s->digests, json_object_get(e));
+		return;
+	}
+	if (strstr(title, " event failed ×") != NULL) {
+		const char *ids = NULL, *more;
+		long n = 0, k = 0, listed = 0;
+		char *v, *p, *save = NULL;
+
+		ck_assert_msg(red, "a grouped embed is not red");
+		ck_assert_int_eq(sscanf(strstr(title, "×") + strlen("×"), "%ld", &n), 1);
+		for (size_t i = 0; i < json_object_array_length(fields); i++) {
+			json_object *f = json_object_array_get_idx(fields, i);
+
+			if (strcmp(str(f, "name"), "Event IDs") == 0)
+				ids = str(f, "value");
+		}
+		ck_assert_ptr_nonnull(ids);
+		v = xstrdup(ids);
+		if ((more = strstr(ids, "… and ")) != NULL) {
+			ck_assert_int_eq(sscanf(more, "… and %ld more", &k), 1);
+			v[more - ids] = '\0';
+		}
+		for (p = strtok_r(v, ",\n", &save); p != NULL;
+		    p = strtok_r(NULL, ",\n", &save)) {
+			while (*p == ' ')
+				p++;
+			ck_assert_msg(!seen_has(s, p), "%s listed twice", p);
+			seen_id(s, p);
+			listed++;
+		}
+		free(v);
+		ck_assert_int_eq(listed + k, n);	/* listed + counted == ×N */
+		s->grouped += n;
+		s->grouped_unlisted += k;
 		return;
 	}
 	if (strncmp(title, "❗", strlen("❗")) == 0) {
@@ -247,11 +282,14 @@ digest_total(const struct seen *s)
 
 /* The notifier's counters when a test began (CK_FORK=no runs them all). */
 static unsigned long base_sent, base_digested, base_dropped, base_unlisted;
+static unsigned long base_grouped;
 
 #define SENT()		(METRIC_GET(embeds_sent) - base_sent)
 #define DIGESTED()	(METRIC_GET(embeds_digested) - base_digested)
 #define DROPPED()	(METRIC_GET(embeds_dropped) - base_dropped)
 #define UNLISTED()	(METRIC_GET(failures_unlisted) - base_unlisted)
+
+static int group_failures;	/* the next notifier's group.failures */
 
 static struct notifier *
 dry_notifier_model(FILE *out, size_t queue_size, int model_backlog)
@@ -263,12 +301,15 @@ dry_notifier_model(FILE *out, size_t queue_size, int model_backlog)
 	base_digested = METRIC_GET(embeds_digested);
 	base_dropped = METRIC_GET(embeds_dropped);
 	base_unlisted = METRIC_GET(failures_unlisted);
+	base_grouped = METRIC_GET(failures_grouped);
 	memset(&o, 0, sizeof o);
 	o.dry_run = 1;
 	o.model_backlog = model_backlog;
 	o.out = out;
 	o.linger_ms = 1000;
 	o.queue_size = queue_size;
+	o.group_failures = group_failures;
+	group_failures = 0;
 	n = notifier_create(&o);
 	ck_assert_ptr_nonnull(n);
 	return n;
@@ -557,6 +598,44 @@ START_TEST(test_concurrent_submit)
 }
 END_TEST
 
+/*
+ * The same race with grouping on (group.failures = 3): the submitters'
+ * failures share one error, so most go out in grouped embeds; each is
+ * still shown or counted exactly once, never digested.
+ */
+START_TEST(test_concurrent_submit_grouped)
+{
+	FILE *out = tmpfile();
+	struct notifier *n;
+	pthread_t t[SUBMITTERS];
+	struct seen s;
+	const long total = SUBMITTERS * PER_SUBMITTER, fails = total / 4;
+
+	group_failures = 3;
+	n = dry_notifier(out, 100);
+	ck_assert_int_eq(notifier_start(n), 0);
+	for (int i = 0; i < SUBMITTERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, submitter, n), 0);
+	for (int i = 0; i < SUBMITTERS; i++)
+		pthread_join(t[i], NULL);
+	notifier_stop(n, 60000);
+	ck_assert(notifier_idle(n));
+	notifier_destroy(n);
+	read_payloads(out, &s);
+	ck_assert_int_gt(s.grouped, 0);
+	ck_assert_int_eq((long)s.nfail_ids + (long)UNLISTED() + s.grouped_unlisted,
+	    fails);
+	ck_assert_int_eq((long)s.own_fail + s.overflowed + s.grouped, fails);
+	ck_assert_int_eq(digest_total(&s) + (long)s.own_ok, total - fails);
+	ck_assert_int_eq((long)(SENT() + DIGESTED()), total);
+	ck_assert_uint_eq(METRIC_GET(failures_grouped) - base_grouped,
+	    (unsigned long)s.grouped);
+	ck_assert_uint_eq(DROPPED(), 0);
+	seen_free(&s);
+	fclose(out);
+}
+END_TEST
+
 /* A reader that drains a pipe slowly, as a metering pipe does. */
 static void *
 slow_reader(void *arg)
@@ -710,6 +789,7 @@ suite_notify(void)
 	tcase_add_test(tc, test_queue_size_overflow_red);
 	tcase_add_test(tc, test_digest_rows_named);
 	tcase_add_test(tc, test_concurrent_submit);
+	tcase_add_test(tc, test_concurrent_submit_grouped);
 	tcase_add_test(tc, test_dry_run_never_digests);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pure");

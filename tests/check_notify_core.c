@@ -620,6 +620,297 @@ START_TEST(test_random_exact_accounting)
 }
 END_TEST
 
+/* The embed JSON as an object (caller puts it). */
+static json_object *
+parse(const char *json)
+{
+	json_object *o = json_tokener_parse(json);
+
+	ck_assert_ptr_nonnull(o);
+	return o;
+}
+
+static const char *
+jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The value of field name of embed e, or NULL. */
+static const char *
+field(json_object *e, const char *name)
+{
+	json_object *fields;
+
+	if (!json_object_object_get_ex(e, "fields", &fields))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(fields); i++) {
+		json_object *f = json_object_array_get_idx(fields, i);
+
+		if (strcmp(jstr(f, "name"), name) == 0)
+			return jstr(f, "value");
+	}
+	return NULL;
+}
+
+/* UTF-16 units of valid UTF-8. */
+static size_t
+units(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch & 0xc0) != 0x80)
+			n += ch >= 0xf0 ? 2 : 1;
+	}
+	return n;
+}
+
+/* Adds count failures failing with err, ids PREFIX0 ... */
+static void
+add_fail(struct ncore *c, const char *prefix, int count, const char *err,
+    int64_t now)
+{
+	char name[160];
+
+	for (int i = 0; i < count; i++) {
+		snprintf(name, sizeof name, "%s%d", prefix, i);
+		ncore_add(c, fail_err(name, 300, err), now);
+	}
+}
+
+/* Fewer than group.failures alike keep their own embeds; that many share one. */
+START_TEST(test_group_threshold)
+{
+	struct ncore *c = core(1000, 3);
+	const char *e[EMBED_MAX_PER_MESSAGE];
+	json_object *o;
+
+	add_fail(c, "a", 2, "payment: card declined", T0);
+	ncore_stop(c);
+	ck_assert_uint_eq(ncore_take(c, WALL, e, NULL), 2);
+	ck_assert_str_eq(e[0], "{\"n\":\"a0\"}");
+	ok(c, T0);
+	add_fail(c, "b", 3, "payment: card declined", T0);
+	ck_assert_uint_eq(ncore_take(c, WALL, e, NULL), 1);
+	o = parse(e[0]);
+	ck_assert_str_eq(jstr(o, "title"), "🥤 request.created event failed ×3");
+	ck_assert_str_eq(jstr(o, "description"), "🥤 New Drink Request");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(o, "color")),
+	    EMBED_COLOR_FAIL);
+	ck_assert_str_eq(field(o, "Error"), "payment: card declined");
+	ck_assert_str_eq(field(o, "Event IDs"), "b0, b1, b2");
+	ck_assert_str_eq(field(o, "First"), "2023-11-14T22:13:20Z");
+	ck_assert_str_eq(field(o, "Last"), "2023-11-14T22:13:20Z");
+	json_object_put(o);
+	ok(c, T0);
+	ck_assert_uint_eq(ncore_stats(c)->sent, 5);
+	ck_assert_uint_eq(ncore_stats(c)->grouped, 3);
+	ck_assert(!ncore_pending(c));
+	ncore_destroy(c);
+
+	/* Off: every failure its own embed. */
+	c = core(1000, 0);
+	add_fail(c, "b", 12, "payment: card declined", T0);
+	ck_assert_uint_eq(ncore_take(c, WALL, e, NULL), 10);
+	ok(c, T0);
+	ck_assert_uint_eq(ncore_stats(c)->grouped, 0);
+	ncore_destroy(c);
+}
+END_TEST
+
+/*
+ * Different errors, stages or types are never merged; each event is in
+ * exactly one embed, and grouped embeds go ahead of successes.
+ */
+START_TEST(test_group_never_merges_different)
+{
+	struct ncore *c = core(1000, 3);
+	const char *e[EMBED_MAX_PER_MESSAGE];
+	struct notify_event ev;
+	char name[32];
+	size_t n;
+	int red = 0;
+
+	add(c, "s", 3, 100, 1, T0);
+	for (int i = 0; i < 12; i++) {
+		snprintf(name, sizeof name, "x%d", i);
+		ncore_add(c, fail_err(name, 300, i % 3 == 0 ? "payment: card declined" :
+		    i % 3 == 1 ? "payment: card expired" : "payment: card declined "),
+		    T0);
+	}
+	/* Same error text, another stage; same error, another type. */
+	memset(&ev, 0, sizeof ev);
+	ev.type = "request.created";
+	ev.stage = "refund";
+	ev.error = "payment: card declined";
+	for (int i = 0; i < 2; i++) {
+		ev.event_id = i ? "y1" : "y0";
+		ncore_add(c, notice_create(xstrdup("{\"n\":\"y\"}"), 100, &ev), T0);
+	}
+	ev.type = "machine.created";
+	ev.stage = "payment";
+	ev.event_id = "z0";
+	ncore_add(c, notice_create(xstrdup("{\"n\":\"z0\"}"), 100, &ev), T0);
+	ncore_stop(c);
+	n = ncore_take(c, WALL, e, &red);
+	/* Three groups of four, y0, y1, z0, then the successes. */
+	ck_assert_uint_eq(n, 9);
+	ck_assert_int_eq(red, 1);
+	for (int g = 0; g < 3; g++) {
+		json_object *o = parse(e[g]);
+		char want[64];
+
+		ck_assert_str_eq(jstr(o, "title"), "🥤 request.created event failed ×4");
+		snprintf(want, sizeof want, "x%d, x%d, x%d, x%d", g, g + 3, g + 6,
+		    g + 9);
+		ck_assert_str_eq(field(o, "Event IDs"), want);
+		json_object_put(o);
+	}
+	ck_assert_str_eq(e[3], "{\"n\":\"y\"}");
+	ck_assert_str_eq(e[4], "{\"n\":\"y\"}");
+	ck_assert_str_eq(e[5], "{\"n\":\"z0\"}");
+	ck_assert_str_eq(e[6], "{\"n\":\"s0\"}");
+	ok(c, T0);
+	ck_assert(!ncore_pending(c));
+	ck_assert_uint_eq(ncore_stats(c)->sent, 3 + 12 + 3);
+	ck_assert_uint_eq(ncore_stats(c)->grouped, 12);
+	ncore_destroy(c);
+}
+END_TEST
+
+/*
+ * 500 alike with long ids: one embed within every limit, as many ids as
+ * fit in its field, then "… and N more"; the title says ×500.
+ */
+START_TEST(test_group_field_limits)
+{
+	struct ncore *c = core(1000, 3);
+	const char *e[EMBED_MAX_PER_MESSAGE];
+	json_object *o, *fields;
+	const char *ids, *more;
+	char prefix[128], name[160];
+	size_t listed = 1, total = 0;
+	unsigned long rest = 0;
+
+	memset(prefix, 'p', 90);
+	prefix[90] = '\0';
+	strcat(prefix, "😀-");	/* 2 units */
+	for (int i = 0; i < 500; i++) {
+		snprintf(name, sizeof name, "%s%d", prefix, i);
+		ncore_add(c, fail_err(name, 300, "payment: card declined"),
+		    T0 + i);
+	}
+	ncore_stop(c);
+	ck_assert_uint_eq(ncore_take(c, WALL, e, NULL), 1);
+	o = parse(e[0]);
+	ck_assert_str_eq(jstr(o, "title"), "🥤 request.created event failed ×500");
+	ids = field(o, "Event IDs");
+	ck_assert_uint_le(units(ids), EMBED_MAX_FIELD_VALUE);
+	more = strstr(ids, "\n… and ");
+	ck_assert_ptr_nonnull(more);
+	ck_assert_int_eq(sscanf(more, "\n… and %lu more", &rest), 1);
+	for (const char *p = ids; p < more; p++)
+		listed += p[0] == ',' && p[1] == ' ';
+	ck_assert_uint_eq(listed + rest, 500);
+	ck_assert_uint_gt(listed, 5);
+	snprintf(name, sizeof name, "%s%zu", prefix, listed - 1);
+	ck_assert_ptr_nonnull(strstr(ids, name));
+	snprintf(name, sizeof name, "%s%zu,", prefix, listed);
+	ck_assert_ptr_null(strstr(ids, name));
+	json_object_object_get_ex(o, "fields", &fields);
+	total = units(jstr(o, "title")) + units(jstr(o, "description")) +
+	    units("❌ Processing failed");
+	for (size_t i = 0; i < json_object_array_length(fields); i++) {
+		json_object *f = json_object_array_get_idx(fields, i);
+
+		ck_assert_uint_le(units(jstr(f, "value")), EMBED_MAX_FIELD_VALUE);
+		total += units(jstr(f, "name")) + units(jstr(f, "value"));
+	}
+	ck_assert_uint_le(total, EMBED_MAX_TOTAL);
+	json_object_put(o);
+	ok(c, T0);
+	ck_assert_uint_eq(ncore_stats(c)->sent, 500);
+	ck_assert_uint_eq(ncore_stats(c)->grouped, 500);
+	ck_assert_uint_eq(ncore_stats(c)->payloads, 1);
+	ncore_destroy(c);
+}
+END_TEST
+
+/* The Error field is cut to 1024 units; First and Last span the group. */
+START_TEST(test_group_error_and_times)
+{
+	struct ncore *c = core(1000, 2);
+	const char *e[EMBED_MAX_PER_MESSAGE];
+	struct notify_event ev;
+	char err[3000];
+	json_object *o;
+
+	memset(err, 'E', sizeof err - 1);
+	err[sizeof err - 1] = '\0';
+	memset(&ev, 0, sizeof ev);
+	ev.type = "invalid";
+	ev.icon = "⚠️";
+	ev.title = "Invalid event";
+	ev.error = err;
+	for (int i = 0; i < 3; i++) {
+		ev.event_id = i == 0 ? "t/0/5" : i == 1 ? "t/0/6" : "t/1/2";
+		ev.finished = WALL + (i == 1 ? -60 : i * 3600);
+		ncore_add(c, notice_create(xstrdup("{}"), 100, &ev), T0);
+	}
+	ncore_stop(c);
+	ck_assert_uint_eq(ncore_take(c, WALL, e, NULL), 1);
+	o = parse(e[0]);
+	ck_assert_str_eq(jstr(o, "title"), "⚠️ invalid event failed ×3");
+	ck_assert_uint_eq(units(field(o, "Error")), EMBED_MAX_FIELD_VALUE);
+	ck_assert_str_eq(field(o, "First"), "2023-11-14T22:12:20Z");
+	ck_assert_str_eq(field(o, "Last"), "2023-11-15T00:13:20Z");
+	ck_assert_str_eq(jstr(o, "timestamp"), "2023-11-15T00:13:20Z");
+	ck_assert_str_eq(field(o, "Event IDs"), "t/0/5, t/0/6, t/1/2");
+	json_object_put(o);
+	ok(c, T0);
+	ncore_destroy(c);
+}
+END_TEST
+
+/*
+ * A grouped embed refused (400) is dropped as one, counting every event
+ * it stood for; the rest of its batch is delivered.
+ */
+START_TEST(test_group_bisect)
+{
+	struct ncore *c = core(1000, 3);
+	const struct ncore_stats *st = ncore_stats(c);
+	const char *e[EMBED_MAX_PER_MESSAGE];
+	size_t n;
+	int requests = 0;
+
+	add_fail(c, "g", 40, "payment: card declined", T0);
+	add(c, "s", 9, 100, 1, T0);
+	ncore_stop(c);
+	while ((n = ncore_take(c, WALL, e, NULL)) > 0) {
+		struct discord_response r = answer(204);
+
+		for (size_t i = 0; i < n; i++) {
+			if (strstr(e[i], "×40") != NULL)
+				r.status = 400;
+		}
+		ncore_answer(c, &r, T0);
+		ck_assert_int_le(++requests, 10);
+	}
+	ck_assert_uint_eq(st->dropped, 40);
+	ck_assert_uint_eq(st->sent, 9);
+	ck_assert_uint_eq(st->grouped, 0);
+	ncore_destroy(c);
+}
+END_TEST
+
 Suite *
 suite_notify_core(void)
 {
@@ -647,6 +938,13 @@ suite_notify_core(void)
 	tcase_add_test(tc, test_worker_fold_merge);
 	tcase_add_test(tc, test_print_all_and_no_sink);
 	tcase_add_test(tc, test_random_exact_accounting);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("grouping");
+	tcase_add_test(tc, test_group_threshold);
+	tcase_add_test(tc, test_group_never_merges_different);
+	tcase_add_test(tc, test_group_field_limits);
+	tcase_add_test(tc, test_group_error_and_times);
+	tcase_add_test(tc, test_group_bisect);
 	suite_add_tcase(s, tc);
 	return s;
 }
