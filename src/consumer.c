@@ -1,11 +1,11 @@
 /*
  * consumer.c -- the consumer thread.
  *
- * State owned here and nowhere else: the librdkafka consumer handle, the
- * assignment and its paused state, one struct partition per partition ever
- * assigned (kept until exit, so a late completion never points at freed
- * memory), the offset tracker of each, the pending list (jobs allowed to run
- * that did not fit into the full queue), and the in-flight count.
+ * State owned here and nowhere else: the librdkafka consumer handle and its
+ * message queue, the assignment and its paused state, the ledger (ledger.c:
+ * every partition ever assigned, its generation and offset tracker, the
+ * in-flight counts), and the pending list (jobs allowed to run that did not
+ * fit into the full queue).
  *
  * Per message: track the offset, admit through the key gate (in offset
  * order, in this one thread -- the only way admission order is offset
@@ -14,15 +14,26 @@
  * with rd_kafka_offsets_store (auto commit sends it). The stored offset
  * overwrites the previous one, so only the watermark is ever stored.
  *
- * Backpressure: at max.inflight every assigned partition is paused, and
- * resumed below half of it; polling never stops, so rebalances and
- * max.poll.interval.ms keep working. librdkafka cannot tell whether a
+ * Two queues: the consumer group's queue (rd_kafka_poll_set_consumer() routes
+ * the main queue there) carries the callbacks only -- rebalance, errors,
+ * statistics -- and is served on every loop; every assigned partition's
+ * fetch queue is forwarded to msgq instead, which is read only while there
+ * is room: fewer than max.inflight events in flight and nothing pending.
+ *
+ * Backpressure is not reading. librdkafka's prefetch into msgq is bounded
+ * (queued.max.messages.kbytes and queued.min.messages count the queue a
+ * partition's fetch queue is forwarded to: rd_kafka_q_len/size follow the
+ * forward), so fetching stops by itself and resumes as soon as msgq drains,
+ * with nothing to undo. Pausing drops the prefetch (librdkafka 2.0.2 bumps
+ * the partition's version barrier, purging its fetched messages, and
+ * refetches from the application's position) and, measured, stalls for up
+ * to a second on resume (bench/pipeline): it is kept for a hot key
+ * only -- max.inflight reached while fewer keys have work than there are
+ * workers, so the window drains slower than the pool could run -- with
+ * resume below half of max.inflight. librdkafka cannot tell whether a
  * partition is paused, hence the "paused" flag.
  *
- * Generations: every assignment of a partition bumps its generation and
- * resets its tracker. A job from an older generation (finished after its
- * partition was revoked) only lowers the in-flight count; its offset belongs
- * to the new owner, which replays it.
+ * Generations: see ledger.h.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -32,121 +43,19 @@
 #include <string.h>
 
 #include "consumer.h"
+#include "consumer-int.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
-#include "offsets.h"
+#include "ledger.h"
 #include "pending.h"
 #include "util.h"
 
 #define STORE_INTERVAL_MS	100	/* offsets_store at most this often (and at revoke/exit) */
 #define PENDING_WAIT_MS		100	/* longest wait for queue room between polls */
+#define FULL_WAIT_MS		2	/* wait for completions when the window is full */
 #define POLL_BATCH		256	/* messages taken per loop before draining completions */
 #define SHUTDOWN_FLUSH_MS	1000	/* most of shutdown.timeout.ms kept for flushes */
-
-struct partition {
-	char			*topic;
-	int32_t			 partition;
-	uint32_t		 gen;
-	int			 assigned;
-	int			 eof;		/* at the end since the last message */
-	int			 dirty;		/* watermark moved, not yet stored */
-	long			 inflight;
-	struct offsets		*tracker;
-};
-
-struct consumer {
-	struct consumer_opts	 o;
-	rd_kafka_t		*rk;
-	pthread_t		 thread;
-	int			 started;
-	_Atomic int		 stop;
-	_Atomic int		 abort;		/* second signal: stop at once */
-	_Atomic int64_t		 deadline;	/* of the whole shutdown; 0: none yet */
-	int			 result;	/* exit status of the thread */
-
-	struct partition	**parts;
-	size_t			 nparts;
-	struct partition	*last;		/* lookup cache */
-
-	struct pending		 pending;	/* admitted, waiting for queue room */
-	long			 inflight;
-	size_t			 unfinished;	/* jobs given up (shutdown): not run, or cut */
-	size_t			 max_inflight;
-	int			 paused;
-	unsigned long		 pauses;	/* at max.inflight, reported at exit */
-	int			 stopping;	/* draining: no new messages */
-	int			 ever_assigned;
-	int64_t			 brokers_down_since;	/* 0: not down */
-	int64_t			 started_ms;
-	int64_t			 stored_ms;
-	enum ordering		 ordering;
-};
-
-static struct partition *
-part_get(struct consumer *c, const char *topic, int32_t partition)
-{
-	struct partition *p = c->last;
-
-	if (p != NULL && p->partition == partition && strcmp(p->topic, topic) == 0)
-		return p;
-	for (size_t i = 0; i < c->nparts; i++) {
-		p = c->parts[i];
-		if (p->partition == partition && strcmp(p->topic, topic) == 0)
-			return c->last = p;
-	}
-	p = xcalloc(1, sizeof *p);
-	p->topic = xstrdup(topic);
-	p->partition = partition;
-	p->tracker = offsets_create();
-	c->parts = xreallocarray(c->parts, c->nparts + 1, sizeof *c->parts);
-	c->parts[c->nparts++] = p;
-	return c->last = p;
-}
-
-static void
-error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
-{
-	struct consumer *c = opaque;
-
-	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-		if (c->brokers_down_since == 0)
-			c->brokers_down_since = now_ms();
-		metrics_kafka_brokers_down(c->brokers_down_since);
-		log_warn("consumer", "all brokers are down: %s", reason);
-		return;
-	}
-	if (err == RD_KAFKA_RESP_ERR__FATAL) {
-		char fatal[512];
-
-		rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-		log_error("consumer", "fatal Kafka error: %s", fatal);
-		metrics_kafka_fatal(fatal);
-		c->result = 1;
-		atomic_store(&c->stop, 1);
-		return;
-	}
-	/* Most consumer errors are informational: librdkafka recovers. */
-	log_warn("consumer", "%s: %s", rd_kafka_err2name(err), reason);
-}
-
-/*
- * librdkafka's statistics (statistics.interval.ms), on this thread: the
- * consumer lag for /metrics, and a broker that is UP again ends an outage
- * even when no message arrives. librdkafka frees json (return 0).
- */
-static int
-stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
-{
-	struct consumer *c = opaque;
-
-	(void)rk;
-	if (metrics_kafka_stats(json, len) == 1 && c->brokers_down_since != 0) {
-		c->brokers_down_since = 0;
-		metrics_kafka_brokers_down(0);
-	}
-	return 0;
-}
 
 /* Stores the watermark of every partition whose watermark moved. */
 static void
@@ -155,15 +64,11 @@ store_offsets(struct consumer *c)
 	rd_kafka_topic_partition_list_t *list = NULL;
 	rd_kafka_resp_err_t err;
 
-	for (size_t i = 0; i < c->nparts; i++) {
-		struct partition *p = c->parts[i];
-		int64_t off;
+	for (size_t i = 0; i < c->ledger.nparts; i++) {
+		struct partition *p = c->ledger.parts[i];
+		int64_t off = ledger_take_store(p);
 
-		if (!p->dirty)
-			continue;
-		p->dirty = 0;
-		off = offsets_committable(p->tracker);
-		if (!p->assigned || off < 0)
+		if (off < 0)
 			continue;
 		if (list == NULL)
 			list = rd_kafka_topic_partition_list_new(8);
@@ -186,20 +91,15 @@ drain_completions(struct consumer *c)
 
 	while (job != NULL) {
 		struct job *next = job->next;
-		struct partition *p = job->part;
 
-		c->inflight--;
-		p->inflight--;
-		c->unfinished += !job->finished;
-		if (job->finished && p->assigned && job->gen == p->gen &&
-		    offsets_done(p->tracker, job->offset) == 1)
-			p->dirty = 1;
+		ledger_complete(&c->ledger, job->part, job->gen, job->offset,
+		    job->finished);
 		free(job);
 		job = next;
 		n++;
 	}
 	if (n > 0)
-		METRIC_SET(inflight, c->inflight);
+		METRIC_SET(inflight, c->ledger.inflight);
 	return n;
 }
 
@@ -254,79 +154,51 @@ pause_assignment(struct consumer *c, int pause)
 	rd_kafka_topic_partition_list_destroy(list);
 }
 
-/* Pauses intake at max.inflight; resumes below half of it (hysteresis). */
+/*
+ * A hot key: the window is full and fewer keys have work than there are
+ * workers, so it drains at the pace of fewer workers than the pool has.
+ * With many keys a full window drains at full speed and is no reason to
+ * pause: not reading is enough.
+ */
+static int
+hot_key(struct consumer *c)
+{
+	return c->o.pl->gate != NULL &&
+	    keygate_keys(c->o.pl->gate) < (size_t)pool_workers(c->o.pool);
+}
+
+/*
+ * Pauses intake at max.inflight for a hot key only; resumes below half of
+ * max.inflight (hysteresis).
+ */
 static void
 flow_control(struct consumer *c)
 {
-	if (!c->paused && (size_t)c->inflight >= c->max_inflight) {
+	long inflight = c->ledger.inflight;
+
+	if (!c->paused && (size_t)inflight >= c->max_inflight && hot_key(c)) {
 		pause_assignment(c, 1);
 		c->paused = 1;
 		c->pauses++;
-		log_debug("consumer", "paused: %ld events in flight", c->inflight);
+		log_debug("consumer", "paused: %ld events in flight", inflight);
 	} else if (c->paused && !c->stopping &&
-	    (size_t)c->inflight < c->max_inflight / 2) {
+	    (size_t)inflight < c->max_inflight / 2) {
 		pause_assignment(c, 0);
 		c->paused = 0;
-		log_debug("consumer", "resumed: %ld events in flight", c->inflight);
+		log_debug("consumer", "resumed: %ld events in flight", inflight);
 	}
 }
 
-/*
- * Errors of the consumer group that librdkafka reports and then keeps
- * retrying (the join is intervalled) but that will not go away by
- * themselves: an operator must act (ACL, assignor, session timeout).
- */
-static int
-group_error_unrecoverable(rd_kafka_resp_err_t err)
+/* How many messages may be read now: 0 while the window is full. */
+static size_t
+intake_room(struct consumer *c)
 {
-	switch (err) {
-	case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
-	case RD_KAFKA_RESP_ERR_INCONSISTENT_GROUP_PROTOCOL:
-	case RD_KAFKA_RESP_ERR_INVALID_SESSION_TIMEOUT:
-	case RD_KAFKA_RESP_ERR_INVALID_GROUP_ID:
-	case RD_KAFKA_RESP_ERR_GROUP_MAX_SIZE_REACHED:
-		return 1;
-	default:
+	size_t inflight = (size_t)c->ledger.inflight;
+
+	if (c->stopping || c->paused || c->pending.head != NULL ||
+	    inflight >= c->max_inflight)
 		return 0;
-	}
-}
-
-/*
- * A message that carries an error. librdkafka delivers many consumer
- * errors without a topic (rkt NULL: JoinGroup and FindCoordinator
- * failures, MAX_POLL_EXCEEDED), so nothing here assumes one.
- */
-static void
-handle_error(struct consumer *c, const rd_kafka_message_t *rkm)
-{
-	const char *topic = rkm->rkt != NULL ? rd_kafka_topic_name(rkm->rkt) : NULL;
-	const char *name = rd_kafka_err2name(rkm->err);
-	char why[512];
-
-	if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-		if (topic != NULL) {
-			struct partition *p = part_get(c, topic, rkm->partition);
-
-			if (p->assigned)
-				p->eof = 1;
-		}
-		return;
-	}
-	if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
-		/* error_cb stops the consumer and marks /healthz. */
-		rd_kafka_fatal_error(c->rk, why, sizeof why);
-		log_error("consumer", "fatal Kafka error: %s", why);
-		metrics_kafka_fatal(why);
-		return;
-	}
-	snprintf(why, sizeof why, "%s: %s", name, rd_kafka_message_errstr(rkm));
-	if (group_error_unrecoverable(rkm->err)) {
-		log_error("consumer", "consumer group: %s", why);
-		metrics_kafka_group_error(why);
-	} else if (topic != NULL)
-		log_warn("consumer", "%s [%" PRId32 "]: %s", topic, rkm->partition, why);
-	else
-		log_warn("consumer", "%s", why);
+	return c->max_inflight - inflight;
 }
 
 static void
@@ -338,25 +210,21 @@ handle_message(struct consumer *c, rd_kafka_message_t *rkm)
 	int runnable = 1;
 
 	if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR || rkm->rkt == NULL) {
-		handle_error(c, rkm);
+		consumer_handle_error(c, rkm);
 		rd_kafka_message_destroy(rkm);
 		return;
 	}
 	topic = rd_kafka_topic_name(rkm->rkt);
-	p = part_get(c, topic, rkm->partition);
+	p = ledger_part(&c->ledger, topic, rkm->partition);
 	/*
 	 * While draining, or for a partition no longer ours, the message is
 	 * not processed and its offset never stored: it is consumed again.
 	 */
-	if (c->stopping || !p->assigned ||
-	    offsets_track(p->tracker, rkm->offset) != 0) {
+	if (c->stopping || ledger_receive(&c->ledger, p, rkm->offset) != 0) {
 		rd_kafka_message_destroy(rkm);
 		return;
 	}
-	p->eof = 0;
-	p->inflight++;
-	c->inflight++;
-	METRIC_SET(inflight, c->inflight);
+	METRIC_SET(inflight, c->ledger.inflight);
 
 	job = xcalloc(1, sizeof *job);
 	job->rkm = rkm;
@@ -379,6 +247,68 @@ handle_message(struct consumer *c, rd_kafka_message_t *rkm)
 	}
 	if (runnable)
 		enqueue(c, job);
+}
+
+/*
+ * Serves the group queue for up to timeout ms: rebalance, error and
+ * statistics callbacks run inside rd_kafka_consumer_poll(). What it returns
+ * is a consumer error (no partition's messages come this way), or a message
+ * of a partition whose fetch queue could not be routed to msgq.
+ */
+static void
+serve_callbacks(struct consumer *c, int timeout)
+{
+	rd_kafka_message_t *rkm = rd_kafka_consumer_poll(c->rk, timeout);
+
+	if (rkm != NULL)
+		handle_message(c, rkm);
+}
+
+/*
+ * Forwards the partition's fetch queue to msgq. Done before the partition
+ * is assigned: rd_kafka_queue_forward() marks the forward as the
+ * application's (RD_KAFKA_Q_F_FWD_APP), so the fetch start that assigning
+ * triggers keeps it instead of forwarding to the group queue, and so does
+ * every later assignment. Failing, the messages come through the group
+ * queue as before this existed: processed, only not held back.
+ */
+static void
+route_partition(struct consumer *c, const char *topic, int32_t partition)
+{
+	rd_kafka_queue_t *pq = rd_kafka_queue_get_partition(c->rk, topic, partition);
+
+	if (pq == NULL) {
+		log_warn("consumer", "%s [%" PRId32 "]: no partition queue; "
+		    "its messages are read with the callbacks", topic, partition);
+		return;
+	}
+	rd_kafka_queue_forward(pq, c->msgq);
+	rd_kafka_queue_destroy(pq);
+}
+
+/*
+ * Reads at most room messages from msgq, waiting up to timeout ms for the
+ * first; stops early when the queue fills (a job became pending).
+ */
+static void
+read_messages(struct consumer *c, size_t room, int timeout)
+{
+	rd_kafka_message_t *rkm;
+
+	if (room > POLL_BATCH)
+		room = POLL_BATCH;
+	for (size_t i = 0; i < room; i++) {
+		rkm = rd_kafka_consume_queue(c->msgq, i == 0 ? timeout : 0);
+		if (rkm == NULL)
+			break;
+		if (c->brokers_down_since != 0) {
+			c->brokers_down_since = 0;
+			metrics_kafka_brokers_down(0);
+		}
+		handle_message(c, rkm);
+		if (c->pending.head != NULL)
+			break;
+	}
 }
 
 /*
@@ -419,9 +349,11 @@ revoke(struct consumer *c, rd_kafka_topic_partition_list_t *list)
 
 	for (;;) {
 		left = 0;
-		for (size_t i = 0; i < c->nparts; i++) {
-			if (c->parts[i]->assigned && part_in_list(c->parts[i], list))
-				left += c->parts[i]->inflight;
+		for (size_t i = 0; i < c->ledger.nparts; i++) {
+			struct partition *p = c->ledger.parts[i];
+
+			if (p->assigned && part_in_list(p, list))
+				left += p->inflight;
 		}
 		/* A signal during the wait shortens it to the shutdown's. */
 		deadline = stop_deadline(c, start);
@@ -445,11 +377,9 @@ revoke(struct consumer *c, rd_kafka_topic_partition_list_t *list)
 		    err != RD_KAFKA_RESP_ERR__NO_OFFSET)
 			log_warn("consumer", "commit on revoke: %s", rd_kafka_err2str(err));
 	}
-	for (size_t i = 0; i < c->nparts; i++) {
-		if (part_in_list(c->parts[i], list)) {
-			c->parts[i]->assigned = 0;
-			c->parts[i]->eof = 0;
-		}
+	for (size_t i = 0; i < c->ledger.nparts; i++) {
+		if (part_in_list(c->ledger.parts[i], list))
+			ledger_unassign(c->ledger.parts[i]);
 	}
 }
 
@@ -465,14 +395,11 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
 		for (int i = 0; i < list->cnt; i++) {
-			struct partition *p = part_get(c, list->elems[i].topic,
+			ledger_assign(ledger_part(&c->ledger,
+			    list->elems[i].topic, list->elems[i].partition));
+			/* Before assigning: fetching then starts into msgq. */
+			route_partition(c, list->elems[i].topic,
 			    list->elems[i].partition);
-
-			p->gen++;
-			p->assigned = 1;
-			p->eof = 0;
-			p->dirty = 0;
-			offsets_reset(p->tracker);
 		}
 		if (coop)
 			error = rd_kafka_incremental_assign(rk, list);
@@ -513,12 +440,12 @@ all_done(struct consumer *c)
 {
 	size_t assigned = 0;
 
-	if (c->inflight > 0)
+	if (c->ledger.inflight > 0)
 		return 0;
-	for (size_t i = 0; i < c->nparts; i++) {
-		if (!c->parts[i]->assigned)
+	for (size_t i = 0; i < c->ledger.nparts; i++) {
+		if (!c->ledger.parts[i]->assigned)
 			continue;
-		if (!c->parts[i]->eof)
+		if (!c->ledger.parts[i]->eof)
 			return 0;
 		assigned++;
 	}
@@ -564,7 +491,6 @@ static void
 shutdown_consumer(struct consumer *c)
 {
 	int64_t none = 0, deadline, cut;
-	rd_kafka_message_t *rkm;
 	rd_kafka_resp_err_t err;
 
 	atomic_compare_exchange_strong(&c->deadline, &none,
@@ -579,14 +505,13 @@ shutdown_consumer(struct consumer *c)
 	pause_assignment(c, 1);
 	c->paused = 1;
 	discard_pending(c);
-	while (c->inflight > 0 && now_ms() < cut && !atomic_load(&c->abort)) {
+	/* Callbacks only: msgq is no longer read, its messages not processed. */
+	while (c->ledger.inflight > 0 && now_ms() < cut && !atomic_load(&c->abort)) {
 		drain_completions(c);
-		rkm = rd_kafka_consumer_poll(c->rk, c->inflight > 0 ? 5 : 0);
-		if (rkm != NULL)
-			handle_message(c, rkm);
+		serve_callbacks(c, c->ledger.inflight > 0 ? 5 : 0);
 	}
 	drain_completions(c);
-	if (c->inflight > 0) {
+	if (c->ledger.inflight > 0) {
 		log_warn("consumer", "shutdown: %s with events still running; "
 		    "cutting them short, they will be processed again",
 		    atomic_load(&c->abort) ? "second signal" :
@@ -596,9 +521,9 @@ shutdown_consumer(struct consumer *c)
 	pool_stop(c->o.pool);
 	pool_join(c->o.pool);
 	drain_completions(c);
-	if (c->unfinished > 0)
+	if (c->ledger.unfinished > 0)
 		log_info("consumer", "shutdown: %zu received events not run to "
-		    "their end; left for the next run", c->unfinished);
+		    "their end; left for the next run", c->ledger.unfinished);
 	store_offsets(c);
 	if (c->ever_assigned && !rd_kafka_assignment_lost(c->rk)) {
 		err = rd_kafka_commit(c->rk, NULL, 0);
@@ -638,8 +563,7 @@ consumer_main(void *arg)
 	}
 	c->started_ms = now_ms();
 	while (!atomic_load(&c->stop)) {
-		rd_kafka_message_t *rkm;
-		int timeout;
+		size_t room;
 
 		drain_completions(c);
 		if (now_ms() - c->stored_ms >= STORE_INTERVAL_MS) {
@@ -661,41 +585,26 @@ consumer_main(void *arg)
 				break;
 			}
 		}
-		if (c->pending.head != NULL) {
-			/*
-			 * The queue is full: wait for room (briefly, so callbacks
-			 * are still served) instead of reading further ahead.
-			 * Meanwhile librdkafka fills its own bounded prefetch
-			 * and then stops fetching by itself, which costs nothing
-			 * to undo -- unlike pausing, which drops the prefetch
-			 * and, with librdkafka 2.0.2, stalls for about a second
-			 * on every resume (measured: bench/pipeline went from
-			 * 22 s to 8 s). Pausing remains the bound for events
-			 * parked behind busy keys, which hold no queue slot.
-			 */
+		serve_callbacks(c, 0);
+		room = intake_room(c);
+		if (room > 0 && !c->ever_assigned) {
+			/* Joining: nothing to read yet, the assignment comes here. */
+			serve_callbacks(c, 100);
+		} else if (room > 0) {
+			/* Short waits while work is out, so completions are seen soon. */
+			read_messages(c, room, c->ledger.inflight > 0 ? 10 : 100);
+		} else if (c->pending.head != NULL) {
+			/* The queue is full: wait briefly for room. */
 			if (pending_push_head(&c->pending, push_wait, c) == 0)
 				push_pending(c);
-			if (c->pending.head != NULL) {
-				/* Still full: serve callbacks only if nothing is queued locally. */
-				rkm = rd_kafka_consumer_poll(c->rk, 0);
-				if (rkm != NULL)
-					handle_message(c, rkm);
-				continue;
-			}
-		}
-		/* Short waits while work is out, so completions are seen soon. */
-		timeout = c->inflight > 0 ? 10 : 100;
-		for (int i = 0; i < POLL_BATCH; i++) {
-			rkm = rd_kafka_consumer_poll(c->rk, i == 0 ? timeout : 0);
-			if (rkm == NULL)
-				break;
-			if (c->brokers_down_since != 0) {
-				c->brokers_down_since = 0;
-				metrics_kafka_brokers_down(0);
-			}
-			handle_message(c, rkm);
-			if (c->pending.head != NULL || (size_t)c->inflight >= c->max_inflight)
-				break;
+		} else {
+			/*
+			 * The window is full of events parked behind busy keys
+			 * (or paused for a hot key): wait for completions.
+			 * msgq is not read, so librdkafka's bounded prefetch
+			 * fills and fetching stops by itself.
+			 */
+			serve_callbacks(c, FULL_WAIT_MS);
 		}
 	}
 out:
@@ -747,8 +656,8 @@ consumer_create(const struct consumer_opts *o, struct diag *d)
 	c->ordering = cfg->ordering;
 	rd_kafka_conf_set_opaque(conf, c);
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-	rd_kafka_conf_set_error_cb(conf, error_cb);
-	rd_kafka_conf_set_stats_cb(conf, stats_cb);
+	rd_kafka_conf_set_error_cb(conf, consumer_error_cb);
+	rd_kafka_conf_set_stats_cb(conf, consumer_stats_cb);
 	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
 	if (c->rk == NULL) {
 		diag_add(d, cfg->path, 0, "kafka consumer: %s", err);
@@ -757,6 +666,7 @@ consumer_create(const struct consumer_opts *o, struct diag *d)
 		return NULL;
 	}
 	rd_kafka_poll_set_consumer(c->rk);
+	c->msgq = rd_kafka_queue_new(c->rk);
 	return c;
 }
 
@@ -813,13 +723,11 @@ consumer_destroy(struct consumer *c)
 {
 	if (c == NULL)
 		return;
+	/* An application queue goes before its handle (rdkafka.h). */
+	if (c->msgq != NULL)
+		rd_kafka_queue_destroy(c->msgq);
 	if (c->rk != NULL)
 		rd_kafka_destroy(c->rk);
-	for (size_t i = 0; i < c->nparts; i++) {
-		offsets_destroy(c->parts[i]->tracker);
-		free(c->parts[i]->topic);
-		free(c->parts[i]);
-	}
-	free(c->parts);
+	ledger_free(&c->ledger);
 	free(c);
 }

@@ -4,8 +4,10 @@
  * A dead letter that cannot be written is not a reason to lose the event:
  * the worker keeps the event in flight (its offset is not stored) and
  * tries again with backoff; only shutdown makes it give up, and then the
- * next run processes the event again. Meanwhile the event's key is held,
- * so later events of that key wait too: order per key is kept.
+ * next run processes the event again. The worker does not wait for the
+ * first attempt (dlq_send; pool.c settles it later) and released the key
+ * when the stages finished: order per key is about running, and the
+ * uncommitted event holds its partition's watermark.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -105,32 +107,55 @@ stopped(struct stopflag *stopping, int64_t deadline_ms)
 	    (deadline_ms > 0 && now_ms() >= deadline_ms);
 }
 
-int
-dlq_write(struct producer *p, const char *topic, size_t max_bytes,
-    const rd_kafka_message_t *rkm, const char *reason, const char *what,
-    int64_t deadline_ms, struct stopflag *stopping)
+/*
+ * The dead letter's value: rkm's, a tombstone's as empty, not null (SPEC
+ * section 2). Sets *len, and *truncated_from (else 0) when it was cut.
+ */
+static const void *
+dlq_value(const rd_kafka_message_t *rkm, size_t max_bytes, size_t *len,
+    size_t *truncated_from)
 {
-	/* A tombstone's dead letter is empty, not null (SPEC section 2). */
-	const void *value = rkm->payload != NULL ? rkm->payload : "";
-	size_t len = rkm->payload != NULL ? rkm->len : 0;
 	size_t room = DLQ_HEADROOM + rkm->key_len + headers_bytes(rkm);
-	size_t truncated_from = 0;
-	int64_t backoff = DLQ_BACKOFF_MIN_MS;
-	char err[512];
 
+	*len = rkm->payload != NULL ? rkm->len : 0;
+	*truncated_from = 0;
 	/*
 	 * An event invalid for its size would be refused by the producer
 	 * too: keep what fits (leaving room for key and headers) and say how
 	 * long it was, rather than lose the dead letter.
 	 */
-	if (len + room > max_bytes) {
+	if (*len + room > max_bytes) {
 		size_t cut = max_bytes > 2 * room ? max_bytes - room : max_bytes / 2;
 
-		if (cut < len) {
-			truncated_from = len;
-			len = cut;
+		if (cut < *len) {
+			*truncated_from = *len;
+			*len = cut;
 		}
 	}
+	return rkm->payload != NULL ? rkm->payload : "";
+}
+
+struct delivery *
+dlq_send(struct producer *p, const char *topic, size_t max_bytes,
+    const rd_kafka_message_t *rkm, const char *reason, char *err, size_t errsz)
+{
+	size_t len, truncated_from;
+	const void *value = dlq_value(rkm, max_bytes, &len, &truncated_from);
+
+	return producer_send_start(p, topic, rkm->key, rkm->key_len, value,
+	    len, dlq_headers(rkm, reason, truncated_from), 0, NULL, err, errsz);
+}
+
+int
+dlq_write(struct producer *p, const char *topic, size_t max_bytes,
+    const rd_kafka_message_t *rkm, const char *reason, const char *what,
+    int64_t deadline_ms, struct stopflag *stopping)
+{
+	size_t len, truncated_from;
+	const void *value = dlq_value(rkm, max_bytes, &len, &truncated_from);
+	int64_t backoff = DLQ_BACKOFF_MIN_MS;
+	char err[512];
+
 	for (int attempt = 1;; attempt++) {
 		if (producer_send_until(p, topic, rkm->key, rkm->key_len, value,
 		    len, dlq_headers(rkm, reason, truncated_from), deadline_ms,

@@ -8,8 +8,8 @@
  * Being a source header, a replayed event's sipeat-replay-count (written
  * by sipeat-replay, SPEC section 9) is copied into its new dead letter.
  *
- * Threads: dlq_headers, dlq_write: workers, each with its own message;
- * dlq_header_is_ours: any (pure).
+ * Threads: dlq_headers, dlq_send, dlq_write: workers, each with its own
+ * message; dlq_header_is_ours: any (pure).
  */
 #ifndef SIPEAT_DLQ_H
 #define SIPEAT_DLQ_H
@@ -54,6 +54,15 @@ rd_kafka_headers_t	*dlq_headers(const rd_kafka_message_t *rkm, const char *reaso
  * stay uncommitted. max_bytes is the producer's message.max.bytes: a
  * longer value is cut to fit. Any worker thread.
  */
+/*
+ * The first attempt of dlq_write() without waiting for it: queues rkm's
+ * dead letter and returns its delivery (producer.h), or NULL with err.
+ * The caller waits for it or lets it go, and on a failure calls
+ * dlq_write(), which retries until it is written. Any worker thread.
+ */
+struct delivery		*dlq_send(struct producer *p, const char *topic,
+			     size_t max_bytes, const rd_kafka_message_t *rkm,
+			     const char *reason, char *err, size_t errsz);
 int			 dlq_write(struct producer *p, const char *topic,
 			     size_t max_bytes, const rd_kafka_message_t *rkm,
 			     const char *reason, const char *what, int64_t deadline_ms,

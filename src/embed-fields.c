@@ -16,16 +16,36 @@
 #include "embed-int.h"
 #include "util.h"
 
-/* Words written in capitals rather than capitalised. */
-static const char *const humanize_upper[] = {
-	"id", "url", "api", "uuid", "ip",
-};
+/*
+ * Whether word w (n bytes) is written in capitals: id, url, api, uuid,
+ * ip, in any case (ASCII only, as strncasecmp() in the C locale).
+ */
+static int
+humanize_upper(const char *w, size_t n)
+{
+	char	l[4];
+	size_t	i;
+
+	if (n < 2 || n > 4)
+		return 0;
+	for (i = 0; i < n; i++)
+		l[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + ('a' - 'A') :
+		    w[i]);
+	switch (n) {
+	case 2:
+		return (l[0] == 'i' && l[1] == 'd') || (l[0] == 'i' && l[1] == 'p');
+	case 3:
+		return memcmp(l, "url", 3) == 0 || memcmp(l, "api", 3) == 0;
+	default:
+		return memcmp(l, "uuid", 4) == 0;
+	}
+}
 
 /* Appends word w (n bytes) to out at *len, a space first unless at 0. */
 static void
 humanize_word(char *out, size_t *len, const char *w, size_t n)
 {
-	size_t	i, j;
+	size_t	i;
 	char	*o;
 
 	if (n == 0)
@@ -33,18 +53,12 @@ humanize_word(char *out, size_t *len, const char *w, size_t n)
 	o = out + *len;
 	if (*len != 0)
 		*o++ = ' ';
-	for (j = 0; j < sizeof humanize_upper / sizeof humanize_upper[0]; j++) {
-		if (strlen(humanize_upper[j]) == n &&
-		    strncasecmp(humanize_upper[j], w, n) == 0)
-			break;
-	}
-	for (i = 0; i < n; i++) {
-		if (j < sizeof humanize_upper / sizeof humanize_upper[0])
+	if (humanize_upper(w, n)) {
+		for (i = 0; i < n; i++)
 			o[i] = (char)toupper((unsigned char)w[i]);
-		else if (i == 0)
-			o[i] = (char)toupper((unsigned char)w[i]);
-		else
-			o[i] = w[i];
+	} else {
+		o[0] = (char)toupper((unsigned char)w[0]);
+		memcpy(o + 1, w + 1, n - 1);
 	}
 	*len = (size_t)(o + n - out);
 }
@@ -91,6 +105,43 @@ humanize_into(char *out, const char *key, size_t n)
 #undef IS_SEP
 	out[len] = '\0';
 	return len;
+}
+
+/*
+ * humanize_into() with a per-thread memo: an event type's keys repeat in
+ * every event. Direct-mapped on the length and the end bytes; a miss
+ * humanizes and takes the slot.
+ */
+#define HUMANIZE_SLOTS	64
+#define HUMANIZE_KEY	32
+struct humanize_memo {
+	size_t	n;		/* 0: empty */
+	size_t	hlen;
+	char	key[HUMANIZE_KEY];
+	char	h[2 * HUMANIZE_KEY];
+};
+
+static size_t
+humanize_memo(char *out, const char *key, size_t n)
+{
+	static _Thread_local struct humanize_memo	 memo[HUMANIZE_SLOTS];
+	struct humanize_memo				*m;
+	size_t						 hlen;
+
+	if (n == 0 || n >= HUMANIZE_KEY)
+		return humanize_into(out, key, n);
+	m = &memo[(n * 31 + (unsigned char)key[0] +
+	    (unsigned char)key[n - 1] * 7) % HUMANIZE_SLOTS];
+	if (m->n == n && memcmp(m->key, key, n) == 0) {
+		memcpy(out, m->h, m->hlen + 1);
+		return m->hlen;
+	}
+	hlen = humanize_into(out, key, n);	/* at most 2n bytes */
+	memcpy(m->key, key, n);
+	memcpy(m->h, out, hlen + 1);
+	m->n = n;
+	m->hlen = hlen;
+	return hlen;
 }
 
 /*
@@ -154,19 +205,20 @@ value_text(json_object *v, char *num, size_t numsz, size_t *len)
 	return s;
 }
 
-/* Adds one field; takes name (newly allocated, replaced or kept). */
+/* Adds one field named name (in the arena) with v's text. */
 static void
-collect_add(struct collect *c, char *name, json_object *v)
+collect_add(struct earena *a, struct collect *c, const char *name,
+    size_t nlen, json_object *v)
 {
 	const char	*text;
 	char		 num[32];
 	size_t		 len = 0;
+	int		 stable = 1;
+	struct field	*f;
 
 	c->total++;
-	if (c->kept == c->max) {
-		free(name);
+	if (c->kept == c->max)
 		return;
-	}
 	if (v == NULL || json_object_is_type(v, json_type_null))
 		text = "";
 	else if (json_object_is_type(v, json_type_array) &&
@@ -175,12 +227,16 @@ collect_add(struct collect *c, char *name, json_object *v)
 	else if (json_object_is_type(v, json_type_object) &&
 	    json_object_object_length(v) == 0)
 		text = "";
-	else
+	else {
 		text = value_text(v, num, sizeof num, &len);
-	c->fields[c->kept].name = embed_clean_take(name, EMBED_MAX_FIELD_NAME);
-	c->fields[c->kept].value = embed_clean_n(text, len,
-	    EMBED_MAX_FIELD_VALUE);
-	c->fields[c->kept].is_error = 0;
+		/* Only a json-c string is sure to outlive the layout. */
+		stable = json_object_is_type(v, json_type_string) ||
+		    json_object_is_type(v, json_type_boolean);
+	}
+	f = &c->fields[c->kept];
+	embed_estr(a, &f->name, name, nlen, EMBED_MAX_FIELD_NAME, 1);
+	embed_estr(a, &f->value, text, len, EMBED_MAX_FIELD_VALUE, stable);
+	f->is_error = 0;
 	c->kept++;
 }
 
@@ -211,11 +267,12 @@ flatten_count(json_object *obj, int depth)
 /*
  * Adds one field per member of obj in document order; a nested non-empty
  * object adds its members with the names joined ("Location Address").
- * prefix (plen bytes) is the joined name so far, NULL at the top.
+ * prefix (plen bytes) is the joined name so far, NULL at the top. Names
+ * are made in the arena a.
  */
 void
-embed_flatten(struct collect *c, json_object *obj, const char *prefix,
-    size_t plen, int depth)
+embed_flatten(struct earena *a, struct collect *c, json_object *obj,
+    const char *prefix, size_t plen, int depth)
 {
 	char	*name;
 	size_t	 klen, hlen, len;
@@ -229,9 +286,9 @@ embed_flatten(struct collect *c, json_object *obj, const char *prefix,
 		}
 		klen = strlen(key);
 		if (prefix != NULL) {
-			name = xmalloc(plen + 1 + 2 * klen + 1);
+			name = earena_alloc(a, plen + 1 + 2 * klen + 1);
 			memcpy(name, prefix, plen);
-			hlen = humanize_into(name + plen + 1, key, klen);
+			hlen = humanize_memo(name + plen + 1, key, klen);
 			if (hlen != 0) {
 				name[plen] = ' ';
 				len = plen + 1 + hlen;
@@ -240,13 +297,12 @@ embed_flatten(struct collect *c, json_object *obj, const char *prefix,
 				len = plen;
 			}
 		} else {
-			name = xmalloc(2 * klen + 1);
-			len = humanize_into(name, key, klen);
+			name = earena_alloc(a, 2 * klen + 1);
+			len = humanize_memo(name, key, klen);
 		}
-		if (flatten_into(v, depth)) {
-			embed_flatten(c, v, name, len, depth + 1);
-			free(name);
-		} else
-			collect_add(c, name, v);
+		if (flatten_into(v, depth))
+			embed_flatten(a, c, v, name, len, depth + 1);
+		else
+			collect_add(a, c, name, len, v);
 	}
 }

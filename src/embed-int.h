@@ -21,10 +21,39 @@
 #define EMBED_EMPTY		"—"
 #define EMBED_ELLIPSIS		"…"
 
+/*
+ * A laid-out string: cleaned (embed_text() rules: valid UTF-8, no NUL, no
+ * replaced control character, within its limit), with its sizes counted
+ * once. s is NUL-terminated and either borrowed (a constant, the event's
+ * json-c tree) or in the layout's arena: nothing in a layout is freed
+ * one by one.
+ */
+struct estr {
+	const char	*s;
+	size_t		 len;	/* bytes */
+	size_t		 units;	/* UTF-16 units, Discord's count */
+	size_t		 cps;	/* code points */
+	int		 plain;	/* 1: no byte JSON escapes ('"', '\\', controls) */
+};
+
+/*
+ * Bump allocator for one layout: the first chunk is inside the struct
+ * (an embed normally needs no malloc at all), more chunks come from
+ * xmalloc() and go at earena_free().
+ */
+#define EARENA_FIRST	4096
+struct earena_chunk;
+struct earena {
+	char			*p;
+	size_t			 left;
+	struct earena_chunk	*more;
+	_Alignas(16) char	 first[EARENA_FIRST];
+};
+
 struct field {
-	char	*name;
-	char	*value;
-	int	 is_error;
+	struct estr	 name;
+	struct estr	 value;
+	int		 is_error;
 };
 
 /* Collects fields while flattening data; counts all, keeps the first max. */
@@ -36,14 +65,29 @@ struct collect {
 };
 
 /* embed-text.c */
+void	 earena_init(struct earena *a);
+void	 earena_free(struct earena *a);
+/* n bytes (any alignment is fine for text) from a; never NULL. */
+char	*earena_alloc(struct earena *a, size_t n);
+/* A NUL-terminated copy of s (len bytes) in a. */
+char	*earena_strndup(struct earena *a, const char *s, size_t len);
+/*
+ * Sets *e to embed_clean_n(s, len, max) with its sizes. When s is clean
+ * already and stable (it outlives the layout, and s[len] is a NUL), e
+ * borrows it; else the text is copied into a.
+ */
+void	 embed_estr(struct earena *a, struct estr *e, const char *s,
+	     size_t len, size_t max, int stable);
+/*
+ * Sets *e to "<icon> <a><b><c>", or just "<a><b><c>" without an icon,
+ * cleaned for max, made in a (the title and description of every event).
+ */
+void	 embed_with_icon(struct earena *ar, struct estr *e, size_t max,
+	     const char *icon, const char *a, const char *b, const char *c);
+/* Sets *e to t, a string already clean (malloc'd: copied into a, freed). */
+void	 embed_estr_take(struct earena *a, struct estr *e, char *t);
 /* Like embed_text(), but whitespace-only (or NULL) text also becomes "—". */
 char	*embed_clean_n(const char *s, size_t len, size_t max);
-char	*embed_clean(const char *s, size_t max);
-/*
- * embed_clean() for a string the caller gives up: s itself when
- * embed_clean() would return an equal copy, else the cleaned copy, s freed.
- */
-char	*embed_clean_take(char *s, size_t max);
 /* v in decimal, as printf's "%" PRId64 writes it; buf of 21 bytes or more. */
 size_t	 embed_fmt_i64(char *buf, int64_t v);
 
@@ -53,7 +97,7 @@ size_t	 embed_fmt_i64(char *buf, int64_t v);
  * object adds its members with the names joined ("Location Address").
  * prefix (plen bytes) is the joined name so far, NULL at the top.
  */
-void	 embed_flatten(struct collect *c, json_object *obj, const char *prefix,
-	     size_t plen, int depth);
+void	 embed_flatten(struct earena *a, struct collect *c, json_object *obj,
+	     const char *prefix, size_t plen, int depth);
 
 #endif

@@ -105,40 +105,6 @@ embed_text(const char *s, size_t len, size_t max)
 	return out;
 }
 
-/*
- * Whether embed_text(s, len, max) would give s itself: not blank, no byte
- * or character it replaces, at most max UTF-16 units.
- */
-static int
-text_clean(const char *s, size_t len, size_t max)
-{
-	size_t		i, step, units = 0;
-	uint32_t	cp;
-	int		blank = 1;
-
-	if (max == 0)
-		return 0;
-	for (i = 0; i < len; i += step) {
-		if (s[i] > 0x20 && s[i] < 0x7f) {
-			/* Printable ASCII, the common case, without decoding. */
-			step = 1;
-			blank = 0;
-			if (++units > max)
-				return 0;
-			continue;
-		}
-		step = utf8_decode(s + i, len - i, &cp);
-		if (text_replaced(cp))
-			return 0;
-		if (blank && !(cp < 0x80 && isspace((int)cp)))
-			blank = 0;
-		units += utf8_cp_units16(cp);
-		if (units > max)
-			return 0;
-	}
-	return !blank;
-}
-
 /* Like embed_text(), but whitespace-only text also becomes "—". */
 char *
 embed_clean_n(const char *s, size_t len, size_t max)
@@ -154,46 +120,220 @@ embed_clean_n(const char *s, size_t len, size_t max)
 	return embed_text(len != 0 ? s : "", len, max);
 }
 
-char *
-embed_clean(const char *s, size_t max)
-{
-	return embed_clean_n(s, s != NULL ? strlen(s) : 0, max);
-}
-
-/*
- * embed_clean() for a string the caller gives up: s itself when
- * embed_clean() would return an equal copy, else the cleaned copy, s
- * freed.
- */
-char *
-embed_clean_take(char *s, size_t max)
-{
-	size_t	 len = strlen(s);
-	char	*t;
-
-	if (text_clean(s, len, max))
-		return s;
-	t = embed_clean_n(s, len, max);
-	free(s);
-	return t;
-}
-
 /*
  * RFC 3339 UTC time, "2026-11-26T15:37:17Z", into buf (at least 21 bytes;
- * a smaller buf gets "" or what fits). Any thread.
+ * a smaller buf gets "" or what fits). Any thread. Every embed of a
+ * second has the same text: each thread keeps its last one, which saves
+ * gmtime_r() and strftime() (about 1,400 instructions) per event.
  */
 void
 embed_timestamp(time_t t, char *buf, size_t bufsize)
 {
-	struct tm tm;
+	static _Thread_local time_t	last_t;
+	static _Thread_local size_t	last_len;	/* 0: none yet */
+	static _Thread_local char	last[32];
+	struct tm			tm;
+	size_t				len;
 
 	if (bufsize == 0)
 		return;
+	if (last_len != 0 && t == last_t && last_len < bufsize) {
+		memcpy(buf, last, last_len + 1);
+		return;
+	}
 	buf[0] = '\0';
 	if (gmtime_r(&t, &tm) == NULL)
 		return;
-	if (strftime(buf, bufsize, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (strftime(buf, bufsize, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
 		buf[0] = '\0';
+		return;
+	}
+	len = strlen(buf);
+	if (len < sizeof last) {
+		memcpy(last, buf, len + 1);
+		last_len = len;
+		last_t = t;
+	}
+}
+
+/* A chunk beyond an arena's first: the text follows the header. */
+struct earena_chunk {
+	struct earena_chunk	*next;
+	size_t			 size;
+};
+
+void
+earena_init(struct earena *a)
+{
+	a->p = a->first;
+	a->left = sizeof a->first;
+	a->more = NULL;
+}
+
+void
+earena_free(struct earena *a)
+{
+	struct earena_chunk *c, *next;
+
+	for (c = a->more; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	earena_init(a);
+}
+
+char *
+earena_alloc(struct earena *a, size_t n)
+{
+	struct earena_chunk	*c;
+	size_t			 size;
+	char			*p;
+
+	if (n > a->left) {
+		size = n > EARENA_FIRST ? n : EARENA_FIRST;
+		c = xmalloc(sizeof *c + size);
+		c->next = a->more;
+		c->size = size;
+		a->more = c;
+		a->p = (char *)(c + 1);
+		a->left = size;
+	}
+	p = a->p;
+	a->p += n;
+	a->left -= n;
+	return p;
+}
+
+char *
+earena_strndup(struct earena *a, const char *s, size_t len)
+{
+	char *p = earena_alloc(a, len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+/* Code points and UTF-16 units of valid UTF-8 (what embed_text() gives). */
+static void
+estr_count(struct estr *e)
+{
+	const unsigned char	*p = (const unsigned char *)e->s;
+	size_t			 i, cps = 0, pairs = 0;
+
+	for (i = 0; i < e->len; i++) {
+		cps += (p[i] & 0xc0) != 0x80;
+		pairs += p[i] >= 0xf0;
+	}
+	e->cps = cps;
+	e->units = cps + pairs;
+	e->plain = 0;	/* unknown: the writer escapes */
+}
+
+void
+embed_estr_take(struct earena *a, struct estr *e, char *t)
+{
+	e->len = strlen(t);
+	e->s = earena_strndup(a, t, e->len);
+	free(t);
+	estr_count(e);
+}
+
+/*
+ * Whether any of the 8 bytes of w is outside printable ASCII (below 0x20,
+ * DEL, 0x80 and up) or needs a JSON escape ('"', '\\'): the classic "has
+ * a byte less than n" and "has a zero byte" tests, exact for "any".
+ */
+static inline int
+word_special(uint64_t w)
+{
+	const uint64_t	ones = UINT64_C(0x0101010101010101);
+	const uint64_t	highs = UINT64_C(0x8080808080808080);
+	uint64_t	del = w ^ (ones * 0x7f), q = w ^ (ones * '"');
+	uint64_t	bs = w ^ (ones * '\\');
+
+	return ((w | ((w - ones * 0x20) & ~w) | ((del - ones) & ~del) |
+	    ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs) != 0;
+}
+
+/*
+ * embed_clean_n() without a copy for the common case: one pass checks
+ * that s is not blank, holds no byte or character embed_text() would
+ * replace and fits in max, counting as it goes; anything else goes the
+ * slow way (embed_clean_n(), copied into the arena). Plain printable
+ * ASCII, most text, is checked 8 bytes at a time.
+ */
+void
+embed_estr(struct earena *a, struct estr *e, const char *s, size_t len,
+    size_t max, int stable)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, units = 0, cps = 0, step;
+	uint32_t		 cp;
+	uint64_t		 w;
+	int			 plain = 1;
+
+	if (s == NULL)
+		len = 0;
+	/* Blank (empty or only spaces: other white space is not fast). */
+	for (i = 0; i < len && p[i] == ' '; i++)
+		;
+	if (i == len)
+		goto slow;
+	for (i = 0; len - i >= sizeof w; i += sizeof w) {
+		memcpy(&w, p + i, sizeof w);
+		if (word_special(w))
+			goto bytes;
+	}
+	if (i < len) {
+		w = UINT64_C(0x6161616161616161);	/* "aaaaaaaa" */
+		memcpy(&w, p + i, len - i);
+		if (word_special(w))
+			goto bytes;
+	}
+	if (len > max)
+		goto slow;
+	units = cps = len;
+	goto done;
+bytes:
+	for (i = 0; i < len; ) {
+		if (len - i >= sizeof w) {
+			memcpy(&w, p + i, sizeof w);
+			if (!word_special(w)) {
+				i += sizeof w;
+				units += sizeof w;
+				cps += sizeof w;
+				continue;
+			}
+		}
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			if (p[i] == '"' || p[i] == '\\')
+				plain = 0;
+			i++;
+			units++;
+			cps++;
+			continue;
+		}
+		if (p[i] < 0x80)
+			goto slow;	/* a control character or DEL */
+		step = utf8_decode(s + i, len - i, &cp);
+		if (text_replaced(cp))
+			goto slow;
+		units += utf8_cp_units16(cp);
+		cps++;
+		i += step;
+	}
+	if (units > max)
+		goto slow;
+done:
+	e->s = stable ? s : earena_strndup(a, s, len);
+	e->len = len;
+	e->units = units;
+	e->cps = cps;
+	e->plain = plain;
+	return;
+slow:
+	embed_estr_take(a, e, embed_clean_n(s, len, max));
 }
 
 /* v in decimal, as printf's "%" PRId64 writes it; buf of 21 bytes or more. */
@@ -214,4 +354,84 @@ embed_fmt_i64(char *buf, int64_t v)
 		buf[len++] = tmp[--n];
 	buf[len] = '\0';
 	return len;
+}
+
+/*
+ * Titles and descriptions repeat (one per handler and outcome): each
+ * thread remembers the sizes embed_estr() found for the last few clean
+ * ones, which saves decoding their icons for every event.
+ */
+#define ICON_KEEP	8
+#define ICON_KEEP_LEN	128
+
+struct icon_kept {
+	size_t	 len;	/* 0: empty slot */
+	size_t	 max;
+	size_t	 units;
+	size_t	 cps;
+	int	 plain;
+	char	 s[ICON_KEEP_LEN];
+};
+
+/* embed_estr(a, e, s, len, max, 1) for s in the arena, remembered. */
+static void
+icon_estr(struct earena *a, struct estr *e, const char *s, size_t len,
+    size_t max)
+{
+	static _Thread_local struct icon_kept	kept[ICON_KEEP];
+	static _Thread_local unsigned		next;
+	struct icon_kept			*k;
+	size_t					 i;
+
+	for (i = 0; i < ICON_KEEP; i++) {
+		k = &kept[i];
+		if (k->len == len && k->max == max && memcmp(k->s, s, len) == 0) {
+			e->s = s;
+			e->len = len;
+			e->units = k->units;
+			e->cps = k->cps;
+			e->plain = k->plain;
+			return;
+		}
+	}
+	embed_estr(a, e, s, len, max, 1);
+	/* Only text kept as it was (e->s == s) is remembered. */
+	if (e->s != s || len == 0 || len >= ICON_KEEP_LEN)
+		return;
+	k = &kept[next++ % ICON_KEEP];
+	memcpy(k->s, s, len);
+	k->len = len;
+	k->max = max;
+	k->units = e->units;
+	k->cps = e->cps;
+	k->plain = e->plain;
+}
+
+/*
+ * Sets *e to "<icon> <a><b><c>", or just "<a><b><c>" without an icon,
+ * cleaned for max (the title and description of every event: no printf).
+ */
+void
+embed_with_icon(struct earena *ar, struct estr *e, size_t max,
+    const char *icon, const char *a, const char *b, const char *c)
+{
+	size_t	 ni, na = strlen(a), nb = strlen(b), nc = strlen(c);
+	char	*out, *o;
+
+	if (icon == NULL)
+		icon = "";
+	ni = strlen(icon);
+	out = o = earena_alloc(ar, ni + 1 + na + nb + nc + 1);
+	if (ni != 0) {
+		memcpy(o, icon, ni);
+		o += ni;
+		*o++ = ' ';
+	}
+	memcpy(o, a, na);
+	o += na;
+	memcpy(o, b, nb);
+	o += nb;
+	memcpy(o, c, nc);
+	o[nc] = '\0';
+	icon_estr(ar, e, out, (size_t)(o + nc - out), max);
 }

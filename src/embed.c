@@ -34,6 +34,7 @@
  * title.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,19 +52,13 @@
 #define EMBED_USERNAME_MAX	80	/* Discord's webhook username limit */
 
 struct layout {
-	char		*title;
-	char		*description;	/* NULL: none */
-	char		*footer;	/* NULL: none */
+	struct estr	 title;
+	struct estr	 description;	/* s NULL: none */
+	struct estr	 footer;	/* s NULL: none */
 	struct field	 fields[EMBED_MAX_FIELDS];
 	size_t		 nfields;
+	struct earena	 arena;		/* every string not borrowed */
 };
-
-/* Discord's count of a layout string: UTF-16 units. */
-static size_t
-units(const char *s)
-{
-	return utf8_len16(s, strlen(s));
-}
 
 /*
  * The layout's size as Discord counts it: title, description, footer
@@ -74,13 +69,9 @@ layout_chars(const struct layout *l)
 {
 	size_t i, n = 0;
 
-	n += units(l->title);
-	if (l->description != NULL)
-		n += units(l->description);
-	if (l->footer != NULL)
-		n += units(l->footer);
+	n += l->title.units + l->description.units + l->footer.units;
 	for (i = 0; i < l->nfields; i++)
-		n += units(l->fields[i].name) + units(l->fields[i].value);
+		n += l->fields[i].name.units + l->fields[i].value.units;
 	return n;
 }
 
@@ -91,16 +82,15 @@ layout_chars(const struct layout *l)
  * split), which only removes more. Returns how many units were removed.
  */
 static size_t
-shrink_common(char **s[], size_t n, size_t excess)
+shrink_common(struct earena *a, struct estr *s[], size_t n, size_t excess)
 {
 	size_t	 lens[2 * EMBED_MAX_FIELDS + 2], i, lo, hi, cap, cut, removed;
-	char	*t;
 
 	if (n == 0)
 		return 0;
 	hi = 1;
 	for (i = 0; i < n; i++) {
-		lens[i] = units(*s[i]);
+		lens[i] = s[i]->units;
 		if (lens[i] > hi)
 			hi = lens[i];
 	}
@@ -123,10 +113,8 @@ shrink_common(char **s[], size_t n, size_t excess)
 	for (i = 0; i < n; i++) {
 		if (lens[i] <= cap)
 			continue;
-		t = embed_text(*s[i], strlen(*s[i]), cap);
-		free(*s[i]);
-		*s[i] = t;
-		removed += lens[i] - units(t);
+		embed_estr_take(a, s[i], embed_text(s[i]->s, s[i]->len, cap));
+		removed += lens[i] - s[i]->units;
 	}
 	return removed;
 }
@@ -135,8 +123,8 @@ shrink_common(char **s[], size_t n, size_t excess)
 static size_t
 layout_fit(struct layout *l)
 {
-	char	**s[EMBED_MAX_FIELDS + 1];
-	size_t	  chars, i, step;
+	struct estr	*s[EMBED_MAX_FIELDS + 1];
+	size_t		 chars, i, step;
 
 	for (step = 0; step < 4; step++) {
 		chars = layout_chars(l);
@@ -146,49 +134,57 @@ layout_fit(struct layout *l)
 		case 0:
 			for (i = 0; i < l->nfields; i++)
 				s[i] = &l->fields[i].value;
-			shrink_common(s, l->nfields, chars - EMBED_MAX_TOTAL);
+			shrink_common(&l->arena, s, l->nfields,
+			    chars - EMBED_MAX_TOTAL);
 			break;
 		case 1:
 			for (i = 0; i < l->nfields; i++)
 				s[i] = &l->fields[i].name;
-			shrink_common(s, l->nfields, chars - EMBED_MAX_TOTAL);
+			shrink_common(&l->arena, s, l->nfields,
+			    chars - EMBED_MAX_TOTAL);
 			break;
 		case 2:
-			if (l->description != NULL) {
+			if (l->description.s != NULL) {
 				s[0] = &l->description;
-				shrink_common(s, 1, chars - EMBED_MAX_TOTAL);
+				shrink_common(&l->arena, s, 1,
+				    chars - EMBED_MAX_TOTAL);
 			}
 			break;
 		case 3:
 			s[0] = &l->title;
-			shrink_common(s, 1, chars - EMBED_MAX_TOTAL);
+			shrink_common(&l->arena, s, 1, chars - EMBED_MAX_TOTAL);
 			break;
 		}
 	}
 	return layout_chars(l);
 }
 
+/* An empty layout, its arena ready. */
+static void
+layout_init(struct layout *l)
+{
+	memset(l, 0, offsetof(struct layout, arena));
+	earena_init(&l->arena);
+}
+
 /* Frees the strings of a layout. */
 static void
 layout_free(struct layout *l)
 {
-	size_t i;
-
-	for (i = 0; i < l->nfields; i++) {
-		free(l->fields[i].name);
-		free(l->fields[i].value);
-	}
-	free(l->title);
-	free(l->description);
-	free(l->footer);
+	earena_free(&l->arena);
 }
 
 /* Whether a field sits beside others: short values, never the error. */
 static int
 field_inline(const struct field *f)
 {
-	return !f->is_error &&
-	    utf8_len(f->value, strlen(f->value)) < EMBED_INLINE_BELOW;
+	return !f->is_error && f->value.cps < EMBED_INLINE_BELOW;
+}
+
+static json_object *
+estr_json(const struct estr *e)
+{
+	return json_object_new_string_len(e->s, (int)e->len);
 }
 
 /* Builds the json-c object from a fitted layout and frees the strings. */
@@ -200,27 +196,25 @@ layout_build(struct layout *l, int color, time_t t)
 	size_t		 i;
 
 	embed = json_object_new_object();
-	json_object_object_add(embed, "title", json_object_new_string(l->title));
-	if (l->description != NULL)
+	json_object_object_add(embed, "title", estr_json(&l->title));
+	if (l->description.s != NULL)
 		json_object_object_add(embed, "description",
-		    json_object_new_string(l->description));
+		    estr_json(&l->description));
 	json_object_object_add(embed, "color", json_object_new_int(color));
 	fields = json_object_new_array();
 	for (i = 0; i < l->nfields; i++) {
 		f = json_object_new_object();
-		json_object_object_add(f, "name",
-		    json_object_new_string(l->fields[i].name));
+		json_object_object_add(f, "name", estr_json(&l->fields[i].name));
 		json_object_object_add(f, "value",
-		    json_object_new_string(l->fields[i].value));
+		    estr_json(&l->fields[i].value));
 		json_object_object_add(f, "inline",
 		    json_object_new_boolean(field_inline(&l->fields[i])));
 		json_object_array_add(fields, f);
 	}
 	json_object_object_add(embed, "fields", fields);
-	if (l->footer != NULL) {
+	if (l->footer.s != NULL) {
 		footer = json_object_new_object();
-		json_object_object_add(footer, "text",
-		    json_object_new_string(l->footer));
+		json_object_object_add(footer, "text", estr_json(&l->footer));
 		json_object_object_add(embed, "footer", footer);
 	}
 	embed_timestamp(t, ts, sizeof ts);
@@ -236,14 +230,21 @@ struct jbuf {
 	size_t	 cap;
 };
 
+static void jbuf_grow(struct jbuf *b, size_t n);
+
 /* Makes room for n more bytes and the NUL. */
-static void
+static inline void
 jbuf_reserve(struct jbuf *b, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		jbuf_grow(b, n);
+}
+
+static void
+jbuf_grow(struct jbuf *b, size_t n)
 {
 	size_t cap;
 
-	if (b->len + n + 1 <= b->cap)
-		return;
 	cap = b->cap != 0 ? b->cap : 256;
 	while (b->len + n + 1 > cap)
 		cap *= 2;
@@ -251,7 +252,7 @@ jbuf_reserve(struct jbuf *b, size_t n)
 	b->cap = cap;
 }
 
-static void
+static inline void
 jbuf_add(struct jbuf *b, const char *s, size_t n)
 {
 	jbuf_reserve(b, n);
@@ -286,10 +287,10 @@ word_needs_escape(uint64_t w)
  * Clean runs are copied eight bytes at a time.
  */
 static void
-jbuf_string(struct jbuf *b, const char *s)
+jbuf_string(struct jbuf *b, const char *s, size_t len)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	size_t			 len = strlen(s), i = 0;
+	size_t			 i = 0;
 	unsigned char		 c;
 	uint64_t		 w;
 	char			*o;
@@ -352,6 +353,28 @@ jbuf_string(struct jbuf *b, const char *s)
 	b->p[b->len] = '\0';
 }
 
+/* A layout string: copied when embed_estr() found nothing to escape. */
+static void
+jbuf_estr(struct jbuf *b, const struct estr *e)
+{
+	char *o;
+
+	if (!e->plain) {
+		jbuf_string(b, e->s, e->len);
+		return;
+	}
+	jbuf_reserve(b, e->len + 2);
+	o = b->p + b->len;
+	*o++ = '"';
+	memcpy(o, e->s, e->len);
+	o += e->len;
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+	b->p[b->len] = '\0';
+}
+
+#define JBUF_ESTR(b, e) jbuf_estr((b), &(e))
+
 /*
  * Writes a fitted layout as the compact JSON that layout_build() and
  * json-c would give, frees the strings and returns the text (caller
@@ -365,20 +388,16 @@ layout_write(struct layout *l, int color, time_t t)
 	size_t		 i, hint;
 
 	/* One allocation in the common case: the strings plus the syntax. */
-	hint = 160 + strlen(l->title);
-	if (l->description != NULL)
-		hint += strlen(l->description);
-	if (l->footer != NULL)
-		hint += strlen(l->footer);
+	hint = 160 + l->title.len + l->description.len + l->footer.len;
 	for (i = 0; i < l->nfields; i++)
-		hint += 48 + strlen(l->fields[i].name) + strlen(l->fields[i].value);
+		hint += 48 + l->fields[i].name.len + l->fields[i].value.len;
 	jbuf_reserve(&b, hint);
 
 	JBUF_LIT(&b, "{\"title\":");
-	jbuf_string(&b, l->title);
-	if (l->description != NULL) {
+	JBUF_ESTR(&b, l->title);
+	if (l->description.s != NULL) {
 		JBUF_LIT(&b, ",\"description\":");
-		jbuf_string(&b, l->description);
+		JBUF_ESTR(&b, l->description);
 	}
 	JBUF_LIT(&b, ",\"color\":");
 	jbuf_add(&b, num, embed_fmt_i64(num, color));
@@ -387,88 +406,70 @@ layout_write(struct layout *l, int color, time_t t)
 		if (i > 0)
 			JBUF_LIT(&b, ",");
 		JBUF_LIT(&b, "{\"name\":");
-		jbuf_string(&b, l->fields[i].name);
+		JBUF_ESTR(&b, l->fields[i].name);
 		JBUF_LIT(&b, ",\"value\":");
-		jbuf_string(&b, l->fields[i].value);
+		JBUF_ESTR(&b, l->fields[i].value);
 		if (field_inline(&l->fields[i]))
 			JBUF_LIT(&b, ",\"inline\":true}");
 		else
 			JBUF_LIT(&b, ",\"inline\":false}");
 	}
 	JBUF_LIT(&b, "]");
-	if (l->footer != NULL) {
+	if (l->footer.s != NULL) {
 		JBUF_LIT(&b, ",\"footer\":{\"text\":");
-		jbuf_string(&b, l->footer);
+		JBUF_ESTR(&b, l->footer);
 		JBUF_LIT(&b, "}");
 	}
 	embed_timestamp(t, ts, sizeof ts);
 	JBUF_LIT(&b, ",\"timestamp\":");
-	jbuf_string(&b, ts);
+	jbuf_string(&b, ts, strlen(ts));
 	JBUF_LIT(&b, "}");
 	layout_free(l);
 	return b.p;
 }
 
-/*
- * "<icon> <a><b><c>", or just "<a><b><c>" without an icon; newly
- * allocated (the title and description of every event: no printf).
- */
-static char *
-with_icon(const char *icon, const char *a, const char *b, const char *c)
+/* Sets *e to s (a NUL-terminated string), cleaned for max. */
+static void
+clean_str(struct earena *a, struct estr *e, const char *s, size_t max,
+    int stable)
 {
-	size_t	 ni, na = strlen(a), nb = strlen(b), nc = strlen(c);
-	char	*out, *o;
-
-	if (icon == NULL)
-		icon = "";
-	ni = strlen(icon);
-	out = o = xmalloc(ni + 1 + na + nb + nc + 1);
-	if (ni != 0) {
-		memcpy(o, icon, ni);
-		o += ni;
-		*o++ = ' ';
-	}
-	memcpy(o, a, na);
-	o += na;
-	memcpy(o, b, nb);
-	o += nb;
-	memcpy(o, c, nc);
-	o[nc] = '\0';
-	return out;
+	embed_estr(a, e, s, s != NULL ? strlen(s) : 0, max, stable);
 }
 
 /*
  * Lays out one event embed (SPEC section 4) with every limit applied;
- * returns its Discord character count. The strings in l are newly
- * allocated (layout_build() or layout_write() frees them).
+ * returns its Discord character count. layout_build() or layout_write()
+ * frees l's strings.
  */
 static size_t
 layout_event(struct layout *l, const struct embed_event *in)
 {
 	struct field	 tail[2], fold[EMBED_MAX_FIELDS];
 	struct collect	 c;
+	struct earena	*a = &l->arena;
 	const char	*type = in->type != NULL ? in->type : "invalid";
 	const char	*verb = in->success ? "processed" : "failed";
-	char		*s;
+	char		 more[64];
 	size_t		 ntail = 0, keep, i, n;
 
-	memset(l, 0, sizeof *l);
-	s = with_icon(in->icon, type, " event ", verb);
-	l->title = embed_clean_take(s, EMBED_MAX_TITLE);
-	s = with_icon(in->icon, in->title != NULL ? in->title : type, "", "");
-	l->description = embed_clean_take(s, EMBED_MAX_DESC);
-	l->footer = embed_clean(in->success ? "✅ Successfully processed" :
-	    "❌ Processing failed", EMBED_MAX_FOOTER);
+	layout_init(l);
+	embed_with_icon(a, &l->title, EMBED_MAX_TITLE, in->icon, type, " event ",
+	    verb);
+	embed_with_icon(a, &l->description, EMBED_MAX_DESC, in->icon,
+	    in->title != NULL ? in->title : type, "", "");
+	clean_str(a, &l->footer, in->success ? "✅ Successfully processed" :
+	    "❌ Processing failed", EMBED_MAX_FOOTER, 1);
 
+	/* in's strings outlive the layout: borrowed when clean. */
 	if (!in->success) {
-		tail[ntail].name = xstrdup("Error");
-		tail[ntail].value = embed_clean(in->error,
-		    EMBED_MAX_FIELD_VALUE);
+		clean_str(a, &tail[ntail].name, "Error", EMBED_MAX_FIELD_NAME, 1);
+		clean_str(a, &tail[ntail].value, in->error,
+		    EMBED_MAX_FIELD_VALUE, 1);
 		tail[ntail].is_error = 1;
 		ntail++;
 	}
-	tail[ntail].name = xstrdup("Event ID");
-	tail[ntail].value = embed_clean(in->event_id, EMBED_MAX_FIELD_VALUE);
+	clean_str(a, &tail[ntail].name, "Event ID", EMBED_MAX_FIELD_NAME, 1);
+	clean_str(a, &tail[ntail].value, in->event_id, EMBED_MAX_FIELD_VALUE, 1);
 	tail[ntail].is_error = 0;
 	ntail++;
 
@@ -476,25 +477,22 @@ layout_event(struct layout *l, const struct embed_event *in)
 	c.fields = fold;
 	c.max = EMBED_MAX_FIELDS - ntail;
 	if (in->data != NULL && json_object_is_type(in->data, json_type_object))
-		embed_flatten(&c, in->data, NULL, 0, 0);
+		embed_flatten(a, &c, in->data, NULL, 0, 0);
 
 	if (c.total + ntail <= EMBED_MAX_FIELDS)
 		keep = c.total;
 	else
 		keep = EMBED_MAX_FIELDS - 1 - ntail;
-	for (i = 0; i < c.kept; i++) {
-		if (i < keep)
-			l->fields[l->nfields++] = fold[i];
-		else {
-			free(fold[i].name);
-			free(fold[i].value);
-		}
-	}
+	for (i = 0; i < c.kept && i < keep; i++)
+		l->fields[l->nfields++] = fold[i];
 	if (keep < c.total) {
 		n = c.total - keep;
-		l->fields[l->nfields].name = xstrdup(EMBED_ELLIPSIS);
+		clean_str(a, &l->fields[l->nfields].name, EMBED_ELLIPSIS,
+		    EMBED_MAX_FIELD_NAME, 1);
 		/* SPEC wording, even for one. */
-		l->fields[l->nfields].value = xasprintf("… and %zu more fields", n);
+		snprintf(more, sizeof more, "… and %zu more fields", n);
+		clean_str(a, &l->fields[l->nfields].value, more,
+		    EMBED_MAX_FIELD_VALUE, 0);
 		l->fields[l->nfields].is_error = 0;
 		l->nfields++;
 	}
@@ -558,31 +556,33 @@ embed_digest(const struct embed_digest_row *rows, size_t nrows, time_t end,
 	struct layout	 l;
 	unsigned long	 total = 0;
 	size_t		 i, keep, n;
-	char		*s;
+	char		 s[96];
 
-	memset(&l, 0, sizeof l);
+	layout_init(&l);
 	for (i = 0; i < nrows; i++)
 		total += rows[i].processed + rows[i].failed;
 	/* SPEC wording, even for one. */
-	s = xasprintf("📊 %lu events processed", total);
-	l.title = embed_clean(s, EMBED_MAX_TITLE);
-	free(s);
+	snprintf(s, sizeof s, "📊 %lu events processed", total);
+	clean_str(&l.arena, &l.title, s, EMBED_MAX_TITLE, 0);
 
 	keep = nrows <= EMBED_MAX_FIELDS ? nrows : EMBED_MAX_FIELDS - 1;
 	for (i = 0; i < keep; i++) {
-		l.fields[i].name = embed_clean(rows[i].type,
-		    EMBED_MAX_FIELD_NAME);
-		s = xasprintf("%lu processed, %lu failed", rows[i].processed,
-		    rows[i].failed);
-		l.fields[i].value = embed_clean(s, EMBED_MAX_FIELD_VALUE);
-		free(s);
+		clean_str(&l.arena, &l.fields[i].name, rows[i].type,
+		    EMBED_MAX_FIELD_NAME, 0);
+		snprintf(s, sizeof s, "%lu processed, %lu failed",
+		    rows[i].processed, rows[i].failed);
+		clean_str(&l.arena, &l.fields[i].value, s,
+		    EMBED_MAX_FIELD_VALUE, 0);
 		l.fields[i].is_error = 0;
 	}
 	l.nfields = keep;
 	if (keep < nrows) {
 		n = nrows - keep;
-		l.fields[l.nfields].name = xstrdup(EMBED_ELLIPSIS);
-		l.fields[l.nfields].value = xasprintf("… and %zu more fields", n);
+		clean_str(&l.arena, &l.fields[l.nfields].name, EMBED_ELLIPSIS,
+		    EMBED_MAX_FIELD_NAME, 1);
+		snprintf(s, sizeof s, "… and %zu more fields", n);
+		clean_str(&l.arena, &l.fields[l.nfields].value, s,
+		    EMBED_MAX_FIELD_VALUE, 0);
 		l.fields[l.nfields].is_error = 0;
 		l.nfields++;
 	}
@@ -633,19 +633,76 @@ embed_payload(json_object *const *embeds, size_t n, const char *username,
 	return out;
 }
 
+/*
+ * The calling thread's last envelope (embed_payload() with no embeds) and
+ * what it was made from; in fixed buffers, so that nothing is left on the
+ * heap when the thread ends. Longer strings are not kept.
+ */
+#define PAYLOAD_KEEP	512
+struct payload_cache {
+	int	 set;
+	int	 has_user, has_avatar;
+	char	 user[PAYLOAD_KEEP];
+	char	 avatar[PAYLOAD_KEEP];
+	char	 empty[2 * PAYLOAD_KEEP + 128];
+};
+
+static int
+payload_cache_same(const char *kept, int has, const char *s)
+{
+	return s == NULL ? !has : has && strcmp(kept, s) == 0;
+}
+
+/*
+ * embed_payload(NULL, 0, ...), made once per thread and options: the
+ * thread's kept copy (*own NULL), or a new string that *own also points
+ * at for the caller to free.
+ */
+static const char *
+payload_empty(const char *username, const char *avatar_url, char **own)
+{
+	static _Thread_local struct payload_cache pc;
+	char	*empty;
+	size_t	 len;
+
+	if (pc.set && payload_cache_same(pc.user, pc.has_user, username) &&
+	    payload_cache_same(pc.avatar, pc.has_avatar, avatar_url)) {
+		*own = NULL;
+		return pc.empty;
+	}
+	*own = empty = embed_payload(NULL, 0, username, avatar_url);
+	len = strlen(empty);
+	pc.set = 0;
+	if ((username == NULL || strlen(username) < PAYLOAD_KEEP) &&
+	    (avatar_url == NULL || strlen(avatar_url) < PAYLOAD_KEEP) &&
+	    len < sizeof pc.empty) {
+		pc.has_user = username != NULL;
+		pc.has_avatar = avatar_url != NULL;
+		if (username != NULL)
+			memcpy(pc.user, username, strlen(username) + 1);
+		if (avatar_url != NULL)
+			memcpy(pc.avatar, avatar_url, strlen(avatar_url) + 1);
+		memcpy(pc.empty, empty, len + 1);
+		pc.set = 1;
+	}
+	return empty;
+}
+
 char *
 embed_payload_json(const char *const *embeds, size_t n, const char *username,
     const char *avatar_url)
 {
-	char *empty, *mark, *out;
+	const char *empty, *mark;
+	char *own, *out;
 	size_t head, tail, len, o;
 	static const char slot[] = "\"embeds\":[]";
 
 	/*
 	 * The envelope comes from embed_payload() itself, so both forms are
-	 * byte for byte the same; the embeds go between its brackets.
+	 * byte for byte the same; the embeds go between its brackets. It is
+	 * the same for every payload of a webhook: the thread keeps it.
 	 */
-	empty = embed_payload(NULL, 0, username, avatar_url);
+	empty = payload_empty(username, avatar_url, &own);
 	mark = strstr(empty, slot);
 	head = (size_t)(mark - empty) + sizeof slot - 2;	/* up to '[' */
 	tail = strlen(empty) - head;				/* from ']' */
@@ -666,7 +723,7 @@ embed_payload_json(const char *const *embeds, size_t n, const char *username,
 	memcpy(out + o, empty + head, tail);
 	o += tail;
 	out[o] = '\0';
-	free(empty);
+	free(own);
 	return out;
 }
 

@@ -4,7 +4,10 @@
  * units (as discord.js counts) and never cutting a UTF-8 sequence or a
  * surrogate pair. Pure: no I/O.
  *
- * Threads: any; every function works on the caller's data only.
+ * Threads: any; every function works on the caller's data only, beside
+ * per-thread memos (_Thread_local, never shared): the last payload
+ * envelope, recent titles, humanized keys and the last second's
+ * timestamp text.
  */
 #ifndef SIPEAT_EMBED_H
 #define SIPEAT_EMBED_H

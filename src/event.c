@@ -64,6 +64,75 @@ copy_cut(char *dst, size_t size, const char *src)
 	dst[len] = '\0';
 }
 
+#define LOOKUP_LINEAR	8	/* objects up to this size: no hashing */
+
+/*
+ * json_object_object_get_ex() for a key of len bytes (not NUL-terminated):
+ * 1 with *v (NULL for JSON null) when obj has it, else 0. A small object
+ * (an envelope, an event's data) is searched in order: cheaper than
+ * json-c's hash of the key, same answer (keys are unique in an object).
+ */
+static int
+obj_find(json_object *obj, const char *key, size_t len, json_object **v)
+{
+	char	 small[128], *k;
+	int	 found;
+
+	if (json_object_object_length(obj) <= LOOKUP_LINEAR) {
+		json_object_object_foreach(obj, name, val) {
+			/* The first byte settles most mismatches. */
+			if (len == 0 ? name[0] == '\0' : name[0] == key[0] &&
+			    strncmp(name, key, len) == 0 && name[len] == '\0') {
+				*v = val;
+				return 1;
+			}
+		}
+		*v = NULL;
+		return 0;
+	}
+	if (len < sizeof small) {
+		memcpy(small, key, len);
+		small[len] = '\0';
+		k = small;
+	} else
+		k = xstrndup(key, len);
+	found = json_object_object_get_ex(obj, k, v);
+	if (k != small)
+		free(k);
+	return found;
+}
+
+/* obj_find() of a NUL-terminated key. */
+static int
+obj_get(json_object *obj, const char *key, json_object **v)
+{
+	return obj_find(obj, key, strlen(key), v);
+}
+
+/* One step of a path: a key of an object, or an index of an array. */
+static json_object *
+lookup_step(json_object *cur, const char *seg, size_t len)
+{
+	json_object	*v;
+	size_t		 i, idx = 0;
+
+	if (json_object_is_type(cur, json_type_array)) {
+		if (len == 0 || len > 9)
+			return NULL;
+		for (i = 0; i < len; i++) {
+			if (!isdigit((unsigned char)seg[i]))
+				return NULL;
+			idx = idx * 10 + (size_t)(seg[i] - '0');
+		}
+		if (idx >= json_object_array_length(cur))
+			return NULL;
+		return json_object_array_get_idx(cur, idx);
+	}
+	if (!json_object_is_type(cur, json_type_object))
+		return NULL;
+	return obj_find(cur, seg, len, &v) ? v : NULL;
+}
+
 /*
  * Frees what parsing built and leaves ev as after a failed parse: id at
  * idbuf, which the caller has filled with the best id known.
@@ -74,6 +143,8 @@ parse_fail(struct event *ev)
 	json_object_put(ev->root);
 	json_object_put(ev->idobj);
 	json_object_put(ev->tsobj);
+	free(ev->keys);		/* after the tree: its keys */
+	ev->keys = NULL;
 	ev->root = ev->data = ev->idobj = ev->tsobj = NULL;
 	ev->type = ev->timestamp = NULL;
 	ev->id = ev->idbuf;
@@ -128,15 +199,23 @@ tok_get(int *owned)
 	return tok;
 }
 
-/* Runs json-c over exactly len bytes; the root or NULL with errstr set. */
+/*
+ * Runs json-c over exactly len bytes; the root or NULL with errstr set.
+ * *keys: see event_fast_parse().
+ */
 static json_object *
-parse_json(const char *buf, size_t len, char *errstr, size_t errsz)
+parse_json(const char *buf, size_t len, char **keys, char *errstr,
+    size_t errsz)
 {
 	struct json_tokener	*tok;
 	json_object		*root;
 	enum json_tokener_error	 jerr;
 	int			 owned;
 
+	/* Plain JSON, nearly every event, without the tokener. */
+	root = event_fast_parse(buf, len, keys);
+	if (root != NULL)
+		return root;
 	tok = tok_get(&owned);
 	if (tok == NULL) {
 		seterr(errstr, errsz, "not valid JSON: out of memory");
@@ -216,7 +295,7 @@ parse_id(json_object *root, const char **id, char *num, size_t numsz,
 	const char	*s;
 	size_t		 len, i;
 
-	if (!json_object_object_get_ex(root, "id", &v) || v == NULL)
+	if (!obj_get(root, "id", &v) || v == NULL)
 		return 0;
 	if (json_object_is_type(v, json_type_int)) {
 		/* json-c writes int64 and uint64 values exactly. */
@@ -303,7 +382,7 @@ parse_timestamp(json_object *root, json_object **own)
 	int		 ok = -1;
 
 	*own = NULL;
-	if (!json_object_object_get_ex(root, "timestamp", &v) || v == NULL)
+	if (!obj_get(root, "timestamp", &v) || v == NULL)
 		return NULL;
 	switch (json_object_get_type(v)) {
 	case json_type_string:
@@ -369,7 +448,7 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		seterr(errstr, errsz, "invalid UTF-8");
 		return -1;
 	}
-	ev->root = parse_json(buf, len, errstr, errsz);
+	ev->root = parse_json(buf, len, &ev->keys, errstr, errsz);
 	if (ev->root == NULL)
 		return parse_fail(ev);
 	if (!json_object_is_type(ev->root, json_type_object)) {
@@ -382,7 +461,7 @@ event_parse(struct event *ev, const char *buf, size_t len,
 	if (idok > 0)
 		copy_cut(ev->idbuf, sizeof ev->idbuf, id);
 
-	if (!json_object_object_get_ex(ev->root, "type", &v)) {
+	if (!obj_get(ev->root, "type", &v)) {
 		seterr(errstr, errsz, "missing \"type\"");
 		return parse_fail(ev);
 	}
@@ -408,7 +487,7 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		}
 	}
 
-	if (!json_object_object_get_ex(ev->root, "data", &v)) {
+	if (!obj_get(ev->root, "data", &v)) {
 		seterr(errstr, errsz, "missing \"data\"");
 		return parse_fail(ev);
 	}
@@ -443,6 +522,7 @@ event_clear(struct event *ev)
 	json_object_put(ev->root);
 	json_object_put(ev->idobj);
 	json_object_put(ev->tsobj);
+	free(ev->keys);		/* after the tree: its keys */
 	memset(ev, 0, sizeof *ev);
 }
 
@@ -452,7 +532,7 @@ field_missing(json_object *data, const char *key)
 {
 	json_object *v;
 
-	if (!json_object_object_get_ex(data, key, &v) || v == NULL)
+	if (!obj_get(data, key, &v) || v == NULL)
 		return 1;
 	if (json_object_is_type(v, json_type_string) &&
 	    json_object_get_string_len(v) == 0)
@@ -496,41 +576,6 @@ event_check_required(const struct event *ev, char *errstr, size_t errsz)
 	return 0;
 }
 
-/* One step of a path: a key of an object, or an index of an array. */
-static json_object *
-lookup_step(json_object *cur, const char *seg, size_t len)
-{
-	json_object	*v;
-	char		 small[128], *key;
-	size_t		 i, idx = 0;
-	int		 found;
-
-	if (json_object_is_type(cur, json_type_array)) {
-		if (len == 0 || len > 9)
-			return NULL;
-		for (i = 0; i < len; i++) {
-			if (!isdigit((unsigned char)seg[i]))
-				return NULL;
-			idx = idx * 10 + (size_t)(seg[i] - '0');
-		}
-		if (idx >= json_object_array_length(cur))
-			return NULL;
-		return json_object_array_get_idx(cur, idx);
-	}
-	if (!json_object_is_type(cur, json_type_object))
-		return NULL;
-	if (len < sizeof small) {
-		memcpy(small, seg, len);
-		small[len] = '\0';
-		key = small;
-	} else
-		key = xstrndup(seg, len);
-	found = json_object_object_get_ex(cur, key, &v);
-	if (key != small)
-		free(key);
-	return found ? v : NULL;
-}
-
 /*
  * Value at a dotted path from the root, borrowed from ev (NULL if absent
  * or JSON null). "id" is always there: the envelope's or the fallback.
@@ -548,7 +593,16 @@ event_lookup(const struct event *ev, const char *path)
 	if (strcmp(path, "id") == 0 && ev->idobj != NULL)
 		return ev->idobj;
 	cur = ev->root;
-	for (p = path; cur != NULL; p = dot + 1) {
+	p = path;
+	/* Nearly every path starts at "data", found once by event_parse(). */
+	if (ev->data != NULL && strncmp(path, "data", 4) == 0 &&
+	    (path[4] == '.' || path[4] == '\0')) {
+		if (path[4] == '\0')
+			return ev->data;
+		cur = ev->data;
+		p = path + 5;
+	}
+	for (; cur != NULL; p = dot + 1) {
 		dot = strchr(p, '.');
 		len = dot != NULL ? (size_t)(dot - p) : strlen(p);
 		if (len == 0)

@@ -22,6 +22,7 @@ struct event {
 	const char	*timestamp;	/* as shown (see event_parse()), or NULL */
 	json_object	*idobj;		/* owned: fallback id as a JSON string, or NULL */
 	json_object	*tsobj;		/* owned: timestamp text made here, or NULL */
+	char		*keys;		/* owned: root's keys (event-fast.c), or NULL */
 	char		 idbuf[EVENT_ID_MAX];
 };
 
@@ -63,5 +64,13 @@ json_object	*event_lookup(const struct event *ev, const char *path);
 int		 event_truthy(const struct event *ev, const char *path);
 /* The envelope as compact JSON (owned by ev, valid until event_clear). */
 const char	*event_json(const struct event *ev);
+/*
+ * event-fast.c, for event.c and its tests: the tree json-c's tokener
+ * would give for plain JSON (no NUL, valid UTF-8 already checked), or
+ * NULL when the bytes are anything else and json-c must decide. The
+ * tree's keys live in *keys: free() it after json_object_put() of the
+ * root, never before.
+ */
+json_object	*event_fast_parse(const char *buf, size_t len, char **keys);
 
 #endif

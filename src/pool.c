@@ -2,12 +2,22 @@
  * pool.c -- the worker threads.
  *
  * A worker owns the job it popped: it parses the event, runs the handler,
- * writes a failed event to the dead-letter topic and waits for the
- * delivery report (dlq.c: retrying until there is one), builds the embed
- * (in parallel, off the notifier thread) and hands it to the notifier --
- * all before the job goes back to the consumer thread, so an offset is
- * only ever committed for an event whose stages finished, whose dead
- * letter is written and whose notification was handed over (SPEC 6).
+ * writes a failed event to the dead-letter topic, builds the embed (in
+ * parallel, off the notifier thread) and hands it to the notifier -- all
+ * before the job goes back to the consumer thread, so an offset is only
+ * ever committed for an event whose stages finished, whose dead letter is
+ * written and whose notification was handed over (SPEC 6).
+ *
+ * Dead letters do not hold the worker up: it queues the dead letter
+ * (dlq_send) and goes on with the next job, keeping the failed event's job
+ * and embed as a "letter" until the delivery report came; only then is
+ * the event notified and its job completed. Up to DLQ_AHEAD letters
+ * travel per worker (then it waits for the oldest). A failed delivery
+ * falls back to dlq_write(), which retries until the dead letter is
+ * written; shutdown cutting that short leaves the event neither notified
+ * nor committed, as before. The key is released when the stages are done,
+ * so the key's next event may run meanwhile: order per key is about
+ * running, and the uncommitted letter holds the partition's watermark.
  *
  * Then it releases the job's key: if another event of the same key is
  * parked in the key gate, this worker runs it next itself (no trip through
@@ -35,6 +45,25 @@
 
 #define ERR_MAX		1024
 #define PREVIEW_MAX	512	/* bytes of an invalid payload shown in its embed */
+#define DLQ_AHEAD	256	/* dead letters on their way per worker */
+
+enum run_result {
+	RUN_CUT,		/* cut short by shutdown: neither notified nor committed */
+	RUN_DONE,		/* finished: notified (and dead-lettered if failed) */
+	RUN_LETTER		/* finished, its dead letter on its way: a letter holds it */
+};
+
+/* A failed event whose dead letter is on its way (see the top). */
+struct letter {
+	struct job		*job;
+	struct delivery		*dv;
+	char			*embed;		/* submitted once the dead letter is written */
+	size_t			 chars;
+	struct notify_event	 ne;		/* what notifier_submit() takes */
+	char			*reason;	/* for a retry with dlq_write(); ne.error */
+	char			*id;		/* ne.event_id */
+	char			 what[EVENT_ID_MAX];
+};
 
 struct worker {
 	struct pool		*pool;
@@ -42,6 +71,8 @@ struct worker {
 	pthread_t		 thread;
 	int			 started;
 	struct stage_ctx	 ctx;
+	struct letter		 letters[DLQ_AHEAD];	/* oldest first */
+	size_t			 nletters;
 };
 
 struct pool {
@@ -73,6 +104,9 @@ invalid_fields(const rd_kafka_message_t *rkm)
 	return o;
 }
 
+static void	finish(const struct pipeline *, struct job *, int);
+static void	settle(struct worker *, size_t, int);
+
 /*
  * The stage that failed, when err names one of h's stages first (handler.h:
  * "payment: card declined"); NULL otherwise.
@@ -91,12 +125,14 @@ failed_stage(const struct handler *h, const char *err)
 }
 
 /*
- * Processes one event. Returns 1 when it finished (success or failure:
- * notified, dead-lettered if failed), 0 when a stage was cut short by
- * shutdown: such an event is neither notified nor dead-lettered, and its
- * offset is not stored, so the next run processes it again.
+ * Processes one event. Returns RUN_DONE when it finished (success or
+ * failure: notified, dead-lettered if failed), RUN_LETTER when it finished
+ * but its dead letter is on its way (the job now belongs to a letter),
+ * RUN_CUT when a stage was cut short by shutdown: such an event is neither
+ * notified nor dead-lettered, and its offset is not stored, so the next
+ * run processes it again.
  */
-static int
+static enum run_result
 run_job(struct worker *w, struct job *job)
 {
 	const struct pipeline *pl = &w->pool->pl;
@@ -110,6 +146,7 @@ run_job(struct worker *w, struct job *job)
 	char *embed;
 	int parsed = 0, ok = 0, invalid = 1;
 	size_t chars;
+	struct delivery *dv = NULL;
 
 	snprintf(fallback, sizeof fallback, "%s/%" PRId32 "/%" PRId64,
 	    rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset);
@@ -138,23 +175,33 @@ run_job(struct worker *w, struct job *job)
 				log_info("worker", "%s: %s %s interrupted by shutdown (%s); "
 				    "left for the next run", fallback, ev.type, ev.id, err);
 				event_clear(&ev);
-				return 0;
+				return RUN_CUT;
 			}
 		}
 	}
 
 	/*
 	 * A failed event is committed only once its dead letter is written
-	 * (SPEC section 6): dlq_write() retries until it is, and when
-	 * shutdown makes it give up the event is left for the next run,
+	 * (SPEC section 6): queued here, its delivery settled later (settle());
+	 * when it cannot even be queued, dlq_write() retries until it is, and
+	 * when shutdown makes it give up the event is left for the next run,
 	 * neither notified nor committed, like an interrupted one.
 	 */
 	if (!ok && pl->producer != NULL && pl->dlq_topic != NULL &&
-	    *pl->dlq_topic != '\0' && dlq_write(pl->producer, pl->dlq_topic,
-	    pl->max_message_bytes, rkm, err, fallback, 0, w->ctx.stopping) != 0) {
-		if (parsed)
-			event_clear(&ev);
-		return 0;
+	    *pl->dlq_topic != '\0') {
+		char why[512];
+
+		if (w->nletters == DLQ_AHEAD)
+			settle(w, 0, 1);
+		dv = dlq_send(pl->producer, pl->dlq_topic, pl->max_message_bytes,
+		    rkm, err, why, sizeof why);
+		if (dv == NULL && dlq_write(pl->producer, pl->dlq_topic,
+		    pl->max_message_bytes, rkm, err, fallback, 0,
+		    w->ctx.stopping) != 0) {
+			if (parsed)
+				event_clear(&ev);
+			return RUN_CUT;
+		}
 	}
 
 	ee.success = ok;
@@ -196,12 +243,84 @@ run_job(struct worker *w, struct job *job)
 	ne.error = ee.error;
 	ne.event_id = ee.event_id;
 	ne.finished = ee.finished;
-	notifier_submit(pl->notifier, embed, chars, &ne);
+	if (dv != NULL) {
+		struct letter *l = &w->letters[w->nletters++];
+
+		l->job = job;
+		l->dv = dv;
+		l->embed = embed;
+		l->chars = chars;
+		l->reason = xstrdup(err);
+		l->id = xstrdup(ee.event_id);
+		/* type, icon, title and stage are the handler's: they stay. */
+		l->ne = ne;
+		l->ne.error = l->reason;
+		l->ne.event_id = l->id;
+		str_copy(l->what, fallback, sizeof l->what);
+	} else
+		notifier_submit(pl->notifier, embed, chars, &ne);
 	if (shown != NULL)
 		json_object_put(shown);
 	if (parsed)
 		event_clear(&ev);
-	return 1;
+	return dv != NULL ? RUN_LETTER : RUN_DONE;
+}
+
+/*
+ * Settles letter i: when its delivery report came (or, with wait, once it
+ * comes), notifies the event and completes its job; a failed delivery is
+ * retried with dlq_write() until written. Shutdown cutting the wait or the
+ * retry short completes the job unfinished, not notified: the next run
+ * processes the event again. Removes the letter.
+ */
+static void
+settle(struct worker *w, size_t i, int wait)
+{
+	const struct pipeline *pl = &w->pool->pl;
+	struct letter *l = &w->letters[i];
+	char err[512];
+	int rc, finished = 1;
+
+	if (!wait && !producer_delivery_done(l->dv))
+		return;
+	rc = producer_delivery_wait(l->dv, pl->dlq_topic, 0, w->ctx.stopping,
+	    err, sizeof err);
+	producer_delivery_release(l->dv);
+	if (rc == 0)
+		METRIC_INC(dlq_produced);
+	else if (rc < 0) {
+		METRIC_INC(dlq_errors);
+		log_error("dlq", "%s: dead-letter write failed (the event stays "
+		    "uncommitted; retrying): %s", l->what, err);
+		finished = dlq_write(pl->producer, pl->dlq_topic,
+		    pl->max_message_bytes, l->job->rkm, l->reason, l->what, 0,
+		    w->ctx.stopping) == 0;
+	} else {
+		log_warn("dlq", "%s: dead letter not acknowledged (%s); shutdown "
+		    "leaves the event uncommitted for the next run", l->what, err);
+		finished = 0;
+	}
+	if (finished)
+		notifier_submit(pl->notifier, l->embed, l->chars, &l->ne);
+	else
+		free(l->embed);
+	free(l->reason);
+	free(l->id);
+	finish(pl, l->job, finished);
+	memmove(l, l + 1, (w->nletters - i - 1) * sizeof *l);
+	w->nletters--;
+}
+
+/*
+ * Settles the oldest letters whose delivery reports came, up to the first
+ * still on its way: reports mostly come in order, and this runs between
+ * every two jobs, so it looks at one letter, not at all of them.
+ */
+static void
+settle_done(struct worker *w)
+{
+	while (w->nletters > 0 && producer_delivery_done(w->letters[0].dv))
+		settle(w, 0, 1);
 }
 
 /* Releases job's key; returns the key's next job, now ours to run. */
@@ -262,7 +381,10 @@ worker_main(void *arg)
 	for (;;) {
 		struct job *job;
 
-		if (queue_pop_wait(p->pl.queue, &item, 200) != 0) {
+		settle_done(w);
+		/* Letters on their way: look at them again soon. */
+		if (queue_pop_wait(p->pl.queue, &item,
+		    w->nletters > 0 ? 1 : 200) != 0) {
 			if (queue_closed(p->pl.queue))
 				break;
 			continue;
@@ -270,7 +392,7 @@ worker_main(void *arg)
 		job = item;
 		while (job != NULL) {
 			struct job *next;
-			int finished;
+			enum run_result finished;
 
 			/*
 			 * Stopping: an event not started is not started now;
@@ -282,10 +404,14 @@ worker_main(void *arg)
 			}
 			finished = run_job(w, job);
 			next = release(&p->pl, job);
-			finish(&p->pl, job, finished);
+			if (finished != RUN_LETTER)
+				finish(&p->pl, job, finished == RUN_DONE);
 			job = next;
 		}
 	}
+	/* Every letter settled before the worker ends: none is left behind. */
+	while (w->nletters > 0)
+		settle(w, 0, 1);
 	if (w->ctx.curl != NULL)
 		curl_easy_cleanup(w->ctx.curl);
 	w->ctx.curl = NULL;
@@ -299,6 +425,9 @@ pool_start(const struct pipeline *pl, int n)
 	int rc;
 
 	p->pl = *pl;
+	/* The first dead letter should not wait for the topic's metadata. */
+	if (pl->producer != NULL && pl->dlq_topic != NULL && *pl->dlq_topic != '\0')
+		producer_prepare(pl->producer, pl->dlq_topic);
 	p->w = xcalloc((size_t)n, sizeof *p->w);
 	p->n = n;
 	for (int i = 0; i < n; i++) {
@@ -344,6 +473,12 @@ int64_t
 pool_deadline(const struct pool *p)
 {
 	return atomic_load(&p->deadline);
+}
+
+int
+pool_workers(const struct pool *p)
+{
+	return p->n;
 }
 
 void

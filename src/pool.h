@@ -7,7 +7,7 @@
  *
  * Threads:
  *   pool_start, pool_free: main
- *   pool_drain, pool_abort, pool_deadline: any
+ *   pool_drain, pool_abort, pool_deadline, pool_workers: any
  *   pool_stop, pool_join: the consumer thread at shutdown (main on a
  *   failed start)
  *   pipeline_complete_unrun: the job's owner (a worker or the consumer)
@@ -59,6 +59,8 @@ void		 pool_drain(struct pool *p, int64_t deadline);
 void		 pool_abort(struct pool *p);
 /* The deadline given to pool_drain(), 0 before. Any thread. */
 int64_t		 pool_deadline(const struct pool *p);
+/* The number of workers. Any thread. */
+int		 pool_workers(const struct pool *p);
 /*
  * Closes the queue (implies pool_drain()): the workers discard what is
  * left and end once they finished the event they run. Call once the

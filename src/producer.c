@@ -23,16 +23,21 @@
 #include "log.h"
 #include "producer.h"
 
+#define PRODUCER_PREPARED_MAX	4
+
 struct producer {
-	rd_kafka_t	*rk;
-	pthread_t	 thread;
-	struct stopflag	 stop;
+	rd_kafka_t		*rk;
+	pthread_t		 thread;
+	struct stopflag		 stop;
+	pthread_mutex_t		 lock;		/* prepared, nprepared */
+	rd_kafka_topic_t	*prepared[PRODUCER_PREPARED_MAX];
+	size_t			 nprepared;
 };
 
 struct delivery {
 	pthread_mutex_t		lock;
 	pthread_cond_t		cond;
-	int			done;
+	_Atomic int		done;		/* set under lock; read without by _done() */
 	int			refs;	/* sender + report callback */
 	rd_kafka_resp_err_t	err;
 };
@@ -76,7 +81,7 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 		return;
 	pthread_mutex_lock(&dv->lock);
 	dv->err = rkm->err;
-	dv->done = 1;
+	atomic_store_explicit(&dv->done, 1, memory_order_release);
 	pthread_cond_signal(&dv->cond);
 	delivery_unref_locked(dv);
 }
@@ -115,6 +120,7 @@ producer_create(const struct config *cfg, char *err, size_t errsz)
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
 
 	p = xcalloc(1, sizeof *p);
+	pthread_mutex_init(&p->lock, NULL);
 	p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errsz);
 	if (p->rk == NULL) {
 		rd_kafka_conf_destroy(conf);
@@ -154,8 +160,8 @@ stopped(struct stopflag *stopping)
 	return stop_flag_get(stopping);
 }
 
-int
-producer_send_until(struct producer *p, const char *topic, const void *key,
+struct delivery *
+producer_send_start(struct producer *p, const char *topic, const void *key,
     size_t keylen, const void *value, size_t len, rd_kafka_headers_t *h,
     int64_t deadline_ms, struct stopflag *stopping, char *err, size_t errsz)
 {
@@ -165,7 +171,6 @@ producer_send_until(struct producer *p, const char *topic, const void *key,
 	rd_kafka_error_t *error;
 	rd_kafka_vu_t vu[6];
 	size_t nvu = 0;
-	int rc = -1;
 
 	vu[nvu].vtype = RD_KAFKA_VTYPE_TOPIC;
 	vu[nvu++].u.cstr = topic;
@@ -197,15 +202,26 @@ producer_send_until(struct producer *p, const char *topic, const void *key,
 		/* The local queue is full: the report thread drains it. */
 		sleep_ms(10);
 	}
+	if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return dv;
+	/* Not queued: no report will come, and h was not taken. */
+	if (h != NULL)
+		rd_kafka_headers_destroy(h);
+	snprintf(err, errsz, "produce to %s: %s", topic, rd_kafka_err2str(rerr));
 	pthread_mutex_lock(&dv->lock);
-	if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		/* Not queued: no report will come, and h was not taken. */
-		dv->refs--;
-		if (h != NULL)
-			rd_kafka_headers_destroy(h);
-		snprintf(err, errsz, "produce to %s: %s", topic, rd_kafka_err2str(rerr));
-		goto out;
-	}
+	dv->refs--;
+	delivery_unref_locked(dv);
+	return NULL;
+}
+
+int
+producer_delivery_wait(struct delivery *dv, const char *topic,
+    int64_t deadline_ms, struct stopflag *stopping, char *err, size_t errsz)
+{
+	int64_t deadline = deadline_ms > 0 ? deadline_ms : INT64_MAX;
+	int rc;
+
+	pthread_mutex_lock(&dv->lock);
 	while (!dv->done) {
 		int64_t now = now_ms(), wake = now + 100;
 		struct timespec ts;
@@ -217,7 +233,8 @@ producer_send_until(struct producer *p, const char *topic, const void *key,
 			else
 				snprintf(err, errsz, "stopped waiting for the "
 				    "delivery report for %s (shutdown)", topic);
-			goto out;
+			pthread_mutex_unlock(&dv->lock);
+			return 1;
 		}
 		if (wake > deadline)
 			wake = deadline;
@@ -231,13 +248,63 @@ producer_send_until(struct producer *p, const char *topic, const void *key,
 		}
 		pthread_cond_timedwait(&dv->cond, &dv->lock, &ts);
 	}
-	if (dv->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+	rc = 0;
+	if (dv->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		snprintf(err, errsz, "delivery to %s: %s", topic, rd_kafka_err2str(dv->err));
-	else
-		rc = 0;
-out:
-	delivery_unref_locked(dv);
+		rc = -1;
+	}
+	pthread_mutex_unlock(&dv->lock);
 	return rc;
+}
+
+int
+producer_delivery_done(struct delivery *dv)
+{
+	/* Acquire: err, written before done, is seen too. */
+	return atomic_load_explicit(&dv->done, memory_order_acquire);
+}
+
+void
+producer_delivery_release(struct delivery *dv)
+{
+	pthread_mutex_lock(&dv->lock);
+	delivery_unref_locked(dv);
+}
+
+int
+producer_send_until(struct producer *p, const char *topic, const void *key,
+    size_t keylen, const void *value, size_t len, rd_kafka_headers_t *h,
+    int64_t deadline_ms, struct stopflag *stopping, char *err, size_t errsz)
+{
+	struct delivery *dv;
+	int rc;
+
+	dv = producer_send_start(p, topic, key, keylen, value, len, h,
+	    deadline_ms, stopping, err, errsz);
+	if (dv == NULL)
+		return -1;
+	rc = producer_delivery_wait(dv, topic, deadline_ms, stopping, err, errsz);
+	producer_delivery_release(dv);
+	return rc == 0 ? 0 : -1;
+}
+
+void
+producer_prepare(struct producer *p, const char *topic)
+{
+	rd_kafka_topic_t *rkt;
+
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->nprepared; i++) {
+		if (strcmp(rd_kafka_topic_name(p->prepared[i]), topic) == 0) {
+			pthread_mutex_unlock(&p->lock);
+			return;
+		}
+	}
+	/* A new topic handle queries its leader at once (asynchronously). */
+	if (p->nprepared < PRODUCER_PREPARED_MAX &&
+	    (rkt = rd_kafka_topic_new(p->rk, topic, NULL)) != NULL)
+		p->prepared[p->nprepared++] = rkt;
+	pthread_mutex_unlock(&p->lock);
 }
 
 int
@@ -277,6 +344,10 @@ producer_destroy(struct producer *p, int timeout_ms)
 	}
 	stop_flag_set(&p->stop);
 	pthread_join(p->thread, NULL);
+	/* Application topic handles go before their rd_kafka_t. */
+	for (size_t i = 0; i < p->nprepared; i++)
+		rd_kafka_topic_destroy(p->prepared[i]);
 	rd_kafka_destroy(p->rk);
+	pthread_mutex_destroy(&p->lock);
 	free(p);
 }

@@ -13,7 +13,8 @@
  *
  * Threads:
  *   producer_create, producer_destroy: main
- *   producer_send_timed, producer_send_until, producer_flush: any
+ *   producer_send_timed, producer_send_until, producer_send_start,
+ *   producer_delivery_*, producer_prepare, producer_flush: any
  *   (workers: the dead-letter topic and kafka stages)
  */
 #ifndef SIPEAT_PRODUCER_H
@@ -59,6 +60,34 @@ int		 producer_send_until(struct producer *p, const char *topic,
 		     const void *key, size_t keylen, const void *value, size_t len,
 		     rd_kafka_headers_t *h, int64_t deadline_ms,
 		     struct stopflag *stopping, char *err, size_t errsz);
+/*
+ * The same in two steps, so a caller can go on while the record travels:
+ * producer_send_start() queues it (waiting, until deadline_ms or stopping,
+ * only while librdkafka's queue is full) and returns its delivery, NULL
+ * with err when it was not queued (h is taken over in every case);
+ * producer_delivery_done() says whether its report came; producer_delivery_wait()
+ * waits for it until deadline_ms (0: none) or stopping and returns 0
+ * (delivered), -1 (failed, err) or 1 (still on its way, err says why the
+ * wait ended); producer_delivery_release() lets go of it, done or not (a
+ * late report then only frees it). Any thread; one delivery is the
+ * sender's alone.
+ */
+struct delivery;
+struct delivery	*producer_send_start(struct producer *p, const char *topic,
+		     const void *key, size_t keylen, const void *value, size_t len,
+		     rd_kafka_headers_t *h, int64_t deadline_ms,
+		     struct stopflag *stopping, char *err, size_t errsz);
+int		 producer_delivery_done(struct delivery *dv);
+int		 producer_delivery_wait(struct delivery *dv, const char *topic,
+		     int64_t deadline_ms, struct stopflag *stopping, char *err,
+		     size_t errsz);
+void		 producer_delivery_release(struct delivery *dv);
+/*
+ * Looks the topic's partitions and leaders up now, in the background, so
+ * the first record sent to it does not wait for that (a few topics per
+ * producer; more are ignored). Never blocks. Any thread.
+ */
+void		 producer_prepare(struct producer *p, const char *topic);
 /*
  * Waits until every record produced so far has its delivery report, until
  * deadline_ms (now_ms()'s clock; 0: none) or until stopping is set.

@@ -24,6 +24,7 @@ struct validate_match {
 	char		*path;
 	char		*pattern;	/* source text, for the error message */
 	regex_t		 re;
+	int		 literal;	/* no ERE metacharacter: a substring test */
 };
 
 struct validate {
@@ -107,6 +108,13 @@ validate_add_match(struct validate *v, const struct stage *st,
 	}
 	m->path = xstrndup(p, len);
 	m->pattern = xstrdup(pattern);
+	/*
+	 * A pattern without any ERE metacharacter matches exactly where it
+	 * occurs as a substring: strstr() gives the same answer as regexec()
+	 * at a fraction of its cost (glibc's regexec was 3.7% of a work W
+	 * event's instructions, callgrind).
+	 */
+	m->literal = pattern[strcspn(pattern, ".[]()*+?{}|^$\\")] == '\0';
 	v->nmatch++;
 	return 0;
 }
@@ -178,7 +186,8 @@ validate_run(const struct stage *st, const struct event *ev,
 		else
 			text = json_object_to_json_string_ext(o,
 			    JSON_C_TO_STRING_PLAIN);
-		if (regexec(&m->re, text, 0, NULL, 0) != 0) {
+		if (m->literal ? strstr(text, m->pattern) == NULL :
+		    regexec(&m->re, text, 0, NULL, 0) != 0) {
 			snprintf(err, errsz, "field %s does not match %s",
 			    m->path, m->pattern);
 			return STAGE_FAIL;

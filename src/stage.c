@@ -357,14 +357,8 @@ stage_run(const struct stage *st, const struct event *ev,
 {
 	enum stage_status status;
 	int64_t delay, until, left;
-	uint32_t seed;
+	uint32_t seed = 1;	/* set at the first retry */
 	int attempt;
-
-	/* Any non-zero seed will do; mix in what differs between calls. */
-	seed = (uint32_t)now_ms() ^ (uint32_t)(uintptr_t)&seed ^
-	    ((uint32_t)ctx->worker * 2654435761u);
-	if (seed == 0)
-		seed = 1;
 
 	if (errsz > 0)
 		err[0] = '\0';
@@ -375,6 +369,17 @@ stage_run(const struct stage *st, const struct event *ev,
 			return status;
 		if (attempt >= st->retries || stage_ctx_stopping(ctx))
 			return status;
+		if (attempt == 0) {
+			/*
+			 * Any non-zero seed will do; mix in what differs
+			 * between calls. Made only when a retry needs it: no
+			 * clock read per stage that succeeds.
+			 */
+			seed = (uint32_t)now_ms() ^ (uint32_t)(uintptr_t)&seed ^
+			    ((uint32_t)ctx->worker * 2654435761u);
+			if (seed == 0)
+				seed = 1;
+		}
 
 		delay = stage_backoff_ms(st, attempt + 1, &seed);
 		/* The server knows best when it will be ready (HTTP 429/503). */

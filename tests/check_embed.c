@@ -377,15 +377,35 @@ START_TEST(test_humanize)
 		{ "caf\xc3\xa9Name", "Caf\xc3\xa9Name" },
 		{ "", "" },
 	};
-	size_t i;
-	char *h;
+	size_t i, round;
+	char *h, key[40];
 
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		h = embed_humanize(cases[i].in);
-		ck_assert_msg(strcmp(h, cases[i].out) == 0, "%s -> \"%s\", want \"%s\"",
-		    cases[i].in, h, cases[i].out);
-		free(h);
+	/* Twice: the second round answers from the per-thread cache. */
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			h = embed_humanize(cases[i].in);
+			ck_assert_msg(strcmp(h, cases[i].out) == 0,
+			    "%s -> \"%s\", want \"%s\"", cases[i].in, h,
+			    cases[i].out);
+			free(h);
+		}
 	}
+	/* Many keys share the cache's slots: each still gets its own name. */
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 500; i++) {
+			char want[48];
+
+			snprintf(key, sizeof key, "field%zuName", i);
+			snprintf(want, sizeof want, "Field%zu Name", i);
+			h = embed_humanize(key);
+			ck_assert_str_eq(h, want);
+			free(h);
+		}
+	}
+	/* Longer than the cache keeps: humanized all the same. */
+	h = embed_humanize("aVeryLongFieldNameThatGoesOnAndOnForAWhile");
+	ck_assert_str_eq(h, "A Very Long Field Name That Goes On And On For A While");
+	free(h);
 }
 END_TEST
 

@@ -676,6 +676,98 @@ START_TEST(test_template_validate)
 }
 END_TEST
 
+/* Types and texts of a tree, depth first, keys in order, into out. */
+static void
+fast_sig(json_object *o, char *out, size_t size)
+{
+	size_t n = strlen(out);
+
+	if (n + 64 >= size)
+		return;
+	if (o == NULL) {
+		snprintf(out + n, size - n, "N;");
+		return;
+	}
+	snprintf(out + n, size - n, "%d:%s;", (int)json_object_get_type(o),
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v) {
+			n = strlen(out);
+			snprintf(out + n, size - n, "K%s;", k);
+			fast_sig(v, out, size);
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			fast_sig(json_object_array_get_idx(o, i), out, size);
+	}
+}
+
+/*
+ * event-fast.c builds exactly json-c's tree for what it accepts, and
+ * leaves everything else (the edge cases here) to json-c.
+ */
+START_TEST(test_fast_parse_matches_jsonc)
+{
+	static const char *const docs[] = {
+		"{}", " { } ", "{\"a\":1}", "{\"a\":-1,\"b\":0,\"c\":-0}",
+		"{\"p\":2.50,\"q\":1.0,\"r\":-0.0,\"s\":0.1,\"t\":40.701}",
+		"{\"e\":1e5}", "{\"e\":1E-5}", "{\"e\":1e400}",
+		"{\"i\":123456789012345678,\"j\":-123456789012345678}",
+		"{\"i\":1234567890123456789}", "{\"i\":18446744073709551615}",
+		"{\"i\":99999999999999999999999}", "{\"i\":012}", "{\"i\":1.}",
+		"{\"i\":.5}", "{\"i\":-}", "{\"i\":+1}",
+		"{\"a\":1,\"a\":2,\"b\":3}", "{\"a\":{\"b\":1},\"a\":[1]}",
+		"{\"s\":\"x\\\"y\\\\z\\/w\\b\\f\\n\\r\\t\"}",
+		"{\"s\":\"\\u00e9\\ud83d\\ude00\"}", "{\"s\":\"\\u0000\"}",
+		"{\"k\\n\":1}", "{\"\":\"\"}", "{\"n\":null,\"t\":true,\"f\":false}",
+		"{\"a\":[],\"b\":[1,\"2\",[3,{}],null,true]}",
+		"{\"a\":[1,]}", "{\"a\":1,}", "{'a':1}", "{\"a\":NaN}",
+		"{\"a\":Infinity}", "{\"a\":nul}", "{\"a\":tru}", "{\"a\":True}",
+		"{\"a\":\"raw\ttab\"}", "{\"a\":1} x", "{\"a\":1}{}", "[1]",
+		"\"s\"", "{\"a\":1", "{\"a\"", "{\"a\":\"x", "{\"a\" : [ 1 , 2 ] }",
+		"{\"a\":\"é漢🥤\",\"é\":1}", "\t\r\n{\"a\":1}\n",
+		"{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+		"{\"id\":\"c-1\",\"type\":\"contact.created\",\"timestamp\":1689431445123,"
+		    "\"data\":{\"name\":\"John Doe\",\"email\":\"j@x.io\",\"location\":"
+		    "{\"latitude\":48.1,\"longitude\":-11.5}}}",
+	};
+	char want[8192], got[8192], *keys;
+
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		struct json_tokener *tok = json_tokener_new_ex(EVENT_DEPTH_MAX);
+		json_object *j, *f;
+
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+		j = json_tokener_parse_ex(tok, docs[i], (int)strlen(docs[i]) + 1);
+		json_tokener_free(tok);
+		f = event_fast_parse(docs[i], strlen(docs[i]), &keys);
+
+		if (f == NULL) {
+			json_object_put(j);
+			continue;
+		}
+		ck_assert_msg(j != NULL, "fast path accepted what json-c rejects: %s",
+		    docs[i]);
+		want[0] = got[0] = '\0';
+		fast_sig(j, want, sizeof want);
+		fast_sig(f, got, sizeof got);
+		ck_assert_msg(strcmp(want, got) == 0, "%s: json-c %s, fast %s",
+		    docs[i], want, got);
+		json_object_put(j);
+		json_object_put(f);
+		free(keys);
+	}
+	/* The common case does take the fast path. */
+	json_object *f = event_fast_parse(docs[sizeof docs / sizeof docs[0] - 1],
+	    strlen(docs[sizeof docs / sizeof docs[0] - 1]), &keys);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(keys);
+	json_object_put(f);
+	free(keys);
+}
+END_TEST
+
 Suite *
 suite_event(void)
 {
@@ -698,6 +790,7 @@ suite_event(void)
 	tcase_add_test(tc, test_node_envelope);
 	tcase_add_test(tc, test_timestamp_formats);
 	tcase_add_test(tc, test_nul_in_value_kept);
+	tcase_add_test(tc, test_fast_parse_matches_jsonc);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("access");

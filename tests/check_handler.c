@@ -400,6 +400,38 @@ START_TEST(test_validate)
 }
 END_TEST
 
+/* A pattern without metacharacters is a substring test; others stay EREs. */
+START_TEST(test_validate_literal)
+{
+	struct config *cfg;
+	struct handlers *hs;
+	char err[512];
+
+	hs = build(&cfg,
+	    "[handler request.created]\n"
+	    "stages = check\n"
+	    "[stage check]\n"
+	    "action = validate\n"
+	    "match = data.email @\n"
+	    "match = data.code a.c\n");
+#define REQ(fields) "{\"type\":\"request.created\",\"data\":{" fields "}}"
+	ck_assert_int_eq(run_event(hs, REQ("\"email\":\"a@b\",\"code\":\"xabcx\""),
+	    err, sizeof err), 0);
+	ck_assert_int_eq(run_event(hs, REQ("\"email\":\"nobody\",\"code\":\"abc\""),
+	    err, sizeof err), -1);
+	ck_assert_str_eq(err, "check: field data.email does not match @");
+	/* "." is any character: "a-c" matches, a substring test would not. */
+	ck_assert_int_eq(run_event(hs, REQ("\"email\":\"@\",\"code\":\"a-c\""),
+	    err, sizeof err), 0);
+	ck_assert_int_eq(run_event(hs, REQ("\"email\":\"@\",\"code\":\"ac\""),
+	    err, sizeof err), -1);
+	ck_assert_str_eq(err, "check: field data.code does not match a.c");
+#undef REQ
+	handlers_free(hs);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_log)
 {
 	struct config *cfg;
@@ -660,6 +692,7 @@ suite_handler(void)
 	tc = tcase_create("actions");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_validate);
+	tcase_add_test(tc, test_validate_literal);
 	tcase_add_test(tc, test_log);
 	suite_add_tcase(s, tc);
 

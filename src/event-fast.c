@@ -1,0 +1,427 @@
+/*
+ * event-fast.c -- the common case of event parsing without json-c's
+ * tokener.
+ *
+ * Design: json_tokener_parse_ex() reads one character at a time through
+ * a state machine, copies every string through a printbuf and sets up a
+ * C locale (newlocale(), duplocale(), uselocale()) on each call: about
+ * 11,000 instructions for a 300-byte event, half the cost of an event.
+ * This reader takes plain JSON (RFC 8259 with no control character in a
+ * string, no \u escape, no "-0", no exponent, integers of at most 18
+ * digits, at most FAST_DEPTH levels) and builds the very tree json-c would build, with
+ * json-c's own constructors: json_object_object_add() (a repeated key
+ * replaces the value in place, as the tokener does), strings with their
+ * length, integers as int64, other numbers as json_object_new_double_s()
+ * with their text (json-c keeps a double's text, so "2.50" stays "2.50").
+ * Keys are not copied one by one: they share one block that the event
+ * frees after the tree (JSON_C_OBJECT_ADD_CONSTANT_KEY).
+ * Anything else, valid or not, returns NULL and event.c hands the bytes
+ * to json-c, whose verdict and error text stand: this is a shortcut,
+ * never a second opinion. tests/check_event.c compares the two trees
+ * over a corpus, edge cases included.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+
+#define FAST_DEPTH	32	/* deeper: json-c decides (its limit is 64) */
+#define FAST_STR_MAX	4096	/* longer escaped strings: json-c decides */
+
+struct fast {
+	const char	*p;
+	const char	*end;
+	int		 depth;
+	char		*keys;	/* every key, NUL-terminated, one block */
+	size_t		 nkeys;	/* bytes used in keys */
+	size_t		 keysz;
+	char		 tmp[FAST_STR_MAX];	/* decoded escaped strings, keys */
+};
+
+static json_object *fast_value(struct fast *f, int *ok);
+
+/*
+ * Whether any of the 8 bytes of w ends a plain run of a string: '"',
+ * '\\' or below 0x20 (the "has a byte less than n" and "has a zero
+ * byte" tests, exact for "any").
+ */
+static uint64_t
+word_special(uint64_t w)
+{
+	const uint64_t	ones = UINT64_C(0x0101010101010101);
+	const uint64_t	highs = UINT64_C(0x8080808080808080);
+	uint64_t	q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+	    ((bs - ones) & ~bs)) & highs;
+}
+
+/*
+ * Bytes of w (read from memory) before the first one word_special()
+ * marks, m being its result (non-zero): the lowest mark is always a real
+ * one (a false mark needs a borrow from a real one below it). Without
+ * little-endian and a count-trailing-zeros builtin: 0, and the byte loop
+ * does the rest.
+ */
+static size_t
+word_skip(uint64_t m)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(m) / 8;
+#else
+	(void)m;
+	return 0;
+#endif
+}
+
+static void
+fast_ws(struct fast *f)
+{
+	while (f->p < f->end && (*f->p == ' ' || *f->p == '\n' ||
+	    *f->p == '\r' || *f->p == '\t'))
+		f->p++;
+}
+
+/*
+ * A string after its opening quote: *s and *len point at its text, in
+ * the input when it has no escape, else decoded into f->tmp. 0, or -1 to
+ * leave it to json-c.
+ */
+static int
+fast_string(struct fast *f, const char **s, size_t *len)
+{
+	const char	*start = f->p;
+	size_t		 n = 0;
+	unsigned char	 c;
+
+	/* Eight bytes at a time through the plain part, to its end. */
+	while (f->end - f->p >= 8) {
+		uint64_t w, m;
+
+		memcpy(&w, f->p, sizeof w);
+		m = word_special(w);
+		if (m != 0) {
+			f->p += word_skip(m);
+			break;
+		}
+		f->p += sizeof w;
+	}
+	while (f->p < f->end) {
+		c = (unsigned char)*f->p;
+		if (c == '"') {
+			*s = start;
+			*len = (size_t)(f->p - start);
+			f->p++;
+			return 0;
+		}
+		if (c < 0x20 || c == '\\')
+			break;
+		f->p++;
+	}
+	if (f->p >= f->end || (unsigned char)*f->p < 0x20)
+		return -1;
+	/* Escapes: decode the whole string into tmp. */
+	if ((size_t)(f->p - start) >= sizeof f->tmp)
+		return -1;
+	n = (size_t)(f->p - start);
+	memcpy(f->tmp, start, n);
+	while (f->p < f->end) {
+		c = (unsigned char)*f->p++;
+		if (c == '"') {
+			*s = f->tmp;
+			*len = n;
+			return 0;
+		}
+		if (c < 0x20 || n + 1 >= sizeof f->tmp)
+			return -1;
+		if (c == '\\') {
+			if (f->p >= f->end)
+				return -1;
+			switch (*f->p++) {
+			case '"':
+				c = '"';
+				break;
+			case '\\':
+				c = '\\';
+				break;
+			case '/':
+				c = '/';
+				break;
+			case 'b':
+				c = '\b';
+				break;
+			case 'f':
+				c = '\f';
+				break;
+			case 'n':
+				c = '\n';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			default:
+				return -1;	/* \u and anything else */
+			}
+		}
+		f->tmp[n++] = (char)c;
+	}
+	return -1;
+}
+
+/* A number in plain JSON form; NULL to leave it to json-c. */
+static json_object *
+fast_number(struct fast *f)
+{
+	const char	*start = f->p, *q = f->p;
+	char		 text[64];
+	int		 frac = 0, digits = 0;
+	int64_t		 v = 0;
+	size_t		 n;
+
+	if (q < f->end && *q == '-')
+		q++;
+	if (q >= f->end || *q < '0' || *q > '9')
+		return NULL;
+	if (*q == '0') {
+		q++;
+		digits = 1;
+		if (q < f->end && *q >= '0' && *q <= '9')
+			return NULL;
+	} else {
+		for (; q < f->end && *q >= '0' && *q <= '9'; q++) {
+			v = v * 10 + (*q - '0');
+			if (++digits > 18)
+				return NULL;
+		}
+	}
+	if (q < f->end && *q == '.') {
+		frac = 1;
+		q++;
+		if (q >= f->end || *q < '0' || *q > '9')
+			return NULL;
+		while (q < f->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	/* Exponents (1e400 overflows) are json-c's. */
+	if (q < f->end && (*q == 'e' || *q == 'E'))
+		return NULL;
+	n = (size_t)(q - start);
+	f->p = q;
+	if (!frac) {
+		if (*start == '-') {
+			if (v == 0)
+				return NULL;	/* "-0": json-c's own rules */
+			v = -v;
+		}
+		return json_object_new_int64(v);
+	}
+	if (n >= sizeof text)
+		return NULL;
+	memcpy(text, start, n);
+	text[n] = '\0';
+	return json_object_new_double_s(strtod(text, NULL), text);
+}
+
+/* An object after its '{'; NULL to leave it to json-c. */
+static json_object *
+fast_object(struct fast *f)
+{
+	json_object	*o, *v;
+	const char	*k;
+	char		*key;
+	size_t		 klen;
+	int		 ok;
+
+	o = json_object_new_object();
+	fast_ws(f);
+	if (f->p < f->end && *f->p == '}') {
+		f->p++;
+		return o;
+	}
+	for (;;) {
+		if (f->p >= f->end || *f->p != '"')
+			goto fail;
+		f->p++;
+		if (fast_string(f, &k, &klen) == -1 ||
+		    memchr(k, '\0', klen) != NULL)
+			goto fail;
+		/*
+		 * The keys go into one block that the event frees after
+		 * the tree (JSON_C_OBJECT_ADD_CONSTANT_KEY): no strdup and
+		 * free per key. A key takes klen + 1 bytes of a block of
+		 * the input's size, and at least klen + 3 of the input.
+		 */
+		if (f->keys == NULL) {
+			f->keysz = (size_t)(f->end - f->p) + klen + 3;
+			f->keys = malloc(f->keysz);
+			if (f->keys == NULL)
+				goto fail;
+		}
+		if (f->nkeys + klen + 1 > f->keysz)
+			goto fail;
+		key = f->keys + f->nkeys;
+		memcpy(key, k, klen);
+		key[klen] = '\0';
+		f->nkeys += klen + 1;
+		fast_ws(f);
+		if (f->p >= f->end || *f->p != ':')
+			goto fail;
+		f->p++;
+		v = fast_value(f, &ok);
+		if (!ok)
+			goto fail;
+		json_object_object_add_ex(o, key, v,
+		    JSON_C_OBJECT_ADD_CONSTANT_KEY);
+		fast_ws(f);
+		if (f->p < f->end && *f->p == ',') {
+			f->p++;
+			fast_ws(f);
+			continue;
+		}
+		if (f->p < f->end && *f->p == '}') {
+			f->p++;
+			return o;
+		}
+		goto fail;
+	}
+fail:
+	json_object_put(o);
+	return NULL;
+}
+
+/* An array after its '['; NULL to leave it to json-c. */
+static json_object *
+fast_array(struct fast *f)
+{
+	json_object	*a, *v;
+	int		 ok;
+
+	a = json_object_new_array();
+	fast_ws(f);
+	if (f->p < f->end && *f->p == ']') {
+		f->p++;
+		return a;
+	}
+	for (;;) {
+		v = fast_value(f, &ok);
+		if (!ok)
+			goto fail;
+		json_object_array_add(a, v);
+		fast_ws(f);
+		if (f->p < f->end && *f->p == ',') {
+			f->p++;
+			continue;
+		}
+		if (f->p < f->end && *f->p == ']') {
+			f->p++;
+			return a;
+		}
+		goto fail;
+	}
+fail:
+	json_object_put(a);
+	return NULL;
+}
+
+/* Whether the input continues with the literal word (and moves past it). */
+static int
+fast_word(struct fast *f, const char *word, size_t n)
+{
+	if ((size_t)(f->end - f->p) < n || memcmp(f->p, word, n) != 0)
+		return 0;
+	f->p += n;
+	return 1;
+}
+
+/*
+ * One value after optional whitespace. *ok is 1 with the value (NULL is
+ * JSON null), 0 to leave the document to json-c.
+ */
+static json_object *
+fast_value(struct fast *f, int *ok)
+{
+	json_object	*v = NULL;
+	const char	*s;
+	size_t		 len;
+
+	*ok = 0;
+	fast_ws(f);
+	if (f->p >= f->end)
+		return NULL;
+	switch (*f->p) {
+	case '{':
+	case '[':
+		if (++f->depth > FAST_DEPTH)
+			return NULL;
+		v = *f->p++ == '{' ? fast_object(f) : fast_array(f);
+		f->depth--;
+		break;
+	case '"':
+		f->p++;
+		if (fast_string(f, &s, &len) == -1)
+			return NULL;
+		v = json_object_new_string_len(s, (int)len);
+		break;
+	case 't':
+		if (fast_word(f, "true", 4))
+			v = json_object_new_boolean(1);
+		break;
+	case 'f':
+		if (fast_word(f, "false", 5))
+			v = json_object_new_boolean(0);
+		break;
+	case 'n':
+		if (fast_word(f, "null", 4)) {
+			*ok = 1;
+			return NULL;
+		}
+		break;
+	default:
+		v = fast_number(f);
+		break;
+	}
+	*ok = v != NULL;
+	return v;
+}
+
+/*
+ * The tree json-c would give for the len bytes at buf when they are a
+ * plain JSON object (see the file comment), else NULL: then only json-c
+ * may say whether and why they are invalid. The caller has checked the
+ * bytes (no NUL, valid UTF-8). The tree's keys are in *keys, which the
+ * caller frees after json_object_put() of the root (and which no part
+ * of the tree may outlive); NULL when there are none. Any thread.
+ */
+json_object *
+event_fast_parse(const char *buf, size_t len, char **keys)
+{
+	struct fast	 f;
+	json_object	*root;
+	int		 ok;
+
+	*keys = NULL;
+	f.p = buf;
+	f.end = buf + len;
+	f.depth = 0;
+	f.keys = NULL;
+	f.nkeys = f.keysz = 0;
+	fast_ws(&f);
+	if (f.p >= f.end || *f.p != '{')
+		return NULL;
+	root = fast_value(&f, &ok);
+	if (root != NULL) {
+		fast_ws(&f);
+		if (f.p == f.end) {
+			*keys = f.keys;
+			return root;
+		}
+	}
+	json_object_put(root);
+	free(f.keys);
+	return NULL;
+}
