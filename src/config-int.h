@@ -4,7 +4,7 @@
  * the [kafka], [sipeatd] and [discord] keys, the whole-file checks),
  * config-read.c (the line reader inih reads through, and the section
  * headers) and config-stage.c (the [handler TYPE] and [stage NAME]
- * sections and their checks).
+ * sections and their checks) and config-webhook.c ([webhook NAME]).
  *
  * Threads: the main thread, before any other thread starts (config.h).
  */
@@ -24,6 +24,7 @@
 #define CONFIG_NSIPEATD_KEYS	6
 #define CONFIG_NDISCORD_KEYS	6
 #define CONFIG_NHANDLER_KEYS	5
+#define CONFIG_NWEBHOOK_KEYS	8
 
 enum config_section {
 	SECTION_NONE,		/* before the first header */
@@ -33,6 +34,7 @@ enum config_section {
 	SECTION_DISCORD,
 	SECTION_HANDLER,
 	SECTION_STAGE,
+	SECTION_WEBHOOK,
 };
 
 enum config_type {
@@ -47,6 +49,13 @@ enum config_type {
 	TYPE_NAME,		/* char *, 1 to max UTF-16 units */
 	TYPE_WEBHOOK,		/* char *, empty means NULL; a secret */
 	TYPE_STAGES,		/* handler stage list */
+	/* [webhook NAME] (config-webhook.c) */
+	TYPE_HOOK_URL,		/* char *, a secret, required */
+	TYPE_HOOK_EVENTS,	/* enum webhook_events */
+	TYPE_HOOK_TYPES,	/* space-separated event types */
+	TYPE_HOOK_MENTION,	/* struct webhook_mention */
+	TYPE_HOOK_SILENT,	/* enum webhook_silent */
+	TYPE_HOOK_THREAD,	/* char *, digits */
 };
 
 struct config_key {
@@ -54,7 +63,7 @@ struct config_key {
 	enum config_type	 type;
 	unsigned long long	 min;
 	unsigned long long	 max;
-	size_t			 off;	/* in struct config or struct handler_conf */
+	size_t			 off;	/* in struct config, handler_conf or webhook */
 };
 
 struct config_problem {
@@ -81,6 +90,7 @@ struct config_ctx {
 	int			 sipeatd_seen[CONFIG_NSIPEATD_KEYS];
 	int			 discord_seen[CONFIG_NDISCORD_KEYS];
 	int			 handler_seen[CONFIG_NHANDLER_KEYS];
+	int			 webhook_seen[CONFIG_NWEBHOOK_KEYS];
 
 	struct config_problem	*probs;
 	size_t			 nprobs;
@@ -132,5 +142,18 @@ void	 config_set_stages(struct config_ctx *ctx, struct handler_conf *hc,
 void	 config_check_stages(struct config_ctx *ctx);
 /* Frees cfg's handlers and stages. */
 void	 config_free_stages(struct config *cfg);
+
+/* config-webhook.c */
+/* Starts [webhook NAME] at line. */
+void	 config_begin_webhook(struct config_ctx *ctx, const char *name,
+	     int line);
+/* One "name = value" line of the current [webhook NAME]. */
+void	 config_webhook_key(struct config_ctx *ctx, const char *name,
+	     const char *value, int line);
+/* Sets a TYPE_HOOK_* key of the webhook at base from v, or reports why not. */
+void	 config_webhook_value(struct config_ctx *ctx,
+	     const struct config_key *k, void *base, const char *v, int line);
+/* The checks of [webhook NAME] sections that need the whole file. */
+void	 config_check_webhooks(struct config_ctx *ctx);
 
 #endif

@@ -65,10 +65,15 @@ config_header(struct config_ctx *ctx, const char *name, int line)
 	    (name[5] == '\0' || name[5] == ' ')) {
 		kind = "stage";
 		arg = name + 5;
+	} else if (strncmp(name, "webhook", 7) == 0 &&
+	    (name[7] == '\0' || name[7] == ' ')) {
+		kind = "webhook";
+		arg = name + 7;
 	} else {
 		shown = config_cut(name, 0);
 		config_problem(ctx, line, 0, "unknown section [%s] (valid: "
-		    "kafka, sipeatd, discord, handler TYPE, stage NAME)", shown);
+		    "kafka, sipeatd, discord, webhook NAME, handler TYPE, "
+		    "stage NAME)", shown);
 		free(shown);
 		ctx->section = SECTION_IGNORE;
 		return -1;
@@ -91,6 +96,8 @@ config_header(struct config_ctx *ctx, const char *name, int line)
 	}
 	if (*kind == 'h')
 		config_begin_handler(ctx, arg, line);
+	else if (*kind == 'w')
+		config_begin_webhook(ctx, arg, line);
 	else
 		config_begin_stage(ctx, arg, line);
 	return 0;

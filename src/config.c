@@ -17,7 +17,8 @@
  * - Sections are tracked by the reader, not taken from inih: a bad or
  *   unknown header makes the following keys ignored (one error, not one
  *   per key).
- * - [sipeatd], [discord] and [handler TYPE] keys are parsed from tables
+ * - [sipeatd], [discord], [webhook NAME] and [handler TYPE] keys are
+ *   parsed from tables
  *   (name, type, range, offset), in the manner of fluent-bit's config_map.
  *   [kafka] keys pass through as strings (rd_kafka_conf_set() checks
  *   them later); [stage NAME] keys are kept in file order, repeats kept,
@@ -33,13 +34,14 @@
  * ';' after a blank, as in inih ("queue.size = 1024   ; comment"); '#'
  * and ';' start a comment at the start of a line. ':' is not a separator
  * (inih accepts "key: value"; we report it). CRLF line ends and a UTF-8
- * BOM are accepted. Messages never quote a [discord] webhook or [kafka]
- * value: both may hold secrets.
+ * BOM are accepted. Messages never quote a [discord] webhook, a [webhook
+ * NAME] url or a [kafka] value: they may hold secrets.
  *
  * The loader is three files sharing config-int.h: this one (the load, the
  * problems, [kafka], [sipeatd], [discord], the whole-file checks),
  * config-read.c (the line reader and the section headers) and
- * config-stage.c ([handler TYPE], [stage NAME] and their checks).
+ * config-stage.c ([handler TYPE], [stage NAME] and their checks) and
+ * config-webhook.c ([webhook NAME]).
  *
  * inih's options are process-wide globals in this build: config_load()
  * sets them on each call, so it runs in the main thread before any other
@@ -317,6 +319,14 @@ config_set_value(struct config_ctx *ctx, const struct config_key *k,
 	case TYPE_STAGES:
 		config_set_stages(ctx, base, v, line);
 		return;
+	case TYPE_HOOK_URL:
+	case TYPE_HOOK_EVENTS:
+	case TYPE_HOOK_TYPES:
+	case TYPE_HOOK_MENTION:
+	case TYPE_HOOK_SILENT:
+	case TYPE_HOOK_THREAD:
+		config_webhook_value(ctx, k, base, v, line);
+		return;
 	}
 }
 
@@ -427,6 +437,9 @@ config_ini_handler(void *user, const char *section, const char *name,
 	case SECTION_STAGE:
 		config_stage_key(ctx, name, value, line);
 		break;
+	case SECTION_WEBHOOK:
+		config_webhook_key(ctx, name, value, line);
+		break;
 	}
 	return 1;
 }
@@ -452,6 +465,7 @@ config_check(struct config_ctx *ctx)
 	struct stat	 sb;
 
 	config_check_stages(ctx);
+	config_check_webhooks(ctx);
 
 	/*
 	 * Below queue.size the bound on in-flight events pauses intake
@@ -595,6 +609,9 @@ config_free(struct config *cfg)
 	free(cfg->username);
 	free(cfg->avatar_url);
 	config_free_stages(cfg);
+	for (size_t i = 0; i < cfg->nwebhooks; i++)
+		webhook_clear(&cfg->webhooks[i]);
+	free(cfg->webhooks);
 	free(cfg);
 }
 

@@ -3,7 +3,8 @@
  * One struct filled from the file; read-only once threads start.
  *
  * config_load() checks the sections it owns ([kafka] key syntax, [sipeatd],
- * [discord], [handler TYPE]) and that every stage a handler names exists.
+ * [discord], [webhook NAME], [handler TYPE]) and that every stage a handler
+ * names exists.
  * Action-specific stage keys are checked by handler_build() (handler.h),
  * which appends to the same diag. [kafka] values are only checked by
  * rd_kafka_conf_set() in the consumer, which also names file:line.
@@ -19,6 +20,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "webhook.h"
 
 /*
  * Longest line accepted in a config file, in bytes, without its line end.
@@ -85,6 +87,10 @@ struct config {
 	int			 linger_ms;		/* default 1000 */
 	size_t			 discord_queue_size;	/* default 10000 */
 	int			 group_failures;	/* default 3, 0: off */
+
+	/* [webhook NAME], in file order; urls parsed, username inherited */
+	struct webhook		*webhooks;
+	size_t			 nwebhooks;
 
 	struct handler_conf	*handlers;
 	size_t			 nhandlers;

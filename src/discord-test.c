@@ -1,19 +1,27 @@
 /*
- * discord-test.c -- sipeatd --test-discord (SPEC section 5): builds the
- * five test messages (plain text, a rich embed and one embed per event
- * kind, made as the workers make them) and posts them one after the other
- * through discord.c's client, waiting as the rate-limit headers say.
+ * discord-test.c -- sipeatd --test-discord (SPEC sections 5 and 9): for
+ * every configured webhook, builds the five test messages (plain text, a
+ * rich embed and one embed per event kind, made as the workers make them,
+ * with the webhook's username, mention on the failure, flags and thread)
+ * and posts them one after the other through discord.c's client, waiting
+ * as the rate-limit headers say. A webhook that fails is named (never by
+ * URL) and the others are still tested.
  * Main thread only, before anything else is started.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 #include <json-c/json.h>
 
 #include "discord.h"
 #include "embed.h"
 #include "util.h"
+#include "webhook.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.1.0"
@@ -75,53 +83,66 @@ test_event_embed(const char *type, const char *icon, const char *title,
 	return e;
 }
 
-/* The five payloads, in order. Caller frees each. */
+/* A serialized embed as one message of wh, as the notifier sends it. */
+static char *
+test_message(const struct webhook *wh, json_object *e, int failure)
+{
+	char *json = embed_to_json(e), *p;
+
+	json_object_put(e);
+	p = webhook_payload(wh, (const char *const *)&json, 1, failure);
+	free(json);
+	return p;
+}
+
+/*
+ * The five payloads for wh, in order, with wh's username, avatar, mention
+ * (on the failure) and flags. Caller frees each.
+ */
 static void
-test_payloads(char *out[5], const char *username, const char *avatar_url)
+test_payloads(char *out[5], const struct webhook *wh)
 {
 	time_t now = time(NULL);
-	json_object *p, *am, *e;
+	json_object *p;
+	const char *text;
+	char *extras;
+	size_t len;
 
 	p = json_object_new_object();
-	if (username != NULL && *username != '\0')
-		json_object_object_add(p, "username", json_object_new_string(username));
-	if (avatar_url != NULL && *avatar_url != '\0')
-		json_object_object_add(p, "avatar_url", json_object_new_string(avatar_url));
+	if (wh->username != NULL && *wh->username != '\0')
+		json_object_object_add(p, "username",
+		    json_object_new_string(wh->username));
+	if (wh->avatar_url != NULL && *wh->avatar_url != '\0')
+		json_object_object_add(p, "avatar_url",
+		    json_object_new_string(wh->avatar_url));
 	json_object_object_add(p, "content", json_object_new_string(
 	    "sipeatd test message 1/5: plain text. Notifications from sipeatd "
 	    "will appear in this channel."));
-	am = json_object_new_object();
-	json_object_object_add(am, "parse", json_object_new_array());
-	json_object_object_add(p, "allowed_mentions", am);
-	out[0] = xstrdup(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	text = json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(text);		/* ends with '}' */
+	extras = webhook_extras(wh, 0);
+	out[0] = xasprintf("%.*s,%s}", (int)(len - 1), text, extras);
+	free(extras);
 	json_object_put(p);
 
-	e = test_rich_embed(now);
-	out[1] = embed_payload(&e, 1, username, avatar_url);
-	json_object_put(e);
-	e = test_event_embed("contact.created", "\xf0\x9f\x93\x9d",
-	    "New Contact Form Submission",
+	out[1] = test_message(wh, test_rich_embed(now), 0);
+	out[2] = test_message(wh, test_event_embed("contact.created",
+	    "\xf0\x9f\x93\x9d", "New Contact Form Submission",
 	    "{\"name\":\"John Doe\",\"email\":\"john@example.com\","
 	    "\"phone\":\"+1234567890\",\"companyName\":\"Acme Inc\","
 	    "\"message\":\"I'd like to inquire about your services\"}",
-	    NULL, "test-contact-1", now);
-	out[2] = embed_payload(&e, 1, username, avatar_url);
-	json_object_put(e);
-	e = test_event_embed("request.created", "\xf0\x9f\xa5\xa4",
-	    "New Drink Request",
+	    NULL, "test-contact-1", now), 0);
+	out[3] = test_message(wh, test_event_embed("request.created",
+	    "\xf0\x9f\xa5\xa4", "New Drink Request",
 	    "{\"customerName\":\"Jane Smith\",\"drinkName\":\"Cola Zero\","
 	    "\"machineId\":\"VM-001\",\"machineName\":\"Lobby\"}",
-	    "Payment processing failed", "test-request-1", now);
-	out[3] = embed_payload(&e, 1, username, avatar_url);
-	json_object_put(e);
-	e = test_event_embed("machine.created", "\xf0\x9f\x8f\xad",
-	    "New Vending Machine",
+	    "Payment processing failed", "test-request-1", now), 1);
+	out[4] = test_message(wh, test_event_embed("machine.created",
+	    "\xf0\x9f\x8f\xad", "New Vending Machine",
 	    "{\"machineId\":\"VM-002\",\"name\":\"Gym\",\"location\":"
 	    "{\"address\":\"1 Main St\",\"latitude\":48.1,\"longitude\":11.5},"
-	    "\"model\":\"SX-200\"}", NULL, "test-machine-1", now);
-	out[4] = embed_payload(&e, 1, username, avatar_url);
-	json_object_put(e);
+	    "\"model\":\"SX-200\"}", NULL, "test-machine-1", now), 0);
 }
 
 /* Posts one payload and waits for the answer. -1: it could not start. */
@@ -136,9 +157,12 @@ test_post(struct discord_client *dc, const char *payload,
 	return 0;
 }
 
-int
-discord_send_test(const struct discord_webhook *wh, const char *username,
-    const char *avatar_url, FILE *out)
+/*
+ * The five messages to one webhook; lines on out start with its name.
+ * Returns 0, EX_UNAVAILABLE or 1 as discord_send_test() does.
+ */
+static int
+test_one(const struct webhook *wh, FILE *out)
 {
 	static const char *const names[5] = {
 		"plain text", "rich embed", "contact.created (success)",
@@ -147,20 +171,22 @@ discord_send_test(const struct discord_webhook *wh, const char *username,
 	struct discord_client *dc;
 	struct discord_response r;
 	char *payloads[5], err[256];
+	const char *advice;
 	int status = 0;
 	unsigned seed = (unsigned)time(NULL);
 
-	dc = discord_client_create(wh->url, 15000, err, sizeof err);
+	dc = discord_client_create(wh->dw.url, 15000, err, sizeof err);
 	if (dc == NULL) {
-		fprintf(out, "sipeatd: %s\n", err);
+		fprintf(out, "webhook %s: %s\n", wh->name, err);
 		return 1;
 	}
-	test_payloads(payloads, username, avatar_url);
+	test_payloads(payloads, wh);
 	for (int i = 0; i < 5 && status == 0; i++) {
 		for (unsigned attempt = 1;; attempt++) {
 			if (test_post(dc, payloads[i], &r) != 0) {
-				fprintf(out, "%d/5 %s: cannot start the request to %s\n",
-				    i + 1, names[i], wh->shown);
+				fprintf(out, "webhook %s: %d/5 %s: cannot start "
+				    "the request to %s\n", wh->name, i + 1,
+				    names[i], wh->dw.shown);
 				status = EX_UNAVAILABLE;
 				goto done;
 			}
@@ -176,24 +202,28 @@ discord_send_test(const struct discord_webhook *wh, const char *username,
 		}
 		switch (discord_classify(&r)) {
 		case DISCORD_OK:
-			fprintf(out, "%d/5 %s: accepted (%ld)\n", i + 1, names[i],
-			    r.status);
+			fprintf(out, "webhook %s: %d/5 %s: accepted (%ld)\n",
+			    wh->name, i + 1, names[i], r.status);
 			if (i < 4)
 				sleep_ms(discord_wait_ms(&r));
 			break;
 		case DISCORD_RETRY:
 			if (r.status == 0)
-				fprintf(out, "%d/5 %s: webhook %s unreachable: %s\n",
-				    i + 1, names[i], wh->shown, r.message);
+				fprintf(out, "webhook %s: %d/5 %s: %s unreachable: "
+				    "%s\n", wh->name, i + 1, names[i], wh->dw.shown,
+				    r.message);
 			else
-				fprintf(out, "%d/5 %s: Discord unavailable (%ld)\n",
-				    i + 1, names[i], r.status);
+				fprintf(out, "webhook %s: %d/5 %s: Discord "
+				    "unavailable (%ld)\n", wh->name, i + 1,
+				    names[i], r.status);
 			status = EX_UNAVAILABLE;
 			break;
 		default:
-			fprintf(out, "%d/5 %s: refused by %s (%ld%s%s)\n", i + 1,
-			    names[i], wh->shown, r.status,
-			    r.message[0] != '\0' ? " " : "", r.message);
+			advice = discord_advice(&r);
+			fprintf(out, "webhook %s: %d/5 %s: refused by %s (%ld%s%s)"
+			    "%s%s\n", wh->name, i + 1, names[i], wh->dw.shown,
+			    r.status, r.message[0] != '\0' ? " " : "", r.message,
+			    advice != NULL ? ": " : "", advice != NULL ? advice : "");
 			status = 1;
 			break;
 		}
@@ -203,4 +233,53 @@ done:
 		free(payloads[i]);
 	discord_client_destroy(dc);
 	return status;
+}
+
+int
+discord_send_test(const struct webhook *hooks, size_t n, FILE *out)
+{
+	int status = 0, st;
+
+	for (size_t i = 0; i < n; i++) {
+		if (hooks[i].dw.url == NULL) {
+			fprintf(out, "webhook %s: no valid url\n", hooks[i].name);
+			st = EX_CONFIG;
+		} else
+			st = test_one(&hooks[i], out);
+		if (st != 0)
+			fprintf(out, "webhook %s: FAILED\n", hooks[i].name);
+		/* The worst wins: a configuration error, unreachable, refused. */
+		if (st == EX_CONFIG || (st == EX_UNAVAILABLE && status != EX_CONFIG) ||
+		    (st != 0 && status == 0))
+			status = st;
+	}
+	return status;
+}
+
+/*
+ * --test-discord runs in main's thread, in the foreground: Ctrl-C (SIGINT)
+ * ends it at once with 130, SIGTERM with 143, as a shell expects.
+ */
+static void
+test_discord_signal(int sig)
+{
+	_exit(128 + sig);
+}
+
+int
+discord_test_run(const struct webhook *hooks, size_t n, FILE *out)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = test_discord_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	return discord_send_test(hooks, n, out);
 }

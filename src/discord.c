@@ -12,11 +12,14 @@
  * - The answer: pure functions over header lines and the body, so the
  *   rate-limit arithmetic is unit-tested without a network.
  *
- * - The transport: one easy handle in one multi handle. The owner thread
- *   sleeps in curl_multi_poll(), which returns when the answer arrives, on
- *   its timeout, or when another thread calls curl_multi_wakeup(). The
- *   multi handle's connection cache keeps the connection to Discord alive
- *   between requests (the easy handle is removed and re-added for each).
+ * - The transport: one multi handle, and in it one easy handle per webhook
+ *   (a slot), so that each webhook has at most one request in flight and
+ *   a slow or rate-limited webhook never holds up another. The owner
+ *   thread sleeps in curl_multi_poll(), which returns when an answer
+ *   arrives, on its timeout, or when another thread calls
+ *   curl_multi_wakeup(). The multi handle's connection cache keeps the
+ *   connections to Discord alive between requests (an easy handle is
+ *   removed and re-added for each).
  */
 #include <ctype.h>
 #include <math.h>
@@ -149,6 +152,40 @@ discord_webhook_free(struct discord_webhook *wh)
 	free(wh->token);
 	free(wh->shown);
 	memset(wh, 0, sizeof *wh);
+}
+
+int
+discord_webhook_set_thread(struct discord_webhook *wh, const char *thread_id,
+    char *err, size_t errsz)
+{
+	char *kept, *query, *url;
+	size_t n = strspn(thread_id, "0123456789"), base;
+
+	if (n == 0 || n > 20 || thread_id[n] != '\0') {
+		snprintf(err, errsz, "thread_id: expected a thread's id (1 to 20 "
+		    "digits)");
+		return -1;
+	}
+	/* A thread_id= the URL had is blanked out: keep_query() skips it. */
+	base = strcspn(wh->url, "?");
+	kept = xstrdup(wh->url[base] == '?' ? wh->url + base + 1 : "");
+	for (char *p = kept; *p != '\0';) {
+		size_t len = strcspn(p, "&");
+
+		if (strncmp(p, "thread_id=", 10) == 0)
+			memset(p, '&', len);
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	query = keep_query(kept);
+	url = xasprintf("%.*s%s%cthread_id=%s", (int)base, wh->url, query,
+	    *query == '\0' ? '?' : '&', thread_id);
+	free(kept);
+	free(query);
+	free(wh->url);
+	wh->url = url;
+	return 0;
 }
 
 /* --- answers --- */
@@ -295,6 +332,16 @@ discord_classify(const struct discord_response *r)
 	return DISCORD_RETRY;		/* 5xx, no answer, anything odd */
 }
 
+const char *
+discord_advice(const struct discord_response *r)
+{
+	if (r->status == 400 && r->code == 220001)
+		return "the webhook's channel is a forum: posts there need a "
+		    "thread (set thread_id of an existing thread in the webhook's "
+		    "section, or point the webhook at a text channel)";
+	return NULL;
+}
+
 static int64_t
 seconds_to_ms(double s)
 {
@@ -343,40 +390,49 @@ discord_backoff_ms(unsigned attempt, int64_t base_ms, int64_t max_ms,
 
 /* --- transport --- */
 
-struct discord_client {
-	CURLM			*multi;
-	CURL			*easy;		/* NULL: sleep/wake only */
-	struct curl_slist	*headers;
+/* One webhook's easy handle and the request it carries. */
+struct discord_conn {
+	CURL			*easy;
 	char			*payload;
-	int			 busy;
-	struct discord_response	 resp;
+	int			 busy;		/* in the multi handle */
+	int			 done;		/* answer in result, not yet taken */
+	struct discord_response	 resp;		/* filled by the callbacks */
+	struct discord_response	 result;
 	char			 body[DISCORD_BODY_MAX];
 	size_t			 bodylen;
 	char			 errbuf[CURL_ERROR_SIZE];
 };
 
+struct discord_client {
+	CURLM			*multi;
+	struct curl_slist	*headers;	/* shared by every easy handle */
+	long			 timeout_ms;
+	struct discord_conn	**conns;	/* one per webhook (slot) */
+	size_t			 nconns;
+};
+
 static size_t
 on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 {
-	struct discord_client *dc = arg;
-	size_t n = size * nmemb, room = sizeof dc->body - dc->bodylen;
+	struct discord_conn *c = arg;
+	size_t n = size * nmemb, room = sizeof c->body - c->bodylen;
 
-	memcpy(dc->body + dc->bodylen, ptr, n < room ? n : room);
-	dc->bodylen += n < room ? n : room;
+	memcpy(c->body + c->bodylen, ptr, n < room ? n : room);
+	c->bodylen += n < room ? n : room;
 	return n;
 }
 
 static size_t
 on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 {
-	struct discord_client *dc = arg;
+	struct discord_conn *c = arg;
 
-	discord_response_header(&dc->resp, ptr, size * nmemb);
+	discord_response_header(&c->resp, ptr, size * nmemb);
 	return size * nmemb;
 }
 
 struct discord_client *
-discord_client_create(const char *url, long timeout_ms, char *err, size_t errsz)
+discord_client_new(long timeout_ms, char *err, size_t errsz)
 {
 	struct discord_client *dc = xcalloc(1, sizeof *dc);
 
@@ -386,108 +442,214 @@ discord_client_create(const char *url, long timeout_ms, char *err, size_t errsz)
 		free(dc);
 		return NULL;
 	}
-	if (url == NULL)
-		return dc;
-	dc->easy = curl_easy_init();
-	if (dc->easy == NULL) {
+	dc->timeout_ms = timeout_ms;
+	dc->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	dc->headers = curl_slist_append(dc->headers, "Expect:");
+	return dc;
+}
+
+int
+discord_client_add(struct discord_client *dc, const char *url, char *err,
+    size_t errsz)
+{
+	struct discord_conn *c = xcalloc(1, sizeof *c);
+	long t = dc->timeout_ms;
+
+	c->easy = curl_easy_init();
+	if (c->easy == NULL) {
 		snprintf(err, errsz, "curl_easy_init failed");
+		free(c);
+		return -1;
+	}
+	curl_easy_setopt(c->easy, CURLOPT_URL, url);
+	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, dc->headers);
+	curl_easy_setopt(c->easy, CURLOPT_USERAGENT, "sipeatd/" PACKAGE_VERSION);
+	curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, t);
+	curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    t < DISCORD_CONNECT_MS ? t : DISCORD_CONNECT_MS);
+	curl_easy_setopt(c->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
+	dc->conns = xreallocarray(dc->conns, dc->nconns + 1, sizeof *dc->conns);
+	dc->conns[dc->nconns] = c;
+	return (int)dc->nconns++;
+}
+
+struct discord_client *
+discord_client_create(const char *url, long timeout_ms, char *err, size_t errsz)
+{
+	struct discord_client *dc = discord_client_new(timeout_ms, err, errsz);
+
+	if (dc != NULL && url != NULL &&
+	    discord_client_add(dc, url, err, errsz) < 0) {
 		discord_client_destroy(dc);
 		return NULL;
 	}
-	dc->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	dc->headers = curl_slist_append(dc->headers, "Expect:");
-	curl_easy_setopt(dc->easy, CURLOPT_URL, url);
-	curl_easy_setopt(dc->easy, CURLOPT_HTTPHEADER, dc->headers);
-	curl_easy_setopt(dc->easy, CURLOPT_USERAGENT, "sipeatd/" PACKAGE_VERSION);
-	curl_easy_setopt(dc->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(dc->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(dc->easy, CURLOPT_CONNECTTIMEOUT_MS,
-	    timeout_ms < DISCORD_CONNECT_MS ? timeout_ms : DISCORD_CONNECT_MS);
-	curl_easy_setopt(dc->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(dc->easy, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(dc->easy, CURLOPT_WRITEDATA, dc);
-	curl_easy_setopt(dc->easy, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(dc->easy, CURLOPT_HEADERDATA, dc);
-	curl_easy_setopt(dc->easy, CURLOPT_ERRORBUFFER, dc->errbuf);
-	curl_easy_setopt(dc->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	return dc;
+}
+
+static struct discord_conn *
+conn(const struct discord_client *dc, int slot)
+{
+	return slot >= 0 && (size_t)slot < dc->nconns ? dc->conns[slot] : NULL;
+}
+
+int
+discord_client_start_at(struct discord_client *dc, int slot,
+    const char *payload)
+{
+	struct discord_conn *c = conn(dc, slot);
+
+	if (c == NULL || c->busy || c->done)
+		return -1;
+	free(c->payload);
+	c->payload = xstrdup(payload);
+	discord_response_init(&c->resp);
+	c->bodylen = 0;
+	c->errbuf[0] = '\0';
+	curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->payload);
+	curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(c->payload));
+	if (curl_multi_add_handle(dc->multi, c->easy) != CURLM_OK)
+		return -1;
+	c->busy = 1;
+	return 0;
 }
 
 int
 discord_client_start(struct discord_client *dc, const char *payload)
 {
-	if (dc->easy == NULL || dc->busy)
-		return -1;
-	free(dc->payload);
-	dc->payload = xstrdup(payload);
-	discord_response_init(&dc->resp);
-	dc->bodylen = 0;
-	dc->errbuf[0] = '\0';
-	curl_easy_setopt(dc->easy, CURLOPT_POSTFIELDS, dc->payload);
-	curl_easy_setopt(dc->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(dc->payload));
-	if (curl_multi_add_handle(dc->multi, dc->easy) != CURLM_OK)
-		return -1;
-	dc->busy = 1;
-	return 0;
+	return discord_client_start_at(dc, 0, payload);
+}
+
+int
+discord_client_busy_at(const struct discord_client *dc, int slot)
+{
+	const struct discord_conn *c = conn(dc, slot);
+
+	return c != NULL && (c->busy || c->done);
 }
 
 int
 discord_client_busy(const struct discord_client *dc)
 {
-	return dc->busy;
+	return discord_client_busy_at(dc, 0);
 }
 
-/* Runs the transfer; 1 and *r filled when it finished. */
-static int
-collect(struct discord_client *dc, struct discord_response *r)
+/* Runs the transfers; each one that finished keeps its answer (done). */
+static void
+collect(struct discord_client *dc)
 {
+	struct discord_conn *c;
 	CURLMsg *msg;
 	int running, left;
+	char *priv;
 
 	curl_multi_perform(dc->multi, &running);
 	while ((msg = curl_multi_info_read(dc->multi, &left)) != NULL) {
-		CURLcode rc;
 		long status = 0;
 
-		if (msg->msg != CURLMSG_DONE || msg->easy_handle != dc->easy)
+		if (msg->msg != CURLMSG_DONE)
 			continue;
-		rc = msg->data.result;
-		curl_multi_remove_handle(dc->multi, dc->easy);
-		dc->busy = 0;
-		*r = dc->resp;
-		if (rc != CURLE_OK) {
-			discord_response_init(r);
-			str_copy(r->message, dc->errbuf[0] != '\0' ? dc->errbuf :
-			    curl_easy_strerror(rc), sizeof r->message);
-			return 1;
+		priv = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		c = (struct discord_conn *)(void *)priv;
+		if (c == NULL || !c->busy)
+			continue;
+		curl_multi_remove_handle(dc->multi, c->easy);
+		c->busy = 0;
+		c->done = 1;
+		c->result = c->resp;
+		if (msg->data.result != CURLE_OK) {
+			discord_response_init(&c->result);
+			str_copy(c->result.message, c->errbuf[0] != '\0' ?
+			    c->errbuf : curl_easy_strerror(msg->data.result),
+			    sizeof c->result.message);
+			continue;
 		}
-		curl_easy_getinfo(dc->easy, CURLINFO_RESPONSE_CODE, &status);
-		r->status = status;
-		discord_response_body(r, dc->body, dc->bodylen);
-		return 1;
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+		c->result.status = status;
+		discord_response_body(&c->result, c->body, c->bodylen);
+	}
+}
+
+static int
+any_done(const struct discord_client *dc)
+{
+	for (size_t i = 0; i < dc->nconns; i++) {
+		if (dc->conns[i]->done)
+			return 1;
 	}
 	return 0;
+}
+
+static int
+any_busy(const struct discord_client *dc)
+{
+	for (size_t i = 0; i < dc->nconns; i++) {
+		if (dc->conns[i]->busy)
+			return 1;
+	}
+	return 0;
+}
+
+void
+discord_client_run(struct discord_client *dc, int timeout_ms)
+{
+	if (any_busy(dc))
+		collect(dc);
+	if (any_done(dc))
+		timeout_ms = 0;		/* an answer waits: do not sleep */
+	curl_multi_poll(dc->multi, NULL, 0, timeout_ms < 0 ? 0 : timeout_ms, NULL);
+	if (any_busy(dc))
+		collect(dc);
+}
+
+int
+discord_client_result(struct discord_client *dc, int slot,
+    struct discord_response *r)
+{
+	struct discord_conn *c = conn(dc, slot);
+
+	if (c == NULL || !c->done)
+		return 0;
+	c->done = 0;
+	*r = c->result;
+	return 1;
 }
 
 int
 discord_client_poll(struct discord_client *dc, int timeout_ms,
     struct discord_response *r)
 {
-	if (dc->busy && collect(dc, r))
+	if (discord_client_result(dc, 0, r))
 		return 1;
-	curl_multi_poll(dc->multi, NULL, 0, timeout_ms < 0 ? 0 : timeout_ms, NULL);
-	if (dc->busy && collect(dc, r))
-		return 1;
-	return 0;
+	discord_client_run(dc, timeout_ms);
+	return discord_client_result(dc, 0, r);
+}
+
+void
+discord_client_abort_at(struct discord_client *dc, int slot)
+{
+	struct discord_conn *c = conn(dc, slot);
+
+	if (c == NULL)
+		return;
+	if (c->busy)
+		curl_multi_remove_handle(dc->multi, c->easy);
+	c->busy = 0;
+	c->done = 0;
 }
 
 void
 discord_client_abort(struct discord_client *dc)
 {
-	if (dc->busy) {
-		curl_multi_remove_handle(dc->multi, dc->easy);
-		dc->busy = 0;
-	}
+	discord_client_abort_at(dc, 0);
 }
 
 void
@@ -501,11 +663,16 @@ discord_client_destroy(struct discord_client *dc)
 {
 	if (dc == NULL)
 		return;
-	discord_client_abort(dc);
-	if (dc->easy != NULL)
-		curl_easy_cleanup(dc->easy);
+	for (size_t i = 0; i < dc->nconns; i++) {
+		struct discord_conn *c = dc->conns[i];
+
+		discord_client_abort_at(dc, (int)i);
+		curl_easy_cleanup(c->easy);
+		free(c->payload);
+		free(c);
+	}
+	free(dc->conns);
 	curl_multi_cleanup(dc->multi);
 	curl_slist_free_all(dc->headers);
-	free(dc->payload);
 	free(dc);
 }

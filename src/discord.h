@@ -11,7 +11,7 @@
  *   discord_backoff_ms: any (pure)
  *   discord_client_*: the thread that owns the client (the notifier;
  *   main for --test-discord), except discord_client_wakeup: any
- *   discord_send_test: main, before any other thread
+ *   discord_send_test, discord_test_run: main, before any other thread
  */
 #ifndef SIPEAT_DISCORD_H
 #define SIPEAT_DISCORD_H
@@ -38,6 +38,13 @@ struct discord_webhook {
 int	discord_webhook_parse(const char *in, struct discord_webhook *wh,
 	    char *err, size_t errsz);
 void	discord_webhook_free(struct discord_webhook *wh);
+/*
+ * Posts into the thread thread_id (digits) of the webhook's channel: sets
+ * ?thread_id= on wh->url, replacing one the URL had. Discord reads it only
+ * from the query string, never from the body. 0, or -1 with err set.
+ */
+int	discord_webhook_set_thread(struct discord_webhook *wh,
+	    const char *thread_id, char *err, size_t errsz);
 
 /* What one answer said. -1 (or a negative value) means "not given". */
 struct discord_response {
@@ -79,6 +86,12 @@ void	discord_response_body(struct discord_response *r, const char *body,
 	    size_t len);
 enum discord_class discord_classify(const struct discord_response *r);
 /*
+ * What an operator should do about a refusal Discord explains by its code
+ * (400 code 220001: the channel is a forum, which needs a thread_id), or
+ * NULL. Static text; pure.
+ */
+const char *discord_advice(const struct discord_response *r);
+/*
  * Milliseconds to wait before the next request on this webhook, from the
  * answer alone: retry_after on 429 (Retry-After when the body had none,
  * 1 s when neither), reset_after when remaining is 0, else 0. Rounded up.
@@ -93,46 +106,78 @@ int64_t	discord_backoff_ms(unsigned attempt, int64_t base_ms, int64_t max_ms,
 	    unsigned *seed);
 
 /*
- * The transport. One client per thread (it owns a CURL easy handle and
- * the CURLM it runs in); only discord_client_wakeup() may be called from
- * another thread. curl_global_init() must have run before.
+ * The transport. One client per thread: a CURL multi handle with one easy
+ * handle per webhook, called a slot (0, 1, ... in the order added), each
+ * with at most one request in flight; only discord_client_wakeup() may be
+ * called from another thread. curl_global_init() must have run before.
  */
 struct discord_client;
 
+/* A client without slots. timeout_ms bounds one request. NULL on failure. */
+struct discord_client *discord_client_new(long timeout_ms, char *err,
+	    size_t errsz);
+/* Adds a slot posting to url (copied by libcurl). Its number, or -1. */
+int	discord_client_add(struct discord_client *dc, const char *url,
+	    char *err, size_t errsz);
 /*
- * url NULL gives a client that only sleeps and wakes (no webhook, or
- * --dry-run). timeout_ms bounds one request. NULL on failure (err set).
+ * Starts posting payload (JSON; copied) on slot. -1 if the slot is busy
+ * (a request in flight or an answer not taken) or the request cannot start.
+ */
+int	discord_client_start_at(struct discord_client *dc, int slot,
+	    const char *payload);
+/* 1 while slot has a request in flight or an answer not yet taken. */
+int	discord_client_busy_at(const struct discord_client *dc, int slot);
+/*
+ * Runs the transfers and sleeps up to timeout_ms in curl_multi_poll (less
+ * when an answer arrives or discord_client_wakeup() is called; not at all
+ * while an answer waits to be taken). Answers are kept per slot.
+ */
+void	discord_client_run(struct discord_client *dc, int timeout_ms);
+/*
+ * 1 when slot's request finished: *r holds the answer (status 0 and
+ * message set on a transport error) and the slot is free again. Else 0.
+ */
+int	discord_client_result(struct discord_client *dc, int slot,
+	    struct discord_response *r);
+/* Abandons slot's request, and its answer if not taken. */
+void	discord_client_abort_at(struct discord_client *dc, int slot);
+
+/*
+ * The same with a single slot, 0: url NULL gives a client that only
+ * sleeps and wakes (no webhook, or --dry-run).
  */
 struct discord_client *discord_client_create(const char *url, long timeout_ms,
 	    char *err, size_t errsz);
-/* Starts posting payload (JSON; copied). -1 if a request is in flight. */
 int	discord_client_start(struct discord_client *dc, const char *payload);
-/* 1 while a request is in flight. */
 int	discord_client_busy(const struct discord_client *dc);
-/*
- * Runs the transfer and sleeps up to timeout_ms in curl_multi_poll (less
- * when the answer arrives or discord_client_wakeup() is called). Returns 1
- * when the request in flight finished: *r holds the answer (status 0 and
- * message set on a transport error). Returns 0 otherwise.
- */
+/* discord_client_run() and discord_client_result() of slot 0. */
 int	discord_client_poll(struct discord_client *dc, int timeout_ms,
 	    struct discord_response *r);
-/* Abandons the request in flight, if any. */
 void	discord_client_abort(struct discord_client *dc);
-/* Interrupts discord_client_poll(). Any thread. */
+/* Interrupts discord_client_run() and _poll(). Any thread. */
 void	discord_client_wakeup(struct discord_client *dc);
 void	discord_client_destroy(struct discord_client *dc);
 
+struct webhook;
+
 /*
- * --test-discord (discord-test.c): posts the five messages of SPEC section 5 (plain text, a
- * rich embed, a successful contact.created, a failed request.created with
- * "Error: Payment processing failed", a successful machine.created),
- * waiting as the rate-limit headers say. Prints one line per message on
- * out (never the token). Returns 0 when all five were accepted, 69
- * (EX_UNAVAILABLE) when the webhook could not be reached, 1 when Discord
- * refused one. Main thread, before other threads.
+ * --test-discord (discord-test.c): posts the five messages of SPEC section
+ * 5 (plain text, a rich embed, a successful contact.created, a failed
+ * request.created with "Error: Payment processing failed", a successful
+ * machine.created) to each of the n webhooks in turn, as that webhook's
+ * messages (username, mention on the failure, flags, thread_id), waiting
+ * as the rate-limit headers say. Prints one line per message on out,
+ * starting "webhook NAME: ", and "webhook NAME: FAILED" for each that
+ * failed (never the token). Returns 0 when every message was accepted,
+ * else the worst of: 78 (EX_CONFIG) for a webhook without a valid url, 69
+ * (EX_UNAVAILABLE) when one could not be reached, 1 when Discord refused
+ * one. Main thread, before other threads.
  */
-int	discord_send_test(const struct discord_webhook *wh, const char *username,
-	    const char *avatar_url, FILE *out);
+int	discord_send_test(const struct webhook *hooks, size_t n, FILE *out);
+/*
+ * discord_send_test() in the foreground of a terminal: SIGINT and SIGTERM
+ * (unblocked here) end the process at once with 128 + the signal.
+ */
+int	discord_test_run(const struct webhook *hooks, size_t n, FILE *out);
 
 #endif

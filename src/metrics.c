@@ -64,6 +64,8 @@ static size_t			 ntypes;
 static struct stage_hist	*stages;
 static size_t			 nstages;
 static const struct queue	*depth_queue;
+static struct metrics_webhook	*hooks;		/* metrics_webhooks_init() */
+static size_t			 nhooks;
 static int64_t			 start_time;	/* wall clock, seconds */
 
 static pthread_mutex_t		 lag_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -97,12 +99,14 @@ add_stage(const char *name)
 	stages[nstages++].name = xstrdup(name);
 }
 
+static void free_series(void);
+
 void
 metrics_init(const struct handlers *hs, const struct queue *q)
 {
 	size_t n = hs != NULL ? hs->n : 0;
 
-	metrics_free();
+	free_series();	/* not the webhooks: the notifier registers them */
 	types = xcalloc(n + 1, sizeof *types);
 	for (size_t i = 0; i < n; i++) {
 		const struct handler *h = &hs->v[i];
@@ -119,7 +123,39 @@ metrics_init(const struct handlers *hs, const struct queue *q)
 }
 
 void
+metrics_webhooks_init(const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < nhooks; i++)
+		free(hooks[i].name);
+	free(hooks);
+	hooks = n > 0 ? xcalloc(n, sizeof *hooks) : NULL;
+	nhooks = n;
+	for (size_t i = 0; i < n; i++)
+		hooks[i].name = xstrdup(names[i]);
+}
+
+struct metrics_webhook *
+metrics_webhook(size_t i)
+{
+	return i < nhooks ? &hooks[i] : NULL;
+}
+
+void
+metrics_webhook_state(struct metrics_webhook *w, enum metric_webhook_state st)
+{
+	atomic_store_explicit(&w->state, (int)st, memory_order_relaxed);
+}
+
+void
 metrics_free(void)
+{
+	metrics_webhooks_init(NULL, 0);
+	free_series();
+}
+
+/* Frees what metrics_init() made. */
+static void
+free_series(void)
 {
 	for (size_t i = 0; i < ntypes; i++)
 		free(types[i].type);
@@ -335,10 +371,25 @@ metrics_health(char *reason, size_t reasonsz)
 		off += n > 0 && (size_t)n < reasonsz - off ? (size_t)n :
 		    reasonsz - off - 1;
 	}
-	if (METRIC_GET(discord_webhook_gone)) {
+	if (nhooks == 0 && METRIC_GET(discord_webhook_gone)) {
 		n = snprintf(reason + off, reasonsz - off,
 		    "discord: the webhook was deleted (404); notifications "
 		    "stop until sipeatd restarts with a new one\n");
+		off += n > 0 && (size_t)n < reasonsz - off ? (size_t)n :
+		    reasonsz - off - 1;
+	}
+	for (size_t i = 0; i < nhooks; i++) {
+		int st = atomic_load_explicit(&hooks[i].state,
+		    memory_order_relaxed);
+
+		if (st == METRIC_WEBHOOK_OK)
+			continue;
+		n = snprintf(reason + off, reasonsz - off, "discord: webhook "
+		    "%s: %s\n", hooks[i].name, st == METRIC_WEBHOOK_GONE ?
+		    "the webhook was deleted (404); notifications to it stop "
+		    "until sipeatd restarts with a new one" :
+		    "its channel is a forum (400 code 220001): set thread_id; "
+		    "notifications to it stop until sipeatd restarts");
 		off += n > 0 && (size_t)n < reasonsz - off ? (size_t)n :
 		    reasonsz - off - 1;
 	}
@@ -463,6 +514,101 @@ render_lag(struct text *t)
 	pthread_mutex_unlock(&lag_lock);
 }
 
+/*
+ * One sample of a sipeatd_discord_* family: labelled webhook="NAME" (plus
+ * extra, "code=..." or "outcome=...", when given) once webhooks are
+ * registered, else with extra alone.
+ */
+static void
+render_hook(struct text *t, const char *family, const struct metrics_webhook *w,
+    const char *extra, unsigned long v)
+{
+	text_printf(t, "%s", family);
+	if (w != NULL) {
+		text_printf(t, "{webhook=\"");
+		text_label(t, w->name);
+		text_printf(t, "\"%s%s} %lu\n", extra != NULL ? "," : "",
+		    extra != NULL ? extra : "", v);
+	} else if (extra != NULL)
+		text_printf(t, "{%s} %lu\n", extra, v);
+	else
+		text_printf(t, " %lu\n", v);
+}
+
+/*
+ * Reads counter name of webhook w, or of the process totals when w is NULL
+ * (no webhook registered).
+ */
+#define HOOK_GET(w, name) ((w) != NULL ? METRIC_WH_GET(w, name) : METRIC_GET(name))
+
+static void
+render_discord(struct text *t)
+{
+	/* Without registered webhooks, one pass over the process totals. */
+	size_t n = nhooks > 0 ? nhooks : 1, i;
+	const struct metrics_webhook *w;
+	char extra[32];
+
+	text_family(t, "sipeatd_discord_requests_total", "counter",
+	    "Webhook requests by webhook and answer: 2xx, 400, 401, 403, 404, "
+	    "429, 5xx, or error (no answer).");
+	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
+		for (int c = 0; c < METRIC_DISCORD_CODES; c++) {
+			snprintf(extra, sizeof extra, "code=\"%s\"",
+			    discord_code_names[c]);
+			render_hook(t, "sipeatd_discord_requests_total", w, extra,
+			    HOOK_GET(w, discord_requests[c]));
+		}
+	}
+	text_family(t, "sipeatd_discord_embeds_total", "counter",
+	    "Events by webhook and notification outcome: sent (own embed "
+	    "delivered), digested (counted in a delivered digest), dropped "
+	    "(never delivered).");
+	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
+		render_hook(t, "sipeatd_discord_embeds_total", w,
+		    "outcome=\"sent\"", HOOK_GET(w, embeds_sent));
+		render_hook(t, "sipeatd_discord_embeds_total", w,
+		    "outcome=\"digested\"", HOOK_GET(w, embeds_digested));
+		render_hook(t, "sipeatd_discord_embeds_total", w,
+		    "outcome=\"dropped\"", HOOK_GET(w, embeds_dropped));
+	}
+	text_family(t, "sipeatd_discord_failures_unlisted_total", "counter",
+	    "Failed events whose own embed found no room in the notifier and "
+	    "whose Event ID did not fit in its red overflow embed either: "
+	    "counted there, not listed.");
+	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
+		render_hook(t, "sipeatd_discord_failures_unlisted_total", w, NULL,
+		    HOOK_GET(w, failures_unlisted));
+	}
+	text_family(t, "sipeatd_discord_grouped_total", "counter",
+	    "Failed events delivered in a grouped embed (\"... event failed "
+	    "xN\", [discord] group.failures), counted as sent.");
+	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
+		render_hook(t, "sipeatd_discord_grouped_total", w, NULL,
+		    HOOK_GET(w, failures_grouped));
+	}
+	text_family(t, "sipeatd_discord_payloads_total", "counter",
+	    "Webhook messages delivered (printed with --dry-run).");
+	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
+		render_hook(t, "sipeatd_discord_payloads_total", w, NULL,
+		    HOOK_GET(w, payloads));
+	}
+	text_family(t, "sipeatd_discord_rate_limited_total", "counter",
+	    "Webhook requests answered 429 (rate limited).");
+	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
+		render_hook(t, "sipeatd_discord_rate_limited_total", w, NULL,
+		    HOOK_GET(w, discord_rate_limited));
+	}
+	text_family(t, "sipeatd_discord_webhook_gone", "gauge",
+	    "1 once the webhook answered 404 (deleted), until restart.");
+	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
+		render_hook(t, "sipeatd_discord_webhook_gone", w, NULL,
+		    w != NULL ? (unsigned long)(atomic_load_explicit(&w->state,
+		    memory_order_relaxed) == METRIC_WEBHOOK_GONE) :
+		    (unsigned long)METRIC_GET(discord_webhook_gone));
+	}
+}
+
 char *
 metrics_render(size_t *len)
 {
@@ -506,43 +652,7 @@ metrics_render(size_t *len)
 	    "uncommitted and is written again).");
 	text_printf(&t, "sipeatd_dlq_errors_total %lu\n", METRIC_GET(dlq_errors));
 
-	text_family(&t, "sipeatd_discord_requests_total", "counter",
-	    "Webhook requests by answer: 2xx, 400, 401, 403, 404, 429, 5xx, "
-	    "or error (no answer).");
-	for (int i = 0; i < METRIC_DISCORD_CODES; i++)
-		text_printf(&t, "sipeatd_discord_requests_total{code=\"%s\"} %lu\n",
-		    discord_code_names[i], METRIC_GET(discord_requests[i]));
-	text_family(&t, "sipeatd_discord_embeds_total", "counter",
-	    "Events by notification outcome: sent (own embed delivered), "
-	    "digested (counted in a delivered digest), dropped (never delivered).");
-	text_printf(&t, "sipeatd_discord_embeds_total{outcome=\"sent\"} %lu\n",
-	    METRIC_GET(embeds_sent));
-	text_printf(&t, "sipeatd_discord_embeds_total{outcome=\"digested\"} %lu\n",
-	    METRIC_GET(embeds_digested));
-	text_printf(&t, "sipeatd_discord_embeds_total{outcome=\"dropped\"} %lu\n",
-	    METRIC_GET(embeds_dropped));
-	text_family(&t, "sipeatd_discord_failures_unlisted_total", "counter",
-	    "Failed events whose own embed found no room in the notifier and "
-	    "whose Event ID did not fit in its red overflow embed either: "
-	    "counted there, not listed.");
-	text_printf(&t, "sipeatd_discord_failures_unlisted_total %lu\n",
-	    METRIC_GET(failures_unlisted));
-	text_family(&t, "sipeatd_discord_grouped_total", "counter",
-	    "Failed events delivered in a grouped embed (\"... event failed "
-	    "xN\", [discord] group.failures), counted as sent.");
-	text_printf(&t, "sipeatd_discord_grouped_total %lu\n",
-	    METRIC_GET(failures_grouped));
-	text_family(&t, "sipeatd_discord_payloads_total", "counter",
-	    "Webhook messages delivered (printed with --dry-run).");
-	text_printf(&t, "sipeatd_discord_payloads_total %lu\n", METRIC_GET(payloads));
-	text_family(&t, "sipeatd_discord_rate_limited_total", "counter",
-	    "Webhook requests answered 429 (rate limited).");
-	text_printf(&t, "sipeatd_discord_rate_limited_total %lu\n",
-	    METRIC_GET(discord_rate_limited));
-	text_family(&t, "sipeatd_discord_webhook_gone", "gauge",
-	    "1 once the webhook answered 404 (deleted), until restart.");
-	text_printf(&t, "sipeatd_discord_webhook_gone %d\n",
-	    METRIC_GET(discord_webhook_gone));
+	render_discord(&t);
 	*len = t.len;
 	return t.p;
 }

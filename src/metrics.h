@@ -13,7 +13,10 @@
  * sipeatd also logs a summary of the counters at exit.
  *
  * Threads:
- *   metrics_init, metrics_free, metrics_server_start/stop: main
+ *   metrics_init, metrics_webhooks_init, metrics_free,
+ *   metrics_server_start/stop: main
+ *   metrics_webhook, metrics_webhook_state, METRIC_WH_*: any (the
+ *     notifier), lock-free
  *   metrics_event, metrics_stage_observe: any (workers), lock-free
  *   metrics_kafka_*: the consumer thread (its librdkafka callbacks)
  *   metrics_render, metrics_health: any (the metrics HTTP thread)
@@ -71,10 +74,44 @@ struct metrics {
 
 extern struct metrics metrics;
 
+/* What /healthz says of one webhook. */
+enum metric_webhook_state {
+	METRIC_WEBHOOK_OK,
+	METRIC_WEBHOOK_GONE,		/* answered 404: deleted */
+	METRIC_WEBHOOK_FORUM,		/* 400 code 220001: needs thread_id */
+};
+
+/*
+ * One webhook's notification counters: the sipeatd_discord_* families
+ * with the label webhook="NAME" (never the URL). Registered by
+ * metrics_webhooks_init(); bumped lock-free by the notifier with
+ * METRIC_WH_INC() and friends, which also keep the process totals of
+ * struct metrics (the exit summary) in step.
+ */
+struct metrics_webhook {
+	char			*name;
+	_Atomic unsigned long	 embeds_sent;
+	_Atomic unsigned long	 embeds_digested;
+	_Atomic unsigned long	 embeds_dropped;
+	_Atomic unsigned long	 failures_unlisted;
+	_Atomic unsigned long	 failures_grouped;
+	_Atomic unsigned long	 payloads;
+	_Atomic unsigned long	 discord_requests[METRIC_DISCORD_CODES];
+	_Atomic unsigned long	 discord_rate_limited;
+	_Atomic int		 state;		/* enum metric_webhook_state */
+};
+
 #define METRIC_INC(name)	atomic_fetch_add_explicit(&metrics.name, 1, memory_order_relaxed)
 #define METRIC_ADD(name, n)	atomic_fetch_add_explicit(&metrics.name, (n), memory_order_relaxed)
 #define METRIC_SET(name, v)	atomic_store_explicit(&metrics.name, (v), memory_order_relaxed)
 #define METRIC_GET(name)	atomic_load_explicit(&metrics.name, memory_order_relaxed)
+/* w: a struct metrics_webhook *, never NULL. */
+#define METRIC_WH_ADD(w, name, n) do {					\
+	atomic_fetch_add_explicit(&(w)->name, (n), memory_order_relaxed);	\
+	METRIC_ADD(name, (n));						\
+} while (0)
+#define METRIC_WH_INC(w, name)	METRIC_WH_ADD(w, name, 1)
+#define METRIC_WH_GET(w, name)	atomic_load_explicit(&(w)->name, memory_order_relaxed)
 
 struct handlers;
 struct queue;
@@ -84,10 +121,25 @@ struct queue;
  * and status (plus type="unknown" for invalid events), one histogram per
  * stage name (stages and undo targets). q, borrowed, gives
  * sipeatd_queue_depth. Main thread, once, before any worker starts; hs may
- * be NULL. Names are copied.
+ * be NULL. Names are copied. Webhooks registered before are kept.
  */
 void		 metrics_init(const struct handlers *hs, const struct queue *q);
-/* Frees what metrics_init() made. Main thread, after every worker ended. */
+/*
+ * Registers the n webhooks by name (copied), in the notifier's order: from
+ * then on the sipeatd_discord_* families are rendered per webhook, with
+ * webhook="NAME", and /healthz names each broken one. Main thread, before
+ * the notifier starts. Without it the families carry no webhook label.
+ */
+void		 metrics_webhooks_init(const char *const *names, size_t n);
+/* The counters of webhook i (metrics_webhooks_init order), or NULL. */
+struct metrics_webhook *metrics_webhook(size_t i);
+/* Sets what /healthz says of webhook w. Any thread. */
+void		 metrics_webhook_state(struct metrics_webhook *w,
+		     enum metric_webhook_state st);
+/*
+ * Frees what metrics_init() and metrics_webhooks_init() made. Main
+ * thread, after every worker and the notifier ended.
+ */
 void		 metrics_free(void);
 
 /*

@@ -1,32 +1,47 @@
 /*
  * notify.c -- the notifier thread: the hand-over from the workers, the
- * libcurl client, dry-run printing and the metrics. What to send and when
- * is decided by the notifier core (notify-core.c), a pure state machine
- * this thread feeds and asks.
+ * routing to webhooks, the libcurl client, dry-run printing and the
+ * metrics. What to send to one webhook and when is decided by a notifier
+ * core (notify-core.c), a pure state machine this thread feeds and asks:
+ * one core per webhook (SPEC section 9).
  *
  * Hand-over: workers push notices into a bounded lock-free ring (the data
  * path's queue) and never wait. The thread drains the ring at every turn
- * of its loop -- also while a request is in flight, since the request runs
- * in a curl multi handle and the thread sleeps in curl_multi_poll() --
- * into the core. A worker rings curl_multi_wakeup() only when the thread
- * said it is going to sleep for long (the "sleeping" flag), so a busy
- * stream of embeds costs the workers no system call per embed; while
- * anything is pending the thread ticks every NOTIFY_TICK_MS instead.
+ * of its loop -- also while requests are in flight, since they run in a
+ * curl multi handle and the thread sleeps in curl_multi_poll() -- into the
+ * cores. A worker rings curl_multi_wakeup() only when the thread said it
+ * is going to sleep for long (the "sleeping" flag), so a busy stream of
+ * embeds costs the workers no system call per embed; while anything is
+ * pending the thread ticks every NOTIFY_TICK_MS instead.
+ *
+ * Routing: an event goes to every webhook that matches it (webhook.h:
+ * events and types). The ring carries one notice per event; the thread
+ * gives each matching webhook's core its own copy, so each webhook batches,
+ * digests, retries and drops on its own. Each webhook has its own easy
+ * handle (a slot of the discord client) in the one multi handle, so one
+ * webhook's rate limit, slow answer, 401 or 404 never holds up another.
+ * The per-message extras -- the mention in content, allowed_mentions,
+ * flags 4096 -- are added to each batch as it is sent (webhook_payload());
+ * they cost the batching nothing: content (a mention, at most 25
+ * characters of Discord's 2000) is not counted in the 6000 characters of
+ * the embeds.
  *
  * The hand-over ring keeps its last quarter for failures: a worker folds
- * a success into a second, mutex-protected digest table (given to the core
- * at the thread's next turn) once the ring is three quarters full, and a
- * failure goes to the workers' overflow (under its own mutex, given to the
- * core the same way) only when the ring is full.
+ * a success into a second, mutex-protected digest table of each webhook
+ * it goes to (given to the cores at the thread's next turn) once the ring
+ * is three quarters full, and a failure goes to each such webhook's
+ * overflow (under its own mutex, given the same way) only when the ring is
+ * full.
  *
- * Accounting: "unresolved" counts events submitted and not yet delivered
- * in an embed, delivered in a digest or dropped; the core counts the three
- * outcomes (struct ncore_stats), published here as the metrics
- * embeds_sent, embeds_digested and embeds_dropped, whose sum is the
- * number of events submitted once the notifier has stopped.
+ * Accounting, per webhook: "unresolved" counts events submitted for it and
+ * not yet delivered in an embed, delivered in a digest or dropped; its core
+ * counts the three outcomes (struct ncore_stats), published here as the
+ * webhook's metrics embeds_sent, embeds_digested and embeds_dropped, whose
+ * sum is the number of events that matched it once the notifier stopped.
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,11 +55,27 @@
 #include "notify.h"
 #include "queue.h"
 #include "util.h"
+#include "webhook.h"
 
 #define NOTIFY_TICK_MS		20	/* sleep while anything is pending */
 #define NOTIFY_IDLE_MS		1000	/* sleep when nothing is (woken earlier) */
 #define NOTIFY_RING_MIN		16384	/* hand-over ring: 16k records at least */
 #define REQUEST_TIMEOUT_MS	10000L
+
+/* One webhook: its core, its slot in the client, its counters. */
+struct hook {
+	const struct webhook	*wh;		/* borrowed from the options */
+	char			*name;		/* its name and masked URL: logs */
+	struct ncore		*core;
+	struct ncore_stats	 published;	/* what the metrics have seen */
+	struct metrics_webhook	*mw;
+	int			 slot;		/* -1: nowhere to send */
+	int			 forum;		/* 400 code 220001: dropped for good */
+	_Atomic long		 unresolved;
+	_Atomic int		 broken;	/* 401/403/404/220001 */
+	struct digest		 wdigest;	/* n->wdigest_lock */
+	struct overflow		 ovf;		/* n->ovf_lock */
+};
 
 struct notifier {
 	struct notifier_opts	 o;
@@ -56,18 +87,14 @@ struct notifier {
 	_Atomic int64_t		 deadline;	/* while stopping: give up then */
 	_Atomic int		 sleeping;	/* the thread waits for a wakeup */
 	_Atomic int		 running;	/* the thread takes from the ring */
-	_Atomic long		 unresolved;
-	_Atomic int		 broken;	/* 401/403/404: nothing goes out */
 	size_t			 succ_room;	/* ring depth past which successes fold */
 
-	pthread_mutex_t		 wdigest_lock;	/* workers' overflow digest */
-	struct digest		 wdigest;
+	pthread_mutex_t		 wdigest_lock;	/* workers' overflow digests */
 	pthread_mutex_t		 ovf_lock;	/* failures without room */
-	struct overflow		 ovf;
 
-	/* Owned by the thread. */
-	struct ncore		*core;
-	struct ncore_stats	 published;	/* what the metrics have seen */
+	struct hook		*hooks;
+	size_t			 nhooks;
+	struct webhook		 nowhere;	/* the hook when none is given */
 };
 
 /* A dry run prints every embed, waiting for room rather than digesting. */
@@ -78,35 +105,90 @@ print_all(const struct notifier *n)
 }
 
 /*
- * Publishes what the core resolved since the last call: the metrics, and
+ * Publishes what h's core resolved since the last call: the metrics, and
  * "unresolved" for notifier_idle(). The thread.
  */
 static void
-publish(struct notifier *n)
+publish(struct hook *h)
 {
-	const struct ncore_stats *st = ncore_stats(n->core);
-	struct ncore_stats *p = &n->published;
+	const struct ncore_stats *st = ncore_stats(h->core);
+	struct ncore_stats *p = &h->published;
 	unsigned long done;
 
 	done = (st->sent - p->sent) + (st->digested - p->digested) +
 	    (st->dropped - p->dropped);
-	METRIC_ADD(embeds_sent, st->sent - p->sent);
-	METRIC_ADD(embeds_digested, st->digested - p->digested);
-	METRIC_ADD(embeds_dropped, st->dropped - p->dropped);
-	METRIC_ADD(failures_unlisted, st->unlisted - p->unlisted);
-	METRIC_ADD(failures_grouped, st->grouped - p->grouped);
-	METRIC_ADD(payloads, st->payloads - p->payloads);
+	METRIC_WH_ADD(h->mw, embeds_sent, st->sent - p->sent);
+	METRIC_WH_ADD(h->mw, embeds_digested, st->digested - p->digested);
+	METRIC_WH_ADD(h->mw, embeds_dropped, st->dropped - p->dropped);
+	METRIC_WH_ADD(h->mw, failures_unlisted, st->unlisted - p->unlisted);
+	METRIC_WH_ADD(h->mw, failures_grouped, st->grouped - p->grouped);
+	METRIC_WH_ADD(h->mw, payloads, st->payloads - p->payloads);
 	*p = *st;
-	atomic_store(&n->broken, ncore_broken(n->core));
+	atomic_store(&h->broken, h->forum || ncore_broken(h->core));
 	if (done > 0)
-		atomic_fetch_sub(&n->unresolved, (long)done);
+		atomic_fetch_sub(&h->unresolved, (long)done);
+}
+
+/* A copy of nt for one more webhook (every core owns its notices). */
+static struct notice *
+notice_copy(const struct notice *nt)
+{
+	struct notify_event ev = { 0 };
+
+	ev.type = nt->type;
+	ev.success = nt->success;
+	if (nt->fail != NULL) {
+		ev.icon = nt->fail->icon;
+		ev.title = nt->fail->title;
+		ev.stage = nt->fail->stage;
+		ev.error = nt->fail->error;
+		ev.event_id = nt->fail->id;
+		ev.finished = nt->fail->finished;
+	}
+	return notice_create(xstrdup(nt->json), nt->chars, &ev);
+}
+
+/* Gives nt to the core of every webhook it matches (nt is theirs). */
+static void
+route(struct notifier *n, struct notice *nt, int64_t now)
+{
+	struct hook *last = NULL;
+
+	for (size_t i = 0; i < n->nhooks; i++) {
+		struct hook *h = &n->hooks[i];
+
+		if (!webhook_matches(h->wh, nt->type, nt->success))
+			continue;
+		if (last != NULL)
+			ncore_add(last->core, notice_copy(nt), now);
+		last = h;
+	}
+	if (last != NULL)
+		ncore_add(last->core, nt, now);
+	else
+		notice_free(nt);	/* submit pushes only what matches */
+}
+
+/* Embeds waiting in every core, the most of any one. */
+static size_t
+waiting_max(const struct notifier *n)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n->nhooks; i++) {
+		size_t w = ncore_waiting(n->hooks[i].core);
+
+		if (w > m)
+			m = w;
+	}
+	return m;
 }
 
 /*
- * Takes what the workers handed over into the core: everything, or (limit)
- * in a dry run only while fewer than queue.size embeds wait, so that a slow
- * stdout fills the ring and holds the workers back instead of growing the
- * lists.
+ * Takes what the workers handed over into the cores: everything, or
+ * (limit) in a dry run only while fewer than queue.size embeds wait, so
+ * that a slow stdout fills the ring and holds the workers back instead of
+ * growing the lists.
  */
 static void
 drain(struct notifier *n, int limit)
@@ -118,19 +200,26 @@ drain(struct notifier *n, int limit)
 	size_t room = n->o.queue_size > EMBED_MAX_PER_MESSAGE ?
 	    n->o.queue_size : EMBED_MAX_PER_MESSAGE;
 
-	while ((!limit || !print_all(n) || ncore_waiting(n->core) < room) &&
+	while ((!limit || !print_all(n) || waiting_max(n) < room) &&
 	    queue_try_pop(n->q, &item) == 0)
-		ncore_add(n->core, item, now);
-	pthread_mutex_lock(&n->wdigest_lock);
-	wd = n->wdigest;
-	digest_reset(&n->wdigest);
-	pthread_mutex_unlock(&n->wdigest_lock);
-	ncore_fold(n->core, &wd, now);
-	pthread_mutex_lock(&n->ovf_lock);
-	wo = n->ovf;
-	memset(&n->ovf, 0, sizeof n->ovf);
-	pthread_mutex_unlock(&n->ovf_lock);
-	ncore_overflowed(n->core, &wo, now);
+		route(n, item, now);
+	for (size_t i = 0; i < n->nhooks; i++) {
+		struct hook *h = &n->hooks[i];
+
+		pthread_mutex_lock(&n->wdigest_lock);
+		wd = h->wdigest;
+		digest_reset(&h->wdigest);
+		pthread_mutex_unlock(&n->wdigest_lock);
+		ncore_fold(h->core, &wd, now);
+		pthread_mutex_lock(&n->ovf_lock);
+		wo = h->ovf;
+		memset(&h->ovf, 0, sizeof h->ovf);
+		pthread_mutex_unlock(&n->ovf_lock);
+		ncore_overflowed(h->core, &wo, now);
+		/* A forum webhook without thread_id takes nothing, counted. */
+		if (h->forum)
+			ncore_drop_all(h->core);
+	}
 }
 
 static enum metric_discord_code
@@ -156,59 +245,95 @@ code_slot(long status)
 	}
 }
 
-/* Gives one answer to the core. */
+/* Gives one answer to h's core. */
 static void
-answered(struct notifier *n, const struct discord_response *r)
+answered(struct hook *h, const struct discord_response *r)
 {
-	METRIC_INC(discord_requests[code_slot(r->status)]);
+	const char *advice = discord_advice(r);
+
+	METRIC_WH_INC(h->mw, discord_requests[code_slot(r->status)]);
 	if (discord_classify(r) == DISCORD_RATE_LIMITED)
-		METRIC_INC(discord_rate_limited);
-	ncore_answer(n->core, r, now_ms());
-	if (ncore_gone(n->core))
-		METRIC_SET(discord_webhook_gone, 1);
+		METRIC_WH_INC(h->mw, discord_rate_limited);
+	if (advice != NULL) {
+		/*
+		 * Every message would be refused alike: bisecting would drop
+		 * them one by one, a request each. Said once; the webhook
+		 * takes nothing more until a restart with a new configuration.
+		 */
+		log_error("notify", "webhook %s refused a message (%ld %s): %s; "
+		    "its notifications are dropped until sipeatd restarts",
+		    h->name, r->status, r->message, advice);
+		h->forum = 1;
+		metrics_webhook_state(h->mw, METRIC_WEBHOOK_FORUM);
+		ncore_drop_all(h->core);
+		return;
+	}
+	ncore_answer(h->core, r, now_ms());
+	if (ncore_gone(h->core))
+		metrics_webhook_state(h->mw, METRIC_WEBHOOK_GONE);
 }
 
-/* Anything the thread still has to send (the ring aside). */
+/* Anything h still has to send (the ring aside). */
 static int
-pending(struct notifier *n)
+pending(struct notifier *n, struct hook *h)
 {
 	int ovf;
 
 	pthread_mutex_lock(&n->ovf_lock);
-	ovf = n->ovf.count > 0;
+	ovf = h->ovf.count > 0;
 	pthread_mutex_unlock(&n->ovf_lock);
-	return ncore_pending(n->core) || ovf;
+	return ncore_pending(h->core) || ovf;
 }
 
-/* Sends (or prints) the core's next batch. */
+static int
+busy(const struct notifier *n, const struct hook *h)
+{
+	return h->slot >= 0 && discord_client_busy_at(n->dc, h->slot);
+}
+
+/* Sends (or prints) h's core's next batch. */
 static void
-send_batch(struct notifier *n)
+send_batch(struct notifier *n, struct hook *h)
 {
 	const char *embeds[EMBED_MAX_PER_MESSAGE];
 	struct discord_response r;
 	size_t ne;
+	int failures = 0;
 	char *payload;
 
-	ne = ncore_take(n->core, time(NULL), embeds, NULL);
+	ne = ncore_take(h->core, time(NULL), embeds, &failures);
 	if (ne == 0)
 		return;
-	payload = embed_payload_json(embeds, ne, n->o.username,
-	    n->o.avatar_url);
+	payload = webhook_payload(h->wh, embeds, ne, failures);
 	if (n->o.dry_run) {
 		fputs(payload, n->o.out);
 		fputc('\n', n->o.out);
-		ncore_delivered(n->core);
+		ncore_delivered(h->core);
 		/* One write per burst, not per payload (issue 11 item 3). */
-		if (!pending(n) && queue_depth(n->q) == 0)
+		if (!pending(n, h) && queue_depth(n->q) == 0)
 			fflush(n->o.out);
-	} else if (discord_client_start(n->dc, payload) != 0) {
-		log_error("notify", "cannot start a webhook request");
+	} else if (discord_client_start_at(n->dc, h->slot, payload) != 0) {
+		log_error("notify", "webhook %s: cannot start a request", h->name);
 		discord_response_init(&r);
 		r.status = 0;
 		str_copy(r.message, "cannot start a request", sizeof r.message);
-		ncore_answer(n->core, &r, now_ms());
+		ncore_answer(h->core, &r, now_ms());
 	}
 	free(payload);
+}
+
+/*
+ * Whether h is done while stopping: nothing left, or nothing it can still
+ * send before the deadline.
+ */
+static int
+stop_done(struct notifier *n, struct hook *h, int64_t deadline)
+{
+	if (h->forum || ncore_broken(h->core))
+		return 1;
+	if (ncore_not_before(h->core) > deadline && pending(n, h))
+		return 1;
+	return !pending(n, h) && !busy(n, h);
 }
 
 static void *
@@ -220,38 +345,54 @@ notifier_main(void *arg)
 
 	pthread_setname_np(pthread_self(), "sipeatd-notify");
 	for (;;) {
-		int64_t now, timeout, nb;
-		int busy;
+		int64_t now, timeout = NOTIFY_IDLE_MS;
+		int any_busy = 0, any_pending = 0, all_done = 1, printed = 0;
 
 		drain(n, 1);
 		now = now_ms();
-		ncore_tick(n->core, now);
-		publish(n);
-		busy = discord_client_busy(n->dc);
-		nb = ncore_not_before(n->core);
+		for (size_t i = 0; i < n->nhooks; i++) {
+			ncore_tick(n->hooks[i].core, now);
+			publish(&n->hooks[i]);
+		}
 		if (stop_flag_get(&n->stop)) {
 			int64_t deadline = atomic_load(&n->deadline);
 
-			ncore_stop(n->core);
-			if (now >= deadline || ncore_broken(n->core) ||
-			    (nb > deadline && pending(n)))
-				break;
-			if (!pending(n) && !busy && queue_depth(n->q) == 0)
+			for (size_t i = 0; i < n->nhooks; i++) {
+				ncore_stop(n->hooks[i].core);
+				all_done &= stop_done(n, &n->hooks[i], deadline);
+			}
+			if (now >= deadline || (all_done && queue_depth(n->q) == 0))
 				break;
 		}
-		if (!busy && ncore_ready(n->core, now)) {
-			send_batch(n);
-			if (n->o.dry_run) {
-				publish(n);
+		for (size_t i = 0; i < n->nhooks; i++) {
+			struct hook *h = &n->hooks[i];
+			int64_t nb;
+
+			/* Only a dry run or a webhook with a URL sends anything. */
+			if ((h->slot >= 0 || n->o.dry_run) && !busy(n, h) &&
+			    !h->forum && ncore_ready(h->core, now)) {
+				send_batch(n, h);
+				if (n->o.dry_run) {
+					publish(h);
+					printed = 1;
+				}
+			}
+			if (busy(n, h)) {
+				any_busy = 1;
 				continue;
 			}
-			busy = discord_client_busy(n->dc);
-			nb = ncore_not_before(n->core);
-		}
-		if (busy || pending(n)) {
-			timeout = NOTIFY_TICK_MS;
-			if (!busy && nb > now && nb - now < timeout)
+			if (!pending(n, h))
+				continue;
+			any_pending = 1;
+			nb = ncore_not_before(h->core);
+			if (nb > now && nb - now < timeout)
 				timeout = nb - now;
+		}
+		if (printed)
+			continue;	/* printing never waits */
+		if (any_busy || any_pending) {
+			if (timeout > NOTIFY_TICK_MS)
+				timeout = NOTIFY_TICK_MS;
 		} else {
 			atomic_store(&n->sleeping, 1);
 			atomic_thread_fence(memory_order_seq_cst);
@@ -261,8 +402,13 @@ notifier_main(void *arg)
 			}
 			timeout = NOTIFY_IDLE_MS;
 		}
-		if (discord_client_poll(n->dc, (int)timeout, &r))
-			answered(n, &r);
+		discord_client_run(n->dc, (int)timeout);
+		for (size_t i = 0; i < n->nhooks; i++) {
+			struct hook *h = &n->hooks[i];
+
+			if (h->slot >= 0 && discord_client_result(n->dc, h->slot, &r))
+				answered(h, &r);
+		}
 		atomic_store(&n->sleeping, 0);
 	}
 	/* Submitters waiting for room give up: queue_push_wait fails. */
@@ -270,21 +416,38 @@ notifier_main(void *arg)
 	queue_close(n->q);
 	if (n->o.dry_run)
 		fflush(n->o.out);
-	discord_client_abort(n->dc);
 	drain(n, 0);
-	left = ncore_drop_all(n->core);
-	publish(n);
-	if (left > 0)
-		log_warn("notify", "stopping: %ld notifications not sent (counted "
-		    "as dropped)", left);
+	for (size_t i = 0; i < n->nhooks; i++) {
+		struct hook *h = &n->hooks[i];
+
+		if (h->slot >= 0)
+			discord_client_abort_at(n->dc, h->slot);
+		left = ncore_drop_all(h->core);
+		publish(h);
+		if (left > 0)
+			log_warn("notify", "stopping: %ld notifications for webhook "
+			    "%s not sent (counted as dropped)", left, h->name);
+	}
 	return NULL;
+}
+
+/*
+ * The log name of webhook wh: its name and its masked URL (discord.h
+ * shown), or the name alone when it has no URL.
+ */
+static char *
+hook_name(const struct webhook *wh)
+{
+	if (wh->dw.shown == NULL)
+		return xstrdup(wh->name);
+	return xasprintf("%s %s", wh->name, wh->dw.shown);
 }
 
 struct notifier *
 notifier_create(const struct notifier_opts *o)
 {
 	struct notifier *n = xcalloc(1, sizeof *n);
-	struct ncore_opts co = { 0 };
+	const char **names;
 	size_t cap = NOTIFY_RING_MIN;
 	char err[256];
 
@@ -293,21 +456,52 @@ notifier_create(const struct notifier_opts *o)
 		n->o.queue_size = 1;
 	while (cap < o->queue_size)
 		cap <<= 1;
-	n->dc = discord_client_create(o->webhook != NULL && !o->dry_run ?
-	    o->webhook->url : NULL, REQUEST_TIMEOUT_MS, err, sizeof err);
+	n->dc = discord_client_new(REQUEST_TIMEOUT_MS, err, sizeof err);
 	if (n->dc == NULL) {
 		log_error("notify", "%s", err);
 		free(n);
 		return NULL;
 	}
-	co.name = o->webhook != NULL ? o->webhook->shown : NULL;
-	co.queue_size = n->o.queue_size;
-	co.linger_ms = o->linger_ms;
-	co.group_failures = o->group_failures;
-	co.print_all = print_all(n);
-	co.sink = o->dry_run || o->webhook != NULL;
-	co.seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)n;
-	n->core = ncore_create(&co);
+	/* No webhook: one without URL, so that a dry run prints everything. */
+	webhook_init(&n->nowhere, WEBHOOK_DEFAULT_NAME);
+	if (o->nhooks == 0) {
+		n->o.hooks = &n->nowhere;
+		n->o.nhooks = 1;
+	}
+	n->nhooks = n->o.nhooks;
+	n->hooks = xcalloc(n->nhooks, sizeof *n->hooks);
+	names = xcalloc(n->nhooks, sizeof *names);
+	for (size_t i = 0; i < n->nhooks; i++)
+		names[i] = n->o.hooks[i].name;
+	metrics_webhooks_init(names, n->nhooks);
+	free(names);
+	for (size_t i = 0; i < n->nhooks; i++) {
+		struct hook *h = &n->hooks[i];
+		struct ncore_opts co = { 0 };
+
+		h->wh = &n->o.hooks[i];
+		h->name = hook_name(h->wh);
+		h->mw = metrics_webhook(i);
+		h->slot = -1;
+		if (!o->dry_run && h->wh->dw.url != NULL) {
+			h->slot = discord_client_add(n->dc, h->wh->dw.url, err,
+			    sizeof err);
+			if (h->slot < 0) {
+				log_error("notify", "webhook %s: %s", h->name, err);
+				n->nhooks = i + 1;
+				notifier_destroy(n);
+				return NULL;
+			}
+		}
+		co.name = h->name;
+		co.queue_size = n->o.queue_size;
+		co.linger_ms = o->linger_ms;
+		co.print_all = print_all(n);
+		co.sink = o->dry_run || h->slot >= 0;
+		co.group_failures = o->group_failures;
+		co.seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)h;
+		h->core = ncore_create(&co);
+	}
 	n->q = queue_create(cap);
 	n->succ_room = cap - cap / 4;	/* the last quarter is for failures */
 	pthread_mutex_init(&n->wdigest_lock, NULL);
@@ -344,9 +538,22 @@ void
 notifier_submit(struct notifier *n, char *embed_json, size_t chars,
     const struct notify_event *ev)
 {
-	struct notice *nt = notice_create(embed_json, chars, ev);
+	struct notice *nt;
+	size_t matched = 0;
 
-	atomic_fetch_add(&n->unresolved, 1);
+	/* The webhooks' filters are read-only: any thread may match. */
+	for (size_t i = 0; i < n->nhooks; i++) {
+		if (webhook_matches(n->hooks[i].wh, ev->type, ev->success)) {
+			atomic_fetch_add(&n->hooks[i].unresolved, 1);
+			matched++;
+		}
+	}
+	if (matched == 0) {
+		/* Routed nowhere by the configuration: nothing to count. */
+		free(embed_json);
+		return;
+	}
+	nt = notice_create(embed_json, chars, ev);
 	if (print_all(n) && atomic_load(&n->running)) {
 		/*
 		 * A dry run prints every embed: stdout has no rate limit, so
@@ -366,16 +573,22 @@ notifier_submit(struct notifier *n, char *embed_json, size_t chars,
 	if (nt != NULL && ((ev->success && queue_depth(n->q) >= n->succ_room) ||
 	    queue_try_push(n->q, nt) != 0)) {
 		/* No room: never wait, and never fold a failure into green. */
-		if (ev->success) {
-			pthread_mutex_lock(&n->wdigest_lock);
-			digest_add(&n->wdigest, nt->type, 1);
-			pthread_mutex_unlock(&n->wdigest_lock);
-		} else {
-			pthread_mutex_lock(&n->ovf_lock);
-			if (n->ovf.count == 0)
-				n->ovf.since = now_ms();
-			overflow_add(&n->ovf, nt->fail->id);
-			pthread_mutex_unlock(&n->ovf_lock);
+		for (size_t i = 0; i < n->nhooks; i++) {
+			struct hook *h = &n->hooks[i];
+
+			if (!webhook_matches(h->wh, ev->type, ev->success))
+				continue;
+			if (ev->success) {
+				pthread_mutex_lock(&n->wdigest_lock);
+				digest_add(&h->wdigest, nt->type, 1);
+				pthread_mutex_unlock(&n->wdigest_lock);
+			} else {
+				pthread_mutex_lock(&n->ovf_lock);
+				if (h->ovf.count == 0)
+					h->ovf.since = now_ms();
+				overflow_add(&h->ovf, nt->fail->id);
+				pthread_mutex_unlock(&n->ovf_lock);
+			}
 		}
 		notice_free(nt);
 	}
@@ -385,7 +598,12 @@ notifier_submit(struct notifier *n, char *embed_json, size_t chars,
 int
 notifier_idle(struct notifier *n)
 {
-	return atomic_load(&n->unresolved) == 0 || atomic_load(&n->broken);
+	for (size_t i = 0; i < n->nhooks; i++) {
+		if (atomic_load(&n->hooks[i].unresolved) != 0 &&
+		    !atomic_load(&n->hooks[i].broken))
+			return 0;
+	}
+	return 1;
 }
 
 void
@@ -407,13 +625,23 @@ notifier_destroy(struct notifier *n)
 
 	if (n == NULL)
 		return;
-	while (queue_try_pop(n->q, &item) == 0)
-		notice_free(item);
-	queue_destroy(n->q);
+	if (n->q != NULL) {
+		while (queue_try_pop(n->q, &item) == 0)
+			notice_free(item);
+		queue_destroy(n->q);
+	}
 	discord_client_destroy(n->dc);
-	ncore_destroy(n->core);
-	overflow_reset(&n->ovf);
-	pthread_mutex_destroy(&n->wdigest_lock);
-	pthread_mutex_destroy(&n->ovf_lock);
+	for (size_t i = 0; i < n->nhooks; i++) {
+		if (n->hooks[i].core != NULL)
+			ncore_destroy(n->hooks[i].core);
+		overflow_reset(&n->hooks[i].ovf);
+		free(n->hooks[i].name);
+	}
+	free(n->hooks);
+	webhook_clear(&n->nowhere);
+	if (n->q != NULL) {
+		pthread_mutex_destroy(&n->wdigest_lock);
+		pthread_mutex_destroy(&n->ovf_lock);
+	}
 	free(n);
 }

@@ -1,11 +1,12 @@
 /*
  * notify.h -- the notifier thread: takes finished embeds from the workers,
  * packs them into webhook payloads (at most 10 embeds and 6000 characters
- * each) and posts them to the Discord webhook (discord.c), within Discord's
- * rate limits and retrying what can be retried; --dry-run prints each
- * payload as one JSON line instead. What to send and when is decided by
- * the notifier core (notify-core.h), without I/O; this module is the
- * thread, the hand-over and the I/O around it.
+ * each) and posts them to every Discord webhook that takes the event
+ * (webhook.h: SPEC section 9), within Discord's rate limits and retrying
+ * what can be retried; --dry-run prints each payload as one JSON line
+ * instead. What to send to a webhook and when is decided by its notifier
+ * core (notify-core.h), without I/O; this module is the thread, the
+ * hand-over, the routing and the I/O around them.
  *
  * Workers never wait for it: the hand-over is a non-blocking push into a
  * bounded queue. When the backlog outgrows [discord] queue.size (or could
@@ -32,17 +33,22 @@
 
 #include "notify-core.h"	/* struct notify_event */
 
-struct discord_webhook;
+struct webhook;
 
 struct notifier_opts {
 	int		 dry_run;	/* print payloads to out, every one */
 	/* Tests: a dry run folds and overflows as a webhook's backlog does. */
 	int		 model_backlog;
 	FILE		*out;		/* stdout */
-	/* NULL: no webhook, embeds are counted as dropped. Borrowed until destroy. */
-	const struct discord_webhook *webhook;
-	const char	*username;	/* NULL: omitted */
-	const char	*avatar_url;	/* NULL: omitted */
+	/*
+	 * The webhooks (webhook.h), each with its own core, easy handle and
+	 * metrics (labelled by name): an event goes to every one that
+	 * matches it. One without URL (dw.url NULL) prints in a dry run and
+	 * otherwise counts its embeds as dropped; none at all is one such
+	 * webhook, "default", without username. Borrowed until destroy.
+	 */
+	const struct webhook *hooks;
+	size_t		 nhooks;
 	int		 linger_ms;	/* oldest waiting embed is sent after this */
 	size_t		 queue_size;	/* embeds waiting at most ([discord] queue.size) */
 	int		 group_failures;	/* [discord] group.failures; 0: off */
@@ -51,7 +57,9 @@ struct notifier_opts {
 struct notifier;
 
 /*
- * NULL on failure (logged). Main thread, after curl_global_init().
+ * NULL on failure (logged). Registers the webhooks' names with the
+ * metrics (metrics_webhooks_init()): one notifier per process. Main
+ * thread, after curl_global_init().
  */
 struct notifier	*notifier_create(const struct notifier_opts *o);
 /* Starts the thread ("sipeatd-notify"). 0 or -1. */

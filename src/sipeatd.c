@@ -48,6 +48,7 @@
 #include "producer.h"
 #include "queue.h"
 #include "util.h"
+#include "webhook.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.1.0"
@@ -127,7 +128,7 @@ usage(FILE *fp)
 	    "      --log-file FILE   log to FILE (reopened on SIGHUP)\n"
 	    "      --webhook URL     Discord webhook (else $DISCORD_WEBHOOK, else the config)\n"
 	    "  -t, --check-config    validate the configuration and exit\n"
-	    "      --test-discord    send the five test messages to the webhook and exit\n"
+	    "      --test-discord    send the five test messages to every webhook and exit\n"
 	    "  -V, --version         print the version and exit\n"
 	    "  -h, --help            print this help and exit\n");
 }
@@ -436,43 +437,16 @@ signal_loop(struct consumer *c, const struct config *cfg, const sigset_t *set,
 }
 
 /*
- * --test-discord runs in this thread, in the foreground: Ctrl-C (SIGINT)
- * ends it at once with 130, SIGTERM with 143, as a shell expects.
- */
-static void
-test_discord_signal(int sig)
-{
-	_exit(128 + sig);
-}
-
-static int
-run_test_discord(const struct discord_webhook *wh, const struct config *cfg)
-{
-	struct sigaction sa;
-	sigset_t set;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = test_discord_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	return discord_send_test(wh, cfg->username, cfg->avatar_url, stdout);
-}
-
-/*
  * Everything the daemon holds while it runs. main fills the configuration
- * part (cfg, hs, wh, webhook), daemon_start() the rest, daemon_stop()
+ * part (cfg, hs, hooks), daemon_start() the rest, daemon_stop()
  * empties it; main frees the configuration part last.
  */
 struct daemon {
 	struct config		*cfg;
 	struct handlers		*hs;
-	struct discord_webhook	 wh;
-	const char		*webhook;	/* NULL: none; a secret */
+	struct webhook		*hooks;		/* "default" first, if set */
+	size_t			 nhooks;
+	int			 hooks_bad;	/* the default URL is invalid */
 	struct job_stack	 done;
 	struct pipeline		 pl;
 	struct notifier		*nt;
@@ -502,12 +476,24 @@ daemon_start(struct daemon *dm, const struct options *opt, struct diag *d)
 
 	no.dry_run = opt->dry_run;
 	no.out = stdout;
-	no.username = cfg->username;
-	no.avatar_url = cfg->avatar_url;
 	no.linger_ms = cfg->linger_ms;
 	no.queue_size = cfg->discord_queue_size;
+	if (dm->nhooks == 0) {
+		/*
+		 * No webhook: the default one without URL, with [discord]'s
+		 * username and avatar for what --dry-run prints.
+		 */
+		dm->hooks = xreallocarray(dm->hooks, 1, sizeof *dm->hooks);
+		webhook_init(&dm->hooks[0], WEBHOOK_DEFAULT_NAME);
+		if (cfg->username != NULL)
+			dm->hooks[0].username = xstrdup(cfg->username);
+		if (cfg->avatar_url != NULL)
+			dm->hooks[0].avatar_url = xstrdup(cfg->avatar_url);
+		dm->nhooks = 1;
+	}
+	no.hooks = dm->hooks;
+	no.nhooks = dm->nhooks;
 	no.group_failures = cfg->group_failures;
-	no.webhook = dm->webhook != NULL ? &dm->wh : NULL;
 	dm->nt = notifier_create(&no);
 	if (dm->nt == NULL || notifier_start(dm->nt) != 0)
 		return 1;
@@ -629,36 +615,6 @@ daemon_stop(struct daemon *dm)
 }
 
 /*
- * The webhook: --webhook > DISCORD_WEBHOOK > [discord] webhook, a secret
- * from here on (log.c masks it and its token). An invalid one is a
- * configuration error in d.
- */
-static void
-resolve_webhook(struct daemon *dm, const struct options *opt, struct diag *d)
-{
-	const struct config *cfg = dm->cfg;
-	const char *webhook = opt->webhook;
-	char err[512];
-
-	if (webhook == NULL || *webhook == '\0')
-		webhook = getenv("DISCORD_WEBHOOK");
-	if (webhook == NULL || *webhook == '\0')
-		webhook = cfg->webhook;
-	if (webhook != NULL && *webhook == '\0')
-		webhook = NULL;
-	log_add_secret(webhook);
-	dm->webhook = webhook;
-	if (webhook == NULL)
-		return;
-	if (discord_webhook_parse(webhook, &dm->wh, err, sizeof err) == 0)
-		log_add_secret(dm->wh.token);
-	else
-		diag_add(d, opt->webhook != NULL ? "--webhook" :
-		    webhook == cfg->webhook ? cfg->path : "DISCORD_WEBHOOK",
-		    webhook == cfg->webhook ? cfg->webhook_line : 0, "%s", err);
-}
-
-/*
  * What main does before starting: --test-discord, -t, configuration errors
  * and the log destination. Returns -1 to go on, else the exit status.
  */
@@ -666,12 +622,12 @@ static int
 before_start(struct daemon *dm, const struct options *opt, struct diag *d)
 {
 	if (opt->test_discord) {
-		if (dm->webhook != NULL && dm->wh.url != NULL)
-			return run_test_discord(&dm->wh, dm->cfg);
+		if (!dm->hooks_bad && dm->nhooks > 0)
+			return discord_test_run(dm->hooks, dm->nhooks, stdout);
 		diag_print(d, stderr);
-		fprintf(stderr, "sipeatd: --test-discord: %s\n", dm->webhook == NULL ?
-		    "no webhook (--webhook, DISCORD_WEBHOOK or [discord] webhook)" :
-		    "the webhook URL is invalid");
+		fprintf(stderr, "sipeatd: --test-discord: %s\n", dm->hooks_bad ?
+		    "the webhook URL is invalid" : "no webhook (--webhook, "
+		    "DISCORD_WEBHOOK, [discord] webhook or a [webhook NAME] url)");
 		return EX_CONFIG;
 	}
 	dm->hs = check_all(dm->cfg, d);
@@ -695,7 +651,7 @@ before_start(struct daemon *dm, const struct options *opt, struct diag *d)
 		log_to_syslog("sipeatd");
 	for (size_t i = 0; i < d->n; i++)
 		log_warn("config", "%s", d->msgs[i]);
-	if (!opt->dry_run && dm->webhook == NULL)
+	if (!opt->dry_run && dm->nhooks == 0)
 		log_warn("main", "no Discord webhook configured: notifications are "
 		    "counted, not sent");
 	return -1;
@@ -734,7 +690,8 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	apply_overrides(dm.cfg, &opt);
-	resolve_webhook(&dm, &opt, &d);
+	dm.hooks_bad = webhooks_resolve(dm.cfg, opt.webhook, &dm.hooks,
+	    &dm.nhooks, &d) != 0;
 	if ((status = before_start(&dm, &opt, &d)) < 0) {
 		status = daemon_start(&dm, &opt, &d);
 		if (status == 0)
@@ -742,7 +699,7 @@ main(int argc, char **argv)
 		daemon_stop(&dm);
 	}
 	handlers_free(dm.hs);
-	discord_webhook_free(&dm.wh);
+	webhooks_free(dm.hooks, dm.nhooks);
 	config_free(dm.cfg);
 	diag_free(&d);
 	free(opt.props);

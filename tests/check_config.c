@@ -25,6 +25,9 @@
 #include "diag.h"
 #include "util.h"
 
+/* A [webhook NAME] url; its token must never be quoted. */
+#define HOOK_URL	"https://discord.com/api/webhooks/1/s3cr3t"
+
 static char	  tmpdir[64];
 static char	**created;
 static size_t	  ncreated;
@@ -410,9 +413,9 @@ static const struct {
 	const char	*msg;
 } one_error[] = {
 	{ "[nosuch]\nk = v\n", 1, "unknown section [nosuch] (valid: kafka, "
-	    "sipeatd, discord, handler TYPE, stage NAME)" },
+	    "sipeatd, discord, webhook NAME, handler TYPE, stage NAME)" },
 	{ "[kafka x]\n", 1, "unknown section [kafka x] (valid: kafka, "
-	    "sipeatd, discord, handler TYPE, stage NAME)" },
+	    "sipeatd, discord, webhook NAME, handler TYPE, stage NAME)" },
 	{ "workers = 4\n[sipeatd]\n", 1, "key \"workers\" outside any section" },
 	{ "[sipeatd]\nworker = 4\n", 2, "unknown key \"worker\" in [sipeatd] "
 	    "(valid: workers, queue.size, max.inflight, ordering, dlq.topic, "
@@ -518,7 +521,45 @@ static const struct {
 	    "(one space after \"stage\", then letters, digits, '.', '_', "
 	    "'-')" },
 	{ "[Kafka]\n", 1, "unknown section [Kafka] (valid: kafka, sipeatd, "
-	    "discord, handler TYPE, stage NAME)" },
+	    "discord, webhook NAME, handler TYPE, stage NAME)" },
+	/* [webhook NAME] (SPEC section 9) */
+	{ "[webhook a]\nevents = all\n", 1, "[webhook a] has no url" },
+	{ "[webhook]\n", 1, "[webhook] needs a name: [webhook NAME]" },
+	{ "[webhook default]\nurl = " HOOK_URL "\n", 1, "[webhook default]: "
+	    "the name is the [discord] webhook's; choose another" },
+	{ "[webhook a]\nurl = " HOOK_URL "\n[webhook a]\nurl = " HOOK_URL "\n",
+	    3, "duplicate [webhook a] (first at line 1)" },
+	{ "[webhook a]\nurl = https://discord.com/api/webhooks/x/s3cr3t\n", 2,
+	    "url: webhook URL is not of the form "
+	    "https://discord.com/api/webhooks/ID/TOKEN" },
+	{ "[webhook a]\nurl =\n", 2, "url: empty value" },
+	{ "[webhook a]\nurl = " HOOK_URL "\nevents = failure\n", 3,
+	    "events: expected all, failures or successes, got \"failure\"" },
+	{ "[webhook a]\nurl = " HOOK_URL "\nsilent = true\n", 3,
+	    "silent: expected yes, successes or no, got \"true\"" },
+	{ "[webhook a]\nurl = " HOOK_URL "\nmention = @everyone\n", 3,
+	    "mention: expected <@&ROLE_ID>, <@USER_ID> or @here (@everyone is "
+	    "not allowed), got \"@everyone\"" },
+	{ "[webhook a]\nurl = " HOOK_URL "\nmention = <@&12x>\n", 3,
+	    "mention: expected <@& followed by 1 to 20 digits and '>', got "
+	    "\"<@&12x>\"" },
+	{ "[webhook a]\nurl = " HOOK_URL "\nthread_id = t1\n", 3,
+	    "thread_id: expected a thread's id (1 to 20 digits), got \"t1\"" },
+	{ "[webhook a]\nurl = " HOOK_URL "\ntypes = invalid c/d\n", 3,
+	    "types: invalid type \"c/d\"" },
+	{ "[webhook a]\nurl = " HOOK_URL "\ntypes = ,\n", 3,
+	    "types: no type given (remove the line for every type)" },
+	{ "[webhook a]\nurl = " HOOK_URL "\nusername =\n", 3,
+	    "username: expected 1 to 80 characters, got 0" },
+	{ "[webhook a]\nurl = " HOOK_URL "\nchannel = x\n", 3, "unknown key "
+	    "\"channel\" in [webhook] (valid: url, events, types, mention, "
+	    "silent, thread_id, username, avatar_url)" },
+	{ "[webhook a]\nurl = " HOOK_URL "\nevents = successes\n"
+	    "mention = <@&1>\n", 1, "warning: [webhook a]: mention is only put "
+	    "on failures, and this webhook takes successes only" },
+	{ "[handler contact.created]\n[webhook a]\nurl = " HOOK_URL "\n"
+	    "types = contact.created request.created\n", 2, "warning: "
+	    "[webhook a]: no handler for type request.created" },
 };
 
 START_TEST(test_one_error)
@@ -630,7 +671,7 @@ START_TEST(test_three_errors)
 	assert_msg(&d, 1, path, 4,
 	    "workers: expected an integer between 0 and 1024, got \"lots\"");
 	assert_msg(&d, 2, path, 6, "unknown section [nosuch] (valid: kafka, "
-	    "sipeatd, discord, handler TYPE, stage NAME)");
+	    "sipeatd, discord, webhook NAME, handler TYPE, stage NAME)");
 	config_free(cfg);
 	diag_free(&d);
 }
@@ -941,7 +982,7 @@ START_TEST(test_long_name_cut)
 	cfg = load_text(text, &d, &path);
 	ck_assert_uint_eq(d.n, 2);
 	msg = xasprintf("unknown section [%.64s...] (valid: kafka, sipeatd, "
-	    "discord, handler TYPE, stage NAME)", name);
+	    "discord, webhook NAME, handler TYPE, stage NAME)", name);
 	assert_msg(&d, 0, path, 1, msg);
 	free(msg);
 	msg = xasprintf("workers: expected an integer between 0 and 1024, "
@@ -1011,10 +1052,97 @@ START_TEST(test_ignored_section_keys)
 	assert_msg(&d, 0, path, 4,
 	    "duplicate [handler contact.created] (first at line 3)");
 	assert_msg(&d, 1, path, 7, "unknown section [bad] (valid: kafka, "
-	    "sipeatd, discord, handler TYPE, stage NAME)");
+	    "sipeatd, discord, webhook NAME, handler TYPE, stage NAME)");
 	ck_assert_int_eq(cfg->workers, 2);
 	ck_assert_uint_eq(cfg->nhandlers, 1);
 	ck_assert_uint_eq(cfg->handlers[0].nstages, 0);
+	config_free(cfg);
+	diag_free(&d);
+}
+END_TEST
+
+/* [webhook NAME] sections, parsed (SPEC section 9). */
+START_TEST(test_webhooks)
+{
+	static const char text[] =
+	    "[discord]\n"							/* 1 */
+	    "username = Main\n"						/* 2 */
+	    "avatar_url = https://x.example/a.png\n"			/* 3 */
+	    "[handler request.created]\n"					/* 4 */
+	    "[handler machine.created]\n"					/* 5 */
+	    "[webhook alerts]\n"						/* 6 */
+	    "url = " HOOK_URL "   ; secret\n"				/* 7 */
+	    "events = failures\n"						/* 8 */
+	    "types = request.created machine.created\n"			/* 9 */
+	    "mention = <@&123456789012345678>\n"				/* 10 */
+	    "silent = successes\n"						/* 11 */
+	    "thread_id = 987654321\n"					/* 12 */
+	    "username = SipEat alerts\n"					/* 13 */
+	    "[webhook audit]\n"						/* 14 */
+	    "url = https://discord.com/api/webhooks/2/t2\n"		/* 15 */
+	    "silent = yes\n";						/* 16 */
+	struct diag	 d = { 0 };
+	const char	*path;
+	struct config	*cfg;
+	const struct webhook *a, *b;
+
+	cfg = load_text(text, &d, &path);
+	if (d.n != 0)
+		diag_print(&d, stderr);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_uint_eq(cfg->nwebhooks, 2);
+	a = &cfg->webhooks[0];
+	b = &cfg->webhooks[1];
+	ck_assert_str_eq(a->name, "alerts");
+	ck_assert_int_eq(a->line, 6);
+	ck_assert_int_eq(a->url_line, 7);
+	ck_assert_str_eq(a->url, HOOK_URL);
+	ck_assert_str_eq(a->dw.url, "https://discord.com/api/v10/webhooks/1/"
+	    "s3cr3t?thread_id=987654321");
+	ck_assert_int_eq(a->events, WEBHOOK_EVENTS_FAILURES);
+	ck_assert_uint_eq(a->ntypes, 2);
+	ck_assert_str_eq(a->types[0], "request.created");
+	ck_assert_str_eq(a->types[1], "machine.created");
+	ck_assert_int_eq(a->mention.kind, WEBHOOK_MENTION_ROLE);
+	ck_assert_str_eq(a->mention.id, "123456789012345678");
+	ck_assert_int_eq(a->silent, WEBHOOK_SILENT_SUCCESSES);
+	ck_assert_str_eq(a->thread_id, "987654321");
+	ck_assert_str_eq(a->username, "SipEat alerts");
+	ck_assert_str_eq(a->avatar_url, "https://x.example/a.png");
+	/* Unset keys: every event, every type, and [discord]'s name. */
+	ck_assert_str_eq(b->name, "audit");
+	ck_assert_int_eq(b->events, WEBHOOK_EVENTS_ALL);
+	ck_assert_uint_eq(b->ntypes, 0);
+	ck_assert_int_eq(b->mention.kind, WEBHOOK_MENTION_NONE);
+	ck_assert_int_eq(b->silent, WEBHOOK_SILENT_YES);
+	ck_assert_ptr_null(b->thread_id);
+	ck_assert_str_eq(b->dw.url, "https://discord.com/api/v10/webhooks/2/t2");
+	ck_assert_str_eq(b->username, "Main");
+	config_free(cfg);
+	diag_free(&d);
+}
+END_TEST
+
+/* A [webhook NAME] url in a readable file: a warning without the URL. */
+START_TEST(test_webhook_url_mode)
+{
+	struct diag	 d = { 0 };
+	const char	*path;
+	struct config	*cfg;
+	char		*want;
+
+	path = write_conf("hooks.conf", "[webhook a]\nurl = " HOOK_URL "\n"
+	    "[webhook b]\nurl = https://discord.com/api/webhooks/x/s3cr3t\n",
+	    0644);
+	cfg = config_load(path, &d);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(d.n, 2);
+	want = xasprintf("%s:2: warning: webhook URL in a file readable by "
+	    "others (chmod 600 %s)", path, path);
+	ck_assert_str_eq(d.msgs[0], want);
+	free(want);
+	for (size_t i = 0; i < d.n; i++)
+		ck_assert_ptr_null(strstr(d.msgs[i], "s3cr3t"));
 	config_free(cfg);
 	diag_free(&d);
 }
@@ -1076,6 +1204,8 @@ suite_config(void)
 	tcase_add_test(tc, test_stage_use);
 	tcase_add_test(tc, test_ignored_section_keys);
 	tcase_add_test(tc, test_cannot_open);
+	tcase_add_test(tc, test_webhooks);
+	tcase_add_test(tc, test_webhook_url_mode);
 	suite_add_tcase(s, tc);
 	return s;
 }

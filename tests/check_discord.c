@@ -56,6 +56,49 @@ START_TEST(test_url_shown)
 }
 END_TEST
 
+/* thread_id goes on the query string, once, replacing one the URL had. */
+static void
+thread_ok(const char *in, const char *thread, const char *want_url)
+{
+	struct discord_webhook wh;
+	char err[256];
+
+	ck_assert_int_eq(discord_webhook_parse(in, &wh, err, sizeof err), 0);
+	ck_assert_msg(discord_webhook_set_thread(&wh, thread, err, sizeof err) == 0,
+	    "%s: %s", in, err);
+	ck_assert_str_eq(wh.url, want_url);
+	discord_webhook_free(&wh);
+}
+
+START_TEST(test_url_thread)
+{
+	struct discord_webhook wh;
+	char err[256];
+	static const char *const bad[] = { "", "12a", "-1", "1 2",
+	    "123456789012345678901" };
+
+	thread_ok("https://discord.com/api/webhooks/123/" TOKEN, "987654321",
+	    "https://discord.com/api/v10/webhooks/123/" TOKEN "?thread_id=987654321");
+	thread_ok("https://discord.com/api/webhooks/123/" TOKEN "?wait=true", "5",
+	    "https://discord.com/api/v10/webhooks/123/" TOKEN "?thread_id=5");
+	thread_ok("https://discord.com/api/webhooks/123/" TOKEN "?thread_id=9", "5",
+	    "https://discord.com/api/v10/webhooks/123/" TOKEN "?thread_id=5");
+	thread_ok("https://discord.com/api/webhooks/123/" TOKEN
+	    "?a=1&thread_id=9&b=2", "77",
+	    "https://discord.com/api/v10/webhooks/123/" TOKEN "?a=1&b=2&thread_id=77");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_int_eq(discord_webhook_parse("https://discord.com/api/"
+		    "webhooks/123/" TOKEN, &wh, err, sizeof err), 0);
+		ck_assert_msg(discord_webhook_set_thread(&wh, bad[i], err,
+		    sizeof err) == -1, "accepted thread %s", bad[i]);
+		ck_assert_ptr_null(strstr(err, TOKEN));
+		ck_assert_str_eq(wh.url, "https://discord.com/api/v10/webhooks/123/"
+		    TOKEN);
+		discord_webhook_free(&wh);
+	}
+}
+END_TEST
+
 START_TEST(test_url_bad)
 {
 	static const char *const bad[] = {
@@ -197,6 +240,25 @@ START_TEST(test_errors)
 	discord_response_body(&r, "[1,2]", 5);
 	discord_response_body(&r, "", 0);
 	ck_assert_int_eq(r.code, 50035);
+	ck_assert_ptr_null(discord_advice(&r));
+}
+END_TEST
+
+/* A forum channel without thread_id: 400 code 220001, with advice. */
+START_TEST(test_advice)
+{
+	struct discord_response r;
+	static const char forum[] = "{\"message\": \"Webhooks posted to forum "
+	    "channels must have a thread_name or thread_id\", \"code\": 220001}";
+
+	discord_response_init(&r);
+	r.status = 400;
+	discord_response_body(&r, forum, strlen(forum));
+	ck_assert_int_eq(r.code, 220001);
+	ck_assert_ptr_nonnull(discord_advice(&r));
+	ck_assert_ptr_nonnull(strstr(discord_advice(&r), "thread_id"));
+	r.status = 200;
+	ck_assert_ptr_null(discord_advice(&r));
 }
 END_TEST
 
@@ -230,12 +292,14 @@ suite_discord(void)
 	tcase_add_test(tc, test_url_forms);
 	tcase_add_test(tc, test_url_shown);
 	tcase_add_test(tc, test_url_bad);
+	tcase_add_test(tc, test_url_thread);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("answers");
 	tcase_add_test(tc, test_headers);
 	tcase_add_test(tc, test_429);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_backoff);
+	tcase_add_test(tc, test_advice);
 	suite_add_tcase(s, tc);
 	return s;
 }

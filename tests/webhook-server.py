@@ -18,6 +18,18 @@ sipeatd depends on it and records everything for the tests to check:
   for every limit and for the 6000 total.
 
   401 code 50027 for a wrong token, 404 code 10015 for an unknown id.
+  --hook ID/TOKEN (repeatable) adds webhooks beside --id/--token; each
+  request's record names its webhook ("hook": ID).
+
+  Mentions, as Discord decides them: "content" is scanned for <@ID>,
+  <@!ID>, <@&ID>, @everyone and @here, and each pings when allowed_mentions
+  allows it (no allowed_mentions: everything pings). What would ping is
+  recorded ("pings"); a payload that would ping anything not given with
+  --intend MENTION (repeatable; none by default) is refused with 400, as
+  is an allowed_mentions Discord refuses ("roles" in parse and a roles
+  list, same for users). thread_id in the query string is recorded
+  ("query"); --require-thread ID (repeatable) answers 400 code 220001 (a
+  forum channel) to a request for webhook ID without it. "flags" and the payload's keys are recorded.
 
   One bucket per webhook (default 5 requests per 2 s, a fixed window that
   opens with its first request). Every answer carries X-RateLimit-Limit,
@@ -25,7 +37,9 @@ sipeatd depends on it and records everything for the tests to check:
   {"message":..., "retry_after": seconds (float), "global": false} and
   Retry-After.
 
-  Faults: --fail-for S answers 500 for the first S seconds after start;
+  Faults: --slow ID=S holds every request to webhook ID for S seconds
+  (its bucket counts it on arrival); --fail-for S answers 500 for the
+  first S seconds after start;
   --hang-for S holds every request until S seconds after start; --poison S
   refuses (400, "fields.0.name" required, as for an empty field name) every
   embed whose JSON contains S, as if it carried a field Discord rejects.
@@ -37,8 +51,9 @@ connection number, path kind, status, violation (null or why), embeds and
 content of the payload when it parsed. The token is never written there.
 
 Usage: webhook-server.py --port-file F --log F [--id ID] [--token T]
-       [--limit N] [--window S] [--fail-for S] [--hang-for S]
-       [--poison S]
+       [--hook ID/TOKEN]... [--limit N] [--window S] [--fail-for S]
+       [--hang-for S] [--poison S] [--intend MENTION]... [--require-thread ID]...
+       [--slow ID=S]...
 """
 import argparse
 import http.server
@@ -53,6 +68,39 @@ import threading
 import time
 
 PATH_RE = re.compile(r"^/api(/v(\d+))?/webhooks/([^/?]+)/([^/?]+)/?(\?.*)?$")
+MENTION_RE = re.compile(r"<@(!?|&)(\d+)>|@(everyone|here)")
+
+
+def pings(p):
+    """(what the content would ping, Discord's refusal or None), as Discord
+    decides it from content and allowed_mentions."""
+    content = p.get("content")
+    if not isinstance(content, str):
+        return [], None
+    am = p.get("allowed_mentions")
+    if am is None:
+        parse, roles, users = {"users", "roles", "everyone"}, set(), set()
+    elif not isinstance(am, dict):
+        return [], "allowed_mentions: Must be an object."
+    else:
+        parse = set(am.get("parse") or [])
+        roles, users = set(am.get("roles") or []), set(am.get("users") or [])
+        if "roles" in parse and roles:
+            return [], "allowed_mentions: parse roles and roles are mutually exclusive"
+        if "users" in parse and users:
+            return [], "allowed_mentions: parse users and users are mutually exclusive"
+    out = []
+    for m in MENTION_RE.finditer(content):
+        kind, ident, mass = m.group(1), m.group(2), m.group(3)
+        if mass is not None:
+            if "everyone" in parse:
+                out.append("@" + mass)
+        elif kind == "&":
+            if "roles" in parse or ident in roles:
+                out.append("<@&%s>" % ident)
+        elif "users" in parse or ident in users:
+            out.append("<@%s>" % ident)
+    return out, None
 
 
 def units(s):
@@ -133,15 +181,25 @@ def validate(raw, poison=None):
     return p, errors
 
 
+class Bucket:
+    """One webhook's rate limit: a fixed window, and what the client was told."""
+    def __init__(self):
+        self.window_end = None
+        self.count = 0
+        self.told_zero = False
+        self.retry_until = None
+
+
 class State:
     def __init__(self, args):
         self.args = args
         self.lock = threading.Lock()
         self.start = time.monotonic()
-        self.window_end = None
-        self.count = 0
-        self.told_zero = False
-        self.retry_until = None
+        self.tokens = {args.id: args.token}
+        for h in args.hook:
+            i, _, t = h.partition("/")
+            self.tokens[i] = t
+        self.buckets = {i: Bucket() for i in self.tokens}
         self.conn_ids = itertools.count(1)
         self.log = open(args.log, "a", encoding="utf-8")
 
@@ -195,37 +253,41 @@ class Handler(http.server.BaseHTTPRequestHandler):
             st.write(rec)
             self.answer(status, body, headers or {})
 
-        if not m or m.group(3) != a.id:
+        rec["hook"] = m.group(3) if m else None
+        query = m.group(5)[1:] if m and m.group(5) else ""
+        rec["query"] = query
+        if not m or m.group(3) not in st.tokens:
             return done(404, {"message": "Unknown Webhook", "code": 10015})
-        if m.group(4) != a.token:
+        if m.group(4) != st.tokens[m.group(3)]:
             return done(401, {"message": "Invalid Webhook Token", "code": 50027})
 
         # The bucket: what the client was told decides the violations.
+        b = st.buckets[m.group(3)]
         with st.lock:
             now = time.monotonic()
-            if st.retry_until is not None and arrived < st.retry_until:
+            if b.retry_until is not None and arrived < b.retry_until:
                 rec["violation"] = "before retry_after"
-            elif st.told_zero and st.window_end is not None and arrived < st.window_end:
+            elif b.told_zero and b.window_end is not None and arrived < b.window_end:
                 rec["violation"] = "after Remaining 0"
-            if st.window_end is None or now >= st.window_end:
-                st.window_end = now + a.window
-                st.count = 0
-                st.told_zero = False
-            limited = st.count >= a.limit
+            if b.window_end is None or now >= b.window_end:
+                b.window_end = now + a.window
+                b.count = 0
+                b.told_zero = False
+            limited = b.count >= a.limit
             if not limited:
-                st.count += 1
-            remaining = a.limit - st.count
+                b.count += 1
+            remaining = a.limit - b.count
             if remaining == 0:
-                st.told_zero = True
-            reset_after = math.ceil((st.window_end - now) * 1000) / 1000
+                b.told_zero = True
+            reset_after = math.ceil((b.window_end - now) * 1000) / 1000
             if limited:
-                st.retry_until = st.window_end
+                b.retry_until = b.window_end
         headers = {
             "X-RateLimit-Limit": str(a.limit),
             "X-RateLimit-Remaining": str(remaining),
             "X-RateLimit-Reset": "%.3f" % (time.time() + reset_after),
             "X-RateLimit-Reset-After": "%.3f" % reset_after,
-            "X-RateLimit-Bucket": "fakebucket" + a.id,
+            "X-RateLimit-Bucket": "fakebucket" + m.group(3),
         }
         if limited:
             headers["Retry-After"] = str(max(1, math.ceil(reset_after)))
@@ -233,6 +295,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return done(429, {"message": "You are being rate limited.",
                               "retry_after": reset_after, "global": False}, headers)
 
+        slow = dict(x.split("=", 1) for x in a.slow).get(m.group(3))
+        if slow:
+            time.sleep(float(slow))
         since = time.monotonic() - st.start
         if since < a.hang_for:
             time.sleep(a.hang_for - since)
@@ -245,6 +310,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rec["content"] = p.get("content")
             rec["allowed_mentions"] = p.get("allowed_mentions")
             rec["username"] = p.get("username")
+            rec["flags"] = p.get("flags")
+            rec["keys"] = sorted(p.keys())
+            rec["pings"], refused = pings(p)
+            if refused:
+                errors["allowed_mentions"] = refused
+            unintended = [x for x in rec["pings"] if x not in a.intend]
+            if unintended:
+                errors["allowed_mentions"] = "would ping " + " ".join(unintended)
+        if not errors and m.group(3) in a.require_thread and \
+                not re.search(r"(^|&)thread_id=\d+(&|$)", query):
+            rec["errors"] = {"thread_id": "required"}
+            return done(400, {"code": 220001, "message": "Webhooks posted to "
+                              "forum channels must have a thread_name or thread_id"},
+                        headers)
         if errors:
             rec["errors"] = errors
             return done(400, {"code": 50035, "message": "Invalid Form Body",
@@ -267,6 +346,10 @@ def main():
     ap.add_argument("--fail-for", type=float, default=0.0)
     ap.add_argument("--hang-for", type=float, default=0.0)
     ap.add_argument("--poison", default=None)
+    ap.add_argument("--hook", action="append", default=[])
+    ap.add_argument("--intend", action="append", default=[])
+    ap.add_argument("--require-thread", action="append", default=[])
+    ap.add_argument("--slow", action="append", default=[])
     args = ap.parse_args()
     STATE = State(args)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
