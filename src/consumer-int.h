@@ -5,8 +5,9 @@
  * modules: they use consumer.h.
  *
  * Threads: every function here runs on the consumer thread only (librdkafka
- * calls error_cb and stats_cb from rd_kafka_consumer_poll()); stop, abort
- * and deadline are the atomics other threads write (consumer.h).
+ * calls error_cb and stats_cb from rd_kafka_consumer_poll()); stop, abort,
+ * deadline, cut and request are the atomics main writes (consumer.h), phase
+ * and evfd how the thread answers it.
  */
 #ifndef SIPEAT_CONSUMER_INT_H
 #define SIPEAT_CONSUMER_INT_H
@@ -21,6 +22,10 @@
 #include "ledger.h"
 #include "pending.h"
 
+/* The shutdown's two steps, asked by main and answered by the thread. */
+enum { REQ_DRAIN = 1, REQ_CLOSE = 2 };
+enum { PHASE_DRAINED = 1, PHASE_CLOSED = 2 };
+
 struct consumer {
 	struct consumer_opts	 o;
 	rd_kafka_t		*rk;
@@ -30,6 +35,11 @@ struct consumer {
 	_Atomic int		 stop;
 	_Atomic int		 abort;		/* second signal: stop at once */
 	_Atomic int64_t		 deadline;	/* of the whole shutdown; 0: none yet */
+	_Atomic int64_t		 cut;		/* consumer_drain(): running events end by then */
+	_Atomic int		 request;	/* main's: REQ_DRAIN, then REQ_CLOSE */
+	_Atomic int		 phase;		/* the thread's: PHASE_DRAINED, PHASE_CLOSED */
+	int			 evfd;		/* eventfd written at each phase */
+	long			 left;		/* in flight when the drain ended */
 	int			 result;	/* exit status of the thread */
 
 	struct ledger		 ledger;	/* partitions, generations, in flight */

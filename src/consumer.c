@@ -34,13 +34,21 @@
  * partition is paused, hence the "paused" flag.
  *
  * Generations: see ledger.h.
+ *
+ * Shutdown is main's (sipeatd.c daemon_stop()). Asked through request, this
+ * thread drains, then -- once main joined the pool -- closes, serving
+ * callbacks and completions in between; it never stops or joins the pool.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 
 #include "consumer.h"
 #include "consumer-int.h"
@@ -55,7 +63,6 @@
 #define PENDING_WAIT_MS		100	/* longest wait for queue room between polls */
 #define FULL_WAIT_MS		2	/* wait for completions when the window is full */
 #define POLL_BATCH		256	/* messages taken per loop before draining completions */
-#define SHUTDOWN_FLUSH_MS	1000	/* most of shutdown.timeout.ms kept for flushes */
 
 /* Stores the watermark of every partition whose watermark moved. */
 static void
@@ -164,7 +171,7 @@ static int
 hot_key(struct consumer *c)
 {
 	return c->o.pl->gate != NULL &&
-	    keygate_keys(c->o.pl->gate) < (size_t)pool_workers(c->o.pool);
+	    keygate_keys(c->o.pl->gate) < (size_t)c->o.workers;
 }
 
 /*
@@ -342,7 +349,7 @@ part_in_list(const struct partition *p, const rd_kafka_topic_partition_list_t *l
  * then store and commit synchronously.
  */
 static void
-revoke(struct consumer *c, rd_kafka_topic_partition_list_t *list)
+revoke_partitions(struct consumer *c, rd_kafka_topic_partition_list_t *list)
 {
 	int64_t start = now_ms(), deadline;
 	long left;
@@ -416,7 +423,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
 		log_info("consumer", "revoking %d partitions%s", list->cnt,
 		    rd_kafka_assignment_lost(rk) ? " (lost)" : "");
-		revoke(c, list);
+		revoke_partitions(c, list);
 		if (coop)
 			error = rd_kafka_incremental_unassign(rk, list);
 		else
@@ -452,19 +459,6 @@ all_done(struct consumer *c)
 	return assigned > 0 && notifier_idle(c->o.pl->notifier);
 }
 
-/*
- * Time kept, out of shutdown.timeout.ms, for what follows the drain: the
- * final commit, leaving the group, the notifier's and the producer's
- * flushes.
- */
-static int64_t
-flush_reserve(int timeout_ms)
-{
-	int64_t r = timeout_ms / 5;
-
-	return r > SHUTDOWN_FLUSH_MS ? SHUTDOWN_FLUSH_MS : r;
-}
-
 /* Gives up the jobs that never reached the queue: not started, not run. */
 static void
 discard_pending(struct consumer *c)
@@ -475,33 +469,43 @@ discard_pending(struct consumer *c)
 		pipeline_complete_unrun(c->o.pl, job);
 }
 
+/* Tells main, blocked in consumer_drain() or consumer_close(), that phase came. */
+static void
+reach(struct consumer *c, int phase)
+{
+	uint64_t one = 1;
+
+	atomic_store(&c->phase, phase);
+	while (write(c->evfd, &one, sizeof one) == -1 && errno == EINTR)
+		;
+}
+
+/* Until main asks for want: callbacks and completions, no message read. */
+static void
+await_request(struct consumer *c, int want)
+{
+	while (atomic_load(&c->request) < want) {
+		drain_completions(c);
+		serve_callbacks(c, 5);
+	}
+}
+
 /*
- * Shutdown (SPEC section 5), in dependency order, all by one deadline
- * counted from the signal (consumer_stop()) or from now when the thread
- * ends by itself: stop intake (pause; later messages are dropped
- * unprocessed) and stop starting events -- the pool discards what it pops
- * and the pending list is discarded, offsets never stored -- let the
- * events already running finish until the deadline less a reserve for
- * the flushes, then cut what still runs, stop the pool, store the
- * watermarks and commit synchronously, then close (which runs the revoke
- * callback, bounded by the same deadline, and leaves the group). A second
- * signal (consumer_abort()) ends the wait at once.
+ * The drain (consumer_drain()): stop intake (pause; later messages are
+ * dropped unprocessed, their offsets never stored), give up the pending
+ * list, and let the events already running finish -- until none is in
+ * flight, the cut main gave passes, or a second signal (consumer_abort()).
+ * The pool was set draining by main before: nothing starts any more.
  */
 static void
-shutdown_consumer(struct consumer *c)
+drain(struct consumer *c)
 {
-	int64_t none = 0, deadline, cut;
-	rd_kafka_resp_err_t err;
+	int64_t cut = atomic_load(&c->cut);
 
-	atomic_compare_exchange_strong(&c->deadline, &none,
-	    now_ms() + c->o.cfg->shutdown_timeout_ms);
-	deadline = atomic_load(&c->deadline);
-	cut = deadline - flush_reserve(c->o.cfg->shutdown_timeout_ms);
 	c->stopping = 1;
 	/* Each pause drops librdkafka's prefetch and may stall (bench/pipeline). */
 	if (c->pauses > 0)
 		log_info("consumer", "paused %lu times at max.inflight", c->pauses);
-	pool_drain(c->o.pool, deadline);
 	pause_assignment(c, 1);
 	c->paused = 1;
 	discard_pending(c);
@@ -511,15 +515,20 @@ shutdown_consumer(struct consumer *c)
 		serve_callbacks(c, c->ledger.inflight > 0 ? 5 : 0);
 	}
 	drain_completions(c);
-	if (c->ledger.inflight > 0) {
-		log_warn("consumer", "shutdown: %s with events still running; "
-		    "cutting them short, they will be processed again",
-		    atomic_load(&c->abort) ? "second signal" :
-		    "out of shutdown.timeout.ms");
-		pool_abort(c->o.pool);
-	}
-	pool_stop(c->o.pool);
-	pool_join(c->o.pool);
+	c->left = c->ledger.inflight;
+}
+
+/*
+ * The close (consumer_close()), once main joined the pool, so every job is
+ * back: take the last completions, store the watermarks and commit
+ * synchronously, then leave the group (rd_kafka_consumer_close() runs the
+ * revoke callback, bounded by the shutdown's deadline).
+ */
+static void
+close_consumer(struct consumer *c)
+{
+	rd_kafka_resp_err_t err;
+
 	drain_completions(c);
 	if (c->ledger.unfinished > 0)
 		log_info("consumer", "shutdown: %zu received events not run to "
@@ -608,9 +617,19 @@ consumer_main(void *arg)
 		}
 	}
 out:
-	shutdown_consumer(c);
-	if (c->o.on_exit != NULL)
-		c->o.on_exit(c->o.on_exit_arg);
+	/*
+	 * Stopping, by a signal or by itself: main runs the shutdown (see
+	 * doc/threads.txt); this thread does its two steps when asked, and
+	 * keeps serving callbacks and completions in between.
+	 */
+	if (c->o.on_stop != NULL)
+		c->o.on_stop(c->o.on_stop_arg);
+	await_request(c, REQ_DRAIN);
+	drain(c);
+	reach(c, PHASE_DRAINED);
+	await_request(c, REQ_CLOSE);
+	close_consumer(c);
+	reach(c, PHASE_CLOSED);
 	return NULL;
 }
 
@@ -667,6 +686,12 @@ consumer_create(const struct consumer_opts *o, struct diag *d)
 	}
 	rd_kafka_poll_set_consumer(c->rk);
 	c->msgq = rd_kafka_queue_new(c->rk);
+	c->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->evfd == -1) {
+		diag_add(d, cfg->path, 0, "kafka consumer: eventfd: %s", strerror(errno));
+		consumer_destroy(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -689,8 +714,6 @@ consumer_stop(struct consumer *c, int64_t deadline)
 	int64_t none = 0;
 
 	atomic_compare_exchange_strong(&c->deadline, &none, deadline);
-	/* At once, not when this thread next looks: no event starts now. */
-	pool_drain(c->o.pool, atomic_load(&c->deadline));
 	atomic_store(&c->stop, 1);
 }
 
@@ -698,23 +721,61 @@ void
 consumer_abort(struct consumer *c)
 {
 	atomic_store(&c->abort, 1);
-	pool_abort(c->o.pool);
 	atomic_store(&c->stop, 1);
 }
 
-int64_t
-consumer_deadline(struct consumer *c)
+/*
+ * Waits until the thread reached phase (0), or fd is readable (-1). The
+ * eventfd keeps a wake-up written between the look at phase and poll().
+ */
+static int
+wait_phase(struct consumer *c, int phase, int fd)
 {
-	return atomic_load(&c->deadline);
+	struct pollfd pfd[2];
+	uint64_t n;
+
+	pfd[0].fd = c->evfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = fd;
+	pfd[1].events = POLLIN;
+	while (atomic_load(&c->phase) < phase) {
+		if (poll(pfd, 2, -1) == -1)
+			continue;	/* EINTR */
+		if (pfd[1].revents != 0)
+			return -1;
+		if (pfd[0].revents != 0 && read(c->evfd, &n, sizeof n) == -1)
+			continue;	/* EAGAIN, EINTR: look at phase again */
+	}
+	return 0;
+}
+
+long
+consumer_drain(struct consumer *c, int64_t cut, int fd)
+{
+	int64_t none = 0;
+
+	if (!c->started)
+		return 0;
+	atomic_compare_exchange_strong(&c->cut, &none, cut);
+	atomic_store(&c->stop, 1);
+	if (atomic_load(&c->request) < REQ_DRAIN)
+		atomic_store(&c->request, REQ_DRAIN);
+	if (wait_phase(c, PHASE_DRAINED, fd) != 0)
+		return -1;
+	return c->left;
 }
 
 int
-consumer_join(struct consumer *c)
+consumer_close(struct consumer *c, int fd)
 {
-	if (c->started) {
-		pthread_join(c->thread, NULL);
-		c->started = 0;
-	}
+	if (!c->started)
+		return c->result;
+	atomic_store(&c->stop, 1);
+	atomic_store(&c->request, REQ_CLOSE);
+	if (wait_phase(c, PHASE_CLOSED, fd) != 0)
+		return -1;
+	pthread_join(c->thread, NULL);
+	c->started = 0;
 	return c->result;
 }
 
@@ -728,6 +789,8 @@ consumer_destroy(struct consumer *c)
 		rd_kafka_queue_destroy(c->msgq);
 	if (c->rk != NULL)
 		rd_kafka_destroy(c->rk);
+	if (c->evfd != -1)
+		close(c->evfd);
 	ledger_free(&c->ledger);
 	free(c);
 }

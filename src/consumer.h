@@ -3,13 +3,16 @@
  * librdkafka consumer. It polls, admits each message through the key gate
  * in offset order, pushes runnable jobs to the queue, drains the workers'
  * completions, stores the contiguous finished offset per partition, pauses
- * intake at max.inflight, handles rebalances, and orchestrates its part of
- * shutdown (drain bounded by shutdown.timeout.ms, stop the pool, commit,
- * close).
+ * intake at max.inflight and handles rebalances. At shutdown it does the
+ * two steps main (sipeatd.c, the lifecycle owner) asks for, on its own
+ * thread, where librdkafka's callbacks run: consumer_drain() and, once
+ * main stopped and joined the pool, consumer_close(). It starts, stops and
+ * joins no other module.
  *
  * Threads (doc/threads.txt):
- *   consumer_create, consumer_start, consumer_join, consumer_destroy: main
- *   consumer_stop, consumer_abort, consumer_deadline: any (main's signal loop)
+ *   every function: main (consumer_stop and consumer_abort from its
+ *   signal handling; consumer_drain and consumer_close block main while
+ *   the consumer thread does the work)
  */
 #ifndef SIPEAT_CONSUMER_H
 #define SIPEAT_CONSUMER_H
@@ -26,12 +29,15 @@ struct consumer_opts {
 	const struct config	*cfg;
 	const struct handlers	*handlers;	/* topics to subscribe */
 	struct pipeline		*pl;		/* queue, gate, completions, notifier */
-	struct pool		*pool;		/* stopped and joined by the consumer; freed by the caller */
+	int			 workers;	/* the pool's size: tells a hot key */
 	int			 exit_eof;	/* -e */
 	int			 metrics;	/* --metrics: statistics every 5 s by default */
-	/* Called from the consumer thread when it ends by itself (-e, fatal). */
-	void			 (*on_exit)(void *arg);
-	void			*on_exit_arg;
+	/*
+	 * Called from the consumer thread when it stops reading, by itself
+	 * (-e, fatal error) or asked to: main should run the shutdown.
+	 */
+	void			 (*on_stop)(void *arg);
+	void			*on_stop_arg;
 };
 
 struct consumer;
@@ -44,23 +50,36 @@ struct consumer	*consumer_create(const struct consumer_opts *o, struct diag *d);
 /* Starts the thread ("sipeatd-consume"). 0 or -1. */
 int		 consumer_start(struct consumer *c);
 /*
- * Asks the thread to stop (SIGTERM): no event starts from now on, the
- * running ones finish, and the whole shutdown -- drain, commit, close, and
- * what the caller flushes after consumer_join() -- ends by deadline
- * (now_ms() clock). Only the first deadline counts. Any thread,
- * async-signal-unsafe.
+ * The first SIGTERM: the thread stops reading messages at once (the caller
+ * set the pool draining before, so no event starts either) and waits for
+ * consumer_drain(). deadline (now_ms() clock) is the whole shutdown's: it
+ * bounds every later wait of this thread (a rebalance's revoke, the one
+ * in consumer_close()). Only the first deadline counts.
  */
 void		 consumer_stop(struct consumer *c, int64_t deadline);
 /*
- * A second signal: stops at once; running events are cut short and, like
- * the unstarted ones, left uncommitted. Finished events are committed.
- * Any thread.
+ * A second signal: every wait of this thread ends at once -- the drain,
+ * a revoke. Events still running are left uncommitted (the caller cuts
+ * them short with pool_abort()); finished ones are committed.
  */
 void		 consumer_abort(struct consumer *c);
-/* The shutdown's deadline (see consumer_stop()), 0 while running. */
-int64_t		 consumer_deadline(struct consumer *c);
-/* Waits for the thread. Returns 0 on a clean stop, 1 on failure. */
-int		 consumer_join(struct consumer *c);
+/*
+ * Drains (implies consumer_stop()): stops intake, gives up the jobs not
+ * yet queued, and waits, serving callbacks and completions, until no
+ * event is in flight, cut passes or consumer_abort(). Returns how many
+ * events are still in flight (the caller cuts them short), or -1 as soon
+ * as fd (-1: none; main's signalfd) is readable: the caller reads it and
+ * calls again.
+ */
+long		 consumer_drain(struct consumer *c, int64_t cut, int fd);
+/*
+ * After the pool is joined (every job is back): stores the contiguous
+ * watermarks, commits synchronously and leaves the group
+ * (rd_kafka_consumer_close(), its revoke bounded by the deadline), then
+ * joins the thread. Returns 0 on a clean run, 1 on failure (subscribe,
+ * fatal error), or -1 when fd is readable first (as consumer_drain()).
+ */
+int		 consumer_close(struct consumer *c, int fd);
 void		 consumer_destroy(struct consumer *c);
 
 #endif

@@ -6,10 +6,11 @@
  * consumer thread through the completion stack.
  *
  * Threads:
- *   pool_start, pool_free: main
- *   pool_drain, pool_abort, pool_deadline, pool_workers: any
- *   pool_stop, pool_join: the consumer thread at shutdown (main on a
+ *   pool_start, pool_stop, pool_join, pool_free: main (sipeatd.c
+ *   daemon_stop(), the one lifecycle owner; pool_start() itself on a
  *   failed start)
+ *   pool_drain, pool_abort: main at shutdown (any thread may)
+ *   pool_deadline, pool_workers: any
  *   pipeline_complete_unrun: the job's owner (a worker or the consumer)
  */
 #ifndef SIPEAT_POOL_H

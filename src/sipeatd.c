@@ -8,15 +8,17 @@
  * daemon receives (TERM, INT, HUP, and USR1, USR2 which it ignores) is
  * blocked before the first thread starts, so all threads inherit the mask
  * and only this thread reads them, from a signalfd. The consumer thread
- * wakes this thread when it ends through an eventfd, never a signal.
+ * wakes this thread when it stops by itself through an eventfd, never a
+ * signal.
  *
- * main is the options, the configuration, then daemon_start(),
- * daemon_run() and daemon_stop(). Start order: notifier, producer, pool,
- * consumer (each needs the ones before it). Stop order is the reverse,
- * driven by the consumer thread for its part (drain, stop the pool,
- * commit, close), then daemon_stop() flushes the notifier and flushes and
- * destroys the producer -- all within one deadline, shutdown.timeout.ms
- * from the first SIGTERM or SIGINT; a second one stops at once.
+ * This file is the daemon's one lifecycle owner: main is the options, the
+ * configuration, then daemon_start(), daemon_run() (the signals) and
+ * daemon_stop(). Start order: notifier, producer, pool, consumer (each
+ * needs the ones before it). daemon_stop() undoes it in the reverse order
+ * -- drain the consumer, stop and join the pool, close the consumer, flush
+ * the notifier and the producer -- all within one deadline,
+ * shutdown.timeout.ms from the first SIGTERM or SIGINT; a second one stops
+ * at once. The modules start and stop only themselves.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -56,6 +58,7 @@
 #define DEFAULT_CONFIG SYSCONFDIR "/sipeatd/sipeatd.conf"
 #define DEFAULT_MESSAGE_MAX_BYTES 1000000
 #define SHUTDOWN_LAST_MS 50	/* flush time left even past the deadline */
+#define SHUTDOWN_FLUSH_MS 1000	/* most of shutdown.timeout.ms kept for flushes */
 #define EX_SIGINT	130	/* 128 + SIGINT, as a shell reports Ctrl-C */
 
 enum {
@@ -103,7 +106,7 @@ struct options {
 	const char	*metrics;	/* --metrics ADDR:PORT */
 };
 
-static int wake_fd = -1;	/* eventfd: the consumer thread has ended */
+static int wake_fd = -1;	/* eventfd: the consumer thread stopped reading */
 
 static void
 usage(FILE *fp)
@@ -292,7 +295,7 @@ check_all(const struct config *cfg, struct diag *d)
 }
 
 static void
-consumer_ended(void *arg)
+consumer_stopped(void *arg)
 {
 	uint64_t one = 1;
 
@@ -324,25 +327,6 @@ message_max_bytes(const struct config *cfg)
 }
 
 /*
- * What is left of the shutdown's budget at deadline (the whole of
- * shutdown.timeout.ms when there is none yet: a failure before the
- * consumer ran), never less than a moment for the last notifications: a
- * signalled stop ends within shutdown.timeout.ms plus that moment. After a
- * second signal nothing more is waited for.
- */
-static int
-shutdown_left(const struct config *cfg, int64_t deadline, int aborted)
-{
-	int64_t left = cfg->shutdown_timeout_ms;
-
-	if (aborted)
-		return 0;
-	if (deadline != 0)
-		left = deadline - now_ms();
-	return left < SHUTDOWN_LAST_MS ? SHUTDOWN_LAST_MS : (int)left;
-}
-
-/*
  * Signals as the process starts: a parent may leave SIGCHLD ignored (then
  * the kernel reaps every child itself, waitpid() fails with ECHILD and each
  * exec stage "times out"), other dispositions changed, or signals blocked.
@@ -364,79 +348,6 @@ signals_init(const sigset_t *set)
 }
 
 /*
- * Waits until the consumer thread has ended, reading signals from a
- * signalfd: SIGHUP reopens the log, the first SIGTERM or SIGINT starts the
- * shutdown with its deadline, a second one stops at once (*aborted set);
- * any other signal (SIGUSR1, SIGUSR2) does nothing. Returns 0, or -1 when
- * the signalfd cannot be made (the caller stops the consumer).
- */
-static int
-signal_loop(struct consumer *c, const struct config *cfg, const sigset_t *set,
-    int *aborted)
-{
-	struct signalfd_siginfo si;
-	struct pollfd pfd[2];
-	int64_t deadline;
-	int sfd, stopping = 0;
-	ssize_t n;
-
-	sfd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd == -1) {
-		log_error("main", "signalfd: %m");
-		return -1;
-	}
-	pfd[0].fd = sfd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = wake_fd;
-	pfd[1].events = POLLIN;
-	for (;;) {
-		if (poll(pfd, 2, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_error("main", "poll: %m");
-			sleep_ms(100);
-			continue;
-		}
-		if (pfd[1].revents != 0)
-			break;
-		if (pfd[0].revents == 0)
-			continue;
-		n = read(sfd, &si, sizeof si);
-		if (n != (ssize_t)sizeof si)
-			continue;
-		switch (si.ssi_signo) {
-		case SIGHUP:
-			if (log_reopen() != 0)
-				log_error("main", "SIGHUP: cannot reopen the log file");
-			else
-				log_info("main", "SIGHUP: log reopened");
-			break;
-		case SIGTERM:
-		case SIGINT:
-			if (!stopping) {
-				stopping = 1;
-				deadline = now_ms() + cfg->shutdown_timeout_ms;
-				log_info("main", "%s: finishing in-flight events, then exiting",
-				    si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-				consumer_stop(c, deadline);
-			} else if (!*aborted) {
-				*aborted = 1;
-				log_warn("main", "%s again: stopping now; running events "
-				    "are left for the next run",
-				    si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-				consumer_abort(c);
-			}
-			break;
-		default:
-			log_debug("main", "signal %u ignored", si.ssi_signo);
-			break;
-		}
-	}
-	close(sfd);
-	return 0;
-}
-
-/*
  * Everything the daemon holds while it runs. main fills the configuration
  * part (cfg, hs, hooks), daemon_start() the rest, daemon_stop()
  * empties it; main frees the configuration part last.
@@ -454,9 +365,106 @@ struct daemon {
 	struct pool		*pool;
 	struct consumer		*cons;
 	struct metrics_server	*ms;
+	int			 sfd;		/* signalfd; -1: none */
 	int64_t			 deadline;	/* of the shutdown; 0: none yet */
-	int			 aborted;	/* a second signal came */
+	int			 signalled;	/* a SIGTERM or SIGINT came */
+	int			 aborted;	/* a second one came */
 };
+
+/*
+ * What is left of the shutdown's budget (the whole of shutdown.timeout.ms
+ * when there is no deadline yet), never less than a moment for the last
+ * notifications: a signalled stop ends within shutdown.timeout.ms plus
+ * that moment. After a second signal nothing more is waited for.
+ */
+static int
+shutdown_left(const struct daemon *dm)
+{
+	int64_t left = dm->cfg->shutdown_timeout_ms;
+
+	if (dm->aborted)
+		return 0;
+	if (dm->deadline != 0)
+		left = dm->deadline - now_ms();
+	return left < SHUTDOWN_LAST_MS ? SHUTDOWN_LAST_MS : (int)left;
+}
+
+/*
+ * When running events are cut short: the deadline less what is kept, out
+ * of shutdown.timeout.ms, for what follows the drain -- the final commit,
+ * leaving the group, the notifier's and the producer's flushes.
+ */
+static int64_t
+shutdown_cut(const struct daemon *dm)
+{
+	int64_t reserve = dm->cfg->shutdown_timeout_ms / 5;
+
+	if (reserve > SHUTDOWN_FLUSH_MS)
+		reserve = SHUTDOWN_FLUSH_MS;
+	return dm->deadline - reserve;
+}
+
+/*
+ * The first SIGTERM or SIGINT, or the consumer stopping by itself: the
+ * one deadline is set here, once, and no event starts from now on -- the
+ * pool starts none, the consumer reads no more.
+ */
+static void
+stop_intake(struct daemon *dm)
+{
+	if (dm->deadline == 0)
+		dm->deadline = now_ms() + dm->cfg->shutdown_timeout_ms;
+	if (dm->pool != NULL)
+		pool_drain(dm->pool, dm->deadline);
+	if (dm->cons != NULL)
+		consumer_stop(dm->cons, dm->deadline);
+}
+
+/*
+ * Reads one signal from the signalfd, if one is there: SIGHUP reopens the
+ * log, the first SIGTERM or SIGINT starts the shutdown, a second one cuts
+ * it short (every remaining wait ends at once); any other signal (SIGUSR1,
+ * SIGUSR2) does nothing. Returns 0 when a signal was read, else -1.
+ */
+static int
+take_signal(struct daemon *dm)
+{
+	struct signalfd_siginfo si;
+	const char *name;
+
+	if (dm->sfd == -1 || read(dm->sfd, &si, sizeof si) != (ssize_t)sizeof si)
+		return -1;
+	name = si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
+	switch (si.ssi_signo) {
+	case SIGHUP:
+		if (log_reopen() != 0)
+			log_error("main", "SIGHUP: cannot reopen the log file");
+		else
+			log_info("main", "SIGHUP: log reopened");
+		break;
+	case SIGTERM:
+	case SIGINT:
+		if (!dm->signalled) {
+			dm->signalled = 1;
+			log_info("main", "%s: finishing in-flight events, then exiting",
+			    name);
+			stop_intake(dm);
+		} else if (!dm->aborted) {
+			dm->aborted = 1;
+			log_warn("main", "%s again: stopping now; running events "
+			    "are left for the next run", name);
+			if (dm->pool != NULL)
+				pool_abort(dm->pool);
+			if (dm->cons != NULL)
+				consumer_abort(dm->cons);
+		}
+		break;
+	default:
+		log_debug("main", "signal %u ignored", si.ssi_signo);
+		break;
+	}
+	return 0;
+}
 
 /*
  * Start, in dependency order: the notifier, the producer (when a dead
@@ -464,6 +472,7 @@ struct daemon {
  * pipeline, the metrics server, the pool, the consumer -- each needs the
  * ones before it. Returns 0 with the consumer thread running, or the exit
  * status; daemon_stop() undoes whatever was started in either case.
+ * dm->sfd is -1 until daemon_run() makes the signalfd.
  */
 static int
 daemon_start(struct daemon *dm, const struct options *opt, struct diag *d)
@@ -531,15 +540,13 @@ daemon_start(struct daemon *dm, const struct options *opt, struct diag *d)
 	co.cfg = cfg;
 	co.handlers = dm->hs;
 	co.pl = &dm->pl;
-	co.pool = dm->pool;
+	co.workers = workers;
 	co.exit_eof = opt->exit_eof;
-	co.on_exit = consumer_ended;
+	co.on_stop = consumer_stopped;
 	co.metrics = opt->metrics != NULL;
 	dm->cons = consumer_create(&co, d);
 	if (dm->cons == NULL) {
 		diag_print(d, stderr);
-		pool_stop(dm->pool);
-		pool_join(dm->pool);
 		return EX_CONFIG;
 	}
 	log_info("main", "sipeatd %s started: %d workers, %zu handlers, queue %zu, "
@@ -548,49 +555,108 @@ daemon_start(struct daemon *dm, const struct options *opt, struct diag *d)
 	    cfg->ordering == ORDERING_KEY ? "key" :
 	    cfg->ordering == ORDERING_PARTITION ? "partition" : "none",
 	    opt->dry_run ? ", dry run" : "");
-	if (consumer_start(dm->cons) != 0) {
-		pool_stop(dm->pool);
-		pool_join(dm->pool);
+	if (consumer_start(dm->cons) != 0)
 		return 1;
-	}
 	return 0;
 }
 
 /*
- * Runs until the consumer thread ends: by itself (-e, a fatal error) or
- * after a signal, when it has drained and joined the pool, committed and
- * closed (consumer.c shutdown_consumer()). Returns its exit status and
- * keeps the shutdown's deadline for daemon_stop().
+ * Runs until the first SIGTERM or SIGINT, or until the consumer thread
+ * stops by itself (-e, a fatal error): polls the signalfd, which
+ * daemon_stop() keeps reading, and the consumer's eventfd. Without a
+ * signalfd (logged) it stops at once.
  */
-static int
+static void
 daemon_run(struct daemon *dm, const sigset_t *set)
 {
-	int status;
+	struct pollfd pfd[2];
 
-	if (signal_loop(dm->cons, dm->cfg, set, &dm->aborted) != 0)
-		consumer_stop(dm->cons, now_ms() + dm->cfg->shutdown_timeout_ms);
-	status = consumer_join(dm->cons);	/* the pool is joined by now */
-	dm->deadline = consumer_deadline(dm->cons);
-	return status;
+	dm->sfd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (dm->sfd == -1) {
+		log_error("main", "signalfd: %m");
+		return;
+	}
+	pfd[0].fd = dm->sfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = wake_fd;
+	pfd[1].events = POLLIN;
+	while (!dm->signalled) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno != EINTR) {
+				log_error("main", "poll: %m");
+				sleep_ms(100);
+			}
+			continue;
+		}
+		if (pfd[1].revents != 0)
+			break;
+		if (pfd[0].revents != 0)
+			take_signal(dm);
+	}
 }
 
 /*
- * Stop, in the reverse order, all within the one deadline of the shutdown
- * (what is left of it: shutdown_left()): the metrics server, the notifier
- * (flushing what it holds), the producer (flushing), then everything is
- * freed. Safe after a partial daemon_start().
+ * Stop: the one place the daemon shuts down, in the reverse of the start
+ * order, all by the one deadline (dm->deadline: set at the first SIGTERM
+ * or SIGINT, or here when the consumer stopped by itself or the start
+ * failed). Safe after a partial daemon_start(). Returns the exit status:
+ * status, or the consumer's failure.
+ *
+ *  1. Intake: no event starts (pool_drain()), no message is read
+ *     (consumer_stop()) -- done at the signal already.
+ *  2. consumer_drain(): the running events finish, until the cut (the
+ *     deadline less a reserve for the flushes); those still running then
+ *     are cut short (pool_abort()): neither notified nor committed.
+ *  3. pool_stop(), pool_join(): the workers end, every job is back on the
+ *     completion stack.
+ *  4. consumer_close(): the watermarks stored and committed, the group
+ *     left (its revoke bounded by the deadline).
+ *  5. The metrics server, then the notifier and the producer, flushing
+ *     with what is left of the deadline (shutdown_left()); then all freed.
+ *
+ * The consumer's steps run on its thread (librdkafka's callbacks and the
+ * completions stay there) while this one waits on its eventfd and on the
+ * signalfd: a second SIGTERM or SIGINT aborts -- the pool's stages give
+ * up, the consumer's waits end, nothing more is flushed -- and the exit
+ * status stays 0, with only finished events committed.
  */
-static void
-daemon_stop(struct daemon *dm)
+static int
+daemon_stop(struct daemon *dm, int status)
 {
+	long left;
+	int rc;
+
+	stop_intake(dm);
+	if (dm->cons != NULL) {
+		while ((left = consumer_drain(dm->cons, shutdown_cut(dm), dm->sfd)) < 0)
+			take_signal(dm);
+		if (left > 0) {
+			log_warn("main", "shutdown: %s with %ld events still running; "
+			    "cutting them short, they will be processed again",
+			    dm->aborted ? "second signal" : "out of shutdown.timeout.ms",
+			    left);
+			pool_abort(dm->pool);
+		}
+	}
+	if (dm->pool != NULL) {
+		pool_stop(dm->pool);
+		pool_join(dm->pool);
+	}
+	if (dm->cons != NULL) {
+		while ((rc = consumer_close(dm->cons, dm->sfd)) < 0)
+			take_signal(dm);
+		if (status == 0)
+			status = rc;
+	}
+	while (take_signal(dm) == 0)
+		;
 	metrics_server_stop(dm->ms);
 	if (dm->nt != NULL) {
-		notifier_stop(dm->nt, shutdown_left(dm->cfg, dm->deadline, dm->aborted));
+		notifier_stop(dm->nt, shutdown_left(dm));
 		notifier_destroy(dm->nt);
 	}
 	if (dm->prod != NULL)
-		producer_destroy(dm->prod, shutdown_left(dm->cfg, dm->deadline,
-		    dm->aborted));
+		producer_destroy(dm->prod, shutdown_left(dm));
 	if (dm->cons != NULL) {
 		log_info("main", "exiting: %lu events processed (%lu ok, %lu failed, "
 		    "%lu invalid); %lu embeds in %lu payloads, %lu digested, "
@@ -608,10 +674,13 @@ daemon_stop(struct daemon *dm)
 	pool_free(dm->pool);
 	if (wake_fd != -1)
 		close(wake_fd);
+	if (dm->sfd != -1)
+		close(dm->sfd);
 	if (dm->pl.gate != NULL)
 		keygate_destroy(dm->pl.gate);
 	if (dm->pl.queue != NULL)
 		queue_destroy(dm->pl.queue);
+	return status;
 }
 
 /*
@@ -662,7 +731,7 @@ main(int argc, char **argv)
 {
 	struct options opt = { 0 };
 	struct diag d = { 0 };
-	struct daemon dm = { 0 };
+	struct daemon dm = { .sfd = -1 };
 	const char *path;
 	sigset_t set;
 	int status;
@@ -695,8 +764,8 @@ main(int argc, char **argv)
 	if ((status = before_start(&dm, &opt, &d)) < 0) {
 		status = daemon_start(&dm, &opt, &d);
 		if (status == 0)
-			status = daemon_run(&dm, &set);
-		daemon_stop(&dm);
+			daemon_run(&dm, &set);
+		status = daemon_stop(&dm, status);
 	}
 	handlers_free(dm.hs);
 	webhooks_free(dm.hooks, dm.nhooks);
