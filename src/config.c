@@ -209,16 +209,6 @@ config_number(const char *v, unsigned long long *out)
 	return 0;
 }
 
-static int
-config_enum(const char *v, const char *const *names, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(v, names[i]) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
 static void
 config_set_string(char **field, const char *v, int empty_is_null)
 {
@@ -268,7 +258,7 @@ config_set_value(struct config_ctx *ctx, const struct config_key *k,
 		*(size_t *)(void *)field = (size_t)n;
 		return;
 	case TYPE_ORDERING:
-		e = config_enum(v, ordering_names, 3);
+		e = str_index(v, ordering_names, 3);
 		if (e < 0) {
 			q = config_quote(v);
 			config_problem(ctx, line, 0, "%s: expected key, "
@@ -279,7 +269,7 @@ config_set_value(struct config_ctx *ctx, const struct config_key *k,
 		*(enum ordering *)(void *)field = (enum ordering)e;
 		return;
 	case TYPE_PATTERN:
-		e = config_enum(v, config_pattern_names, 3);
+		e = str_index(v, config_pattern_names, 3);
 		if (e < 0) {
 			q = config_quote(v);
 			config_problem(ctx, line, 0, "%s: expected strategy, "

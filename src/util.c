@@ -118,3 +118,13 @@ str_copy(char *dst, const char *src, size_t size)
 	snprintf(dst, size, "%s", src);
 	return dst;
 }
+
+int
+str_index(const char *s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	}
+	return -1;
+}

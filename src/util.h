@@ -32,6 +32,8 @@ void	 sleep_ms(int64_t ms);
 /* Copies src into dst, cut to size - 1 bytes and always terminated
  * (snprintf "%s"); returns dst. size 0: nothing written. */
 char	*str_copy(char *dst, const char *src, size_t size);
+/* The index of s among the n names, or -1: config words to enums. */
+int	 str_index(const char *s, const char *const *names, size_t n);
 
 
 /*

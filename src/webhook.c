@@ -124,20 +124,10 @@ webhook_mention_parse(const char *s, struct webhook_mention *m, char *err,
 	return 0;
 }
 
-static int
-name_index(const char *s, const char *const *names, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(s, names[i]) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
 int
 webhook_events_parse(const char *s, enum webhook_events *e)
 {
-	int i = name_index(s, events_names, 3);
+	int i = str_index(s, events_names, 3);
 
 	if (i < 0)
 		return -1;
@@ -148,7 +138,7 @@ webhook_events_parse(const char *s, enum webhook_events *e)
 int
 webhook_silent_parse(const char *s, enum webhook_silent *sl)
 {
-	int i = name_index(s, silent_names, 3);
+	int i = str_index(s, silent_names, 3);
 
 	if (i < 0)
 		return -1;
