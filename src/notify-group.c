@@ -46,22 +46,11 @@ u16(const char *s)
 	return utf8_len16(s, strlen(s));
 }
 
-/* FNV-1a over the three strings, each with its NUL. */
+/* The three strings as one tuple (util.c's str_hash()). */
 uint64_t
 group_hash(const char *type, const char *stage, const char *error)
 {
-	const char *k[3] = { type, stage, error };
-	uint64_t h = 14695981039346656037ULL;
-
-	for (int i = 0; i < 3; i++) {
-		const unsigned char *p = (const unsigned char *)k[i];
-
-		do {
-			h ^= *p;
-			h *= 1099511628211ULL;
-		} while (*p++ != '\0');
-	}
-	return h;
+	return str_hash(str_hash(str_hash(STR_HASH_INIT, type), stage), error);
 }
 
 /* A failure's own embed: the only kind that is grouped. */

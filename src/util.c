@@ -128,3 +128,15 @@ str_index(const char *s, const char *const *names, size_t n)
 	}
 	return -1;
 }
+
+uint64_t
+str_hash(uint64_t h, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	do {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	} while (*p++ != '\0');
+	return h;
+}

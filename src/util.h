@@ -34,6 +34,13 @@ void	 sleep_ms(int64_t ms);
 char	*str_copy(char *dst, const char *src, size_t size);
 /* The index of s among the n names, or -1: config words to enums. */
 int	 str_index(const char *s, const char *const *names, size_t n);
+/*
+ * FNV-1a: folds s and its terminating NUL into h, so that chained calls
+ * hash a tuple of strings ("ab","c" and "a","bc" differ). Start from
+ * STR_HASH_INIT. For in-process tables only: not keyed, not stable API.
+ */
+#define STR_HASH_INIT	14695981039346656037ULL
+uint64_t str_hash(uint64_t h, const char *s);
 
 
 /*

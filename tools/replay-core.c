@@ -381,24 +381,12 @@ struct replay_table {
 	size_t		  n;
 };
 
-static uint64_t
-row_hash(const char *type, const char *error)
-{
-	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
-
-	for (const char *s = type; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	h = (h ^ 0xff) * 1099511628211ULL;
-	for (const char *s = error; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static struct table_row *
 row_slot(struct table_row *rows, size_t cap, const char *type,
     const char *error)
 {
-	size_t i = (size_t)row_hash(type, error) & (cap - 1);
+	size_t i = (size_t)str_hash(str_hash(STR_HASH_INIT, type),
+	    error) & (cap - 1);
 
 	while (rows[i].type != NULL && (strcmp(rows[i].type, type) != 0 ||
 	    strcmp(rows[i].error, error) != 0))
