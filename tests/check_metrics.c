@@ -6,6 +6,7 @@
  * And the whole /metrics text of a populated state, byte for byte (case
  * "render"): the rendering may be rewritten, never its output.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,23 +269,23 @@ START_TEST(test_render_golden)
 	observe_ms("refund", 200);
 	observe_ms("nosuch", 1);			/* ignored */
 	ck_assert_int_eq(metrics_kafka_stats(stats, sizeof stats - 1), 1);
-	METRIC_SET(inflight, 5);
-	METRIC_ADD(dlq_produced, 4);
-	METRIC_INC(dlq_errors);
+	metrics_set_inflight(5);
+	metrics_add(M_DLQ_PRODUCED, 4);
+	metrics_inc(M_DLQ_ERRORS);
 
-	METRIC_WH_INC(d, discord_requests[METRIC_DISCORD_2XX]);
-	METRIC_WH_INC(d, discord_requests[METRIC_DISCORD_2XX]);
-	METRIC_WH_INC(d, discord_requests[METRIC_DISCORD_ERROR]);
-	METRIC_WH_INC(o, discord_requests[METRIC_DISCORD_429]);
-	METRIC_WH_INC(o, discord_requests[METRIC_DISCORD_404]);
-	METRIC_WH_INC(o, discord_rate_limited);
-	METRIC_WH_ADD(d, embeds_sent, 6);
-	METRIC_WH_ADD(d, embeds_digested, 2);
-	METRIC_WH_ADD(o, embeds_dropped, 9);
-	METRIC_WH_ADD(o, failures_unlisted, 4);
-	METRIC_WH_ADD(d, failures_grouped, 3);
-	METRIC_WH_ADD(d, payloads, 5);
-	METRIC_WH_INC(o, payloads);
+	metrics_webhook_inc(d, M_DISCORD_REQUEST(METRIC_DISCORD_2XX));
+	metrics_webhook_inc(d, M_DISCORD_REQUEST(METRIC_DISCORD_2XX));
+	metrics_webhook_inc(d, M_DISCORD_REQUEST(METRIC_DISCORD_ERROR));
+	metrics_webhook_inc(o, M_DISCORD_REQUEST(METRIC_DISCORD_429));
+	metrics_webhook_inc(o, M_DISCORD_REQUEST(METRIC_DISCORD_404));
+	metrics_webhook_inc(o, M_DISCORD_RATE_LIMITED);
+	metrics_webhook_add(d, M_EMBEDS_SENT, 6);
+	metrics_webhook_add(d, M_EMBEDS_DIGESTED, 2);
+	metrics_webhook_add(o, M_EMBEDS_DROPPED, 9);
+	metrics_webhook_add(o, M_FAILURES_UNLISTED, 4);
+	metrics_webhook_add(d, M_FAILURES_GROUPED, 3);
+	metrics_webhook_add(d, M_PAYLOADS, 5);
+	metrics_webhook_inc(o, M_PAYLOADS);
 	metrics_webhook_state(o, METRIC_WEBHOOK_GONE);
 
 	text = metrics_render(&len);
@@ -378,8 +379,8 @@ START_TEST(test_render_golden_bare)
 	metrics_init(NULL, NULL);
 	metrics_event("order", METRIC_EVENT_OK);		/* "unknown" */
 	metrics_event(NULL, METRIC_EVENT_INVALID);
-	METRIC_SET(inflight, 2);
-	METRIC_INC(payloads);
+	metrics_set_inflight(2);
+	metrics_inc(M_PAYLOADS);
 	text = metrics_render(&len);
 	masked = mask_values(text, "sipeatd_start_time_seconds ", 0, 1e12);
 	if (strcmp(masked, golden_bare) != 0)
@@ -405,14 +406,14 @@ START_TEST(test_webhook_label)
 	ck_assert_ptr_nonnull(d);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_null(metrics_webhook(2));
-	METRIC_WH_ADD(d, embeds_sent, 7);
-	METRIC_WH_INC(a, embeds_sent);
-	METRIC_WH_INC(a, discord_requests[METRIC_DISCORD_404]);
-	METRIC_WH_INC(d, discord_requests[METRIC_DISCORD_2XX]);
-	METRIC_WH_ADD(a, embeds_dropped, 3);
-	METRIC_WH_INC(d, payloads);
-	ck_assert_uint_eq(METRIC_GET(embeds_sent), 8);
-	ck_assert_uint_eq(METRIC_GET(embeds_dropped), 3);
+	metrics_webhook_add(d, M_EMBEDS_SENT, 7);
+	metrics_webhook_inc(a, M_EMBEDS_SENT);
+	metrics_webhook_inc(a, M_DISCORD_REQUEST(METRIC_DISCORD_404));
+	metrics_webhook_inc(d, M_DISCORD_REQUEST(METRIC_DISCORD_2XX));
+	metrics_webhook_add(a, M_EMBEDS_DROPPED, 3);
+	metrics_webhook_inc(d, M_PAYLOADS);
+	ck_assert_uint_eq(metrics_get(M_EMBEDS_SENT), 8);
+	ck_assert_uint_eq(metrics_get(M_EMBEDS_DROPPED), 3);
 
 	text = metrics_render(&len);
 	ck_assert(has_line(text, "sipeatd_discord_embeds_total{webhook=\"default\","
@@ -446,7 +447,7 @@ START_TEST(test_no_webhooks)
 	char *text;
 
 	metrics_init(NULL, NULL);
-	METRIC_ADD(embeds_sent, 2);
+	metrics_add(M_EMBEDS_SENT, 2);
 	text = metrics_render(&len);
 	ck_assert(has_line(text, "sipeatd_discord_embeds_total{outcome=\"sent\"} 2"));
 	ck_assert(has_line(text, "sipeatd_discord_payloads_total 0"));
@@ -487,6 +488,91 @@ START_TEST(test_health_per_webhook)
 }
 END_TEST
 
+START_TEST(test_counters)
+{
+	static const char *const names[] = { "default" };
+	struct metrics_webhook *w;
+
+	metrics_init(NULL, NULL);
+	metrics_webhooks_init(names, 1);
+	w = metrics_webhook(0);
+	metrics_inc(M_DLQ_ERRORS);
+	metrics_add(M_DLQ_ERRORS, 3);
+	ck_assert_uint_eq(metrics_get(M_DLQ_ERRORS), 4);
+	ck_assert_uint_eq(metrics_get(M_DLQ_PRODUCED), 0);
+	/* A process-only counter is not kept per webhook: a no-op. */
+	metrics_webhook_add(w, M_EVENTS_OK, 5);
+	ck_assert_uint_eq(metrics_get(M_EVENTS_OK), 0);
+	ck_assert_uint_eq(metrics_webhook_get(w, M_EVENTS_OK), 0);
+	metrics_webhook_inc(w, M_DISCORD_REQUEST(METRIC_DISCORD_5XX));
+	ck_assert_uint_eq(metrics_webhook_get(w,
+	    M_DISCORD_REQUEST(METRIC_DISCORD_5XX)), 1);
+	ck_assert_uint_eq(metrics_get(M_DISCORD_REQUEST(METRIC_DISCORD_5XX)), 1);
+	ck_assert_uint_eq(metrics_get(M_DISCORD_REQUEST(METRIC_DISCORD_ERROR)),
+	    0);
+	/* Out of range: ignored, read as 0. */
+	metrics_add(M_COUNTERS, 1);
+	metrics_add((enum metric)-1, 1);
+	ck_assert_uint_eq(metrics_get(M_COUNTERS), 0);
+	ck_assert_uint_eq(metrics_get((enum metric)-1), 0);
+	metrics_free();
+}
+END_TEST
+
+#define BUMPERS	4
+#define BUMPS	20000
+
+static void *
+bumper(void *arg)
+{
+	struct metrics_webhook *w = arg;
+
+	for (int i = 0; i < BUMPS; i++) {
+		metrics_inc(M_EVENTS_OK);
+		metrics_webhook_inc(w, M_PAYLOADS);
+		metrics_webhook_add(w, M_EMBEDS_SENT, 2);
+		metrics_event("order", METRIC_EVENT_OK);
+	}
+	return NULL;
+}
+
+/* Writers on several threads, a scraper beside them: no count lost. */
+START_TEST(test_concurrent)
+{
+	static const char *const names[] = { "a", "b" };
+	struct handler hv[] = { { .type = "order" } };
+	struct handlers hs = { hv, 1 };
+	pthread_t t[BUMPERS];
+	char line[128];
+	size_t len;
+	char *text;
+
+	metrics_init(&hs, NULL);
+	metrics_webhooks_init(names, 2);
+	for (int i = 0; i < BUMPERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, bumper,
+		    metrics_webhook((size_t)i % 2)), 0);
+	for (int i = 0; i < 20; i++)
+		free(metrics_render(&len));
+	for (int i = 0; i < BUMPERS; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_uint_eq(metrics_get(M_EVENTS_OK), BUMPERS * BUMPS);
+	ck_assert_uint_eq(metrics_get(M_PAYLOADS), BUMPERS * BUMPS);
+	ck_assert_uint_eq(metrics_get(M_EMBEDS_SENT), 2 * BUMPERS * BUMPS);
+	ck_assert_uint_eq(metrics_webhook_get(metrics_webhook(1), M_PAYLOADS),
+	    BUMPERS / 2 * BUMPS);
+	text = metrics_render(&len);
+	snprintf(line, sizeof line, "sipeatd_events_total{type=\"order\","
+	    "status=\"ok\"} %d", BUMPERS * BUMPS);
+	ck_assert(has_line(text, line));
+	snprintf(line, sizeof line, "sipeatd_discord_embeds_total{webhook=\"a\","
+	    "outcome=\"sent\"} %d", BUMPERS / 2 * 2 * BUMPS);
+	ck_assert(has_line(text, line));
+	free(text);
+	metrics_free();
+}
+END_TEST
+
 Suite *
 suite_metrics(void)
 {
@@ -500,6 +586,10 @@ suite_metrics(void)
 	tc = tcase_create("render");
 	tcase_add_test(tc, test_render_golden);
 	tcase_add_test(tc, test_render_golden_bare);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("counters");
+	tcase_add_test(tc, test_counters);
+	tcase_add_test(tc, test_concurrent);
 	suite_add_tcase(s, tc);
 	return s;
 }
