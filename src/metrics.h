@@ -8,9 +8,9 @@
  * The gauges have one setter each (metrics_set_inflight(),
  * metrics_kafka_*(), metrics_webhook_state()). The label sets (handler
  * types, stage names, webhooks) are fixed at startup, before any worker
- * or the notifier runs, and only read afterwards. The one lock, around the
- * consumer-lag table, is taken only by the librdkafka statistics callback
- * (consumer thread) and the scraper.
+ * or the notifier runs, and only read afterwards. The two locks, around
+ * the consumer-lag table and the group error, are taken only by the
+ * consumer thread (its librdkafka callbacks) and the scraper.
  *
  * metrics_render() and metrics_health() format what the HTTP server
  * (metrics-http.c, --metrics ADDR:PORT) serves at /metrics and /healthz;
@@ -113,7 +113,7 @@ struct queue;
  * Fixes the label sets: one sipeatd_events_total series per handler type
  * and status (plus type="unknown" for invalid events), one histogram per
  * stage name (stages and undo targets). q, borrowed, gives
- * sipeatd_queue_depth. Main thread, once, before any worker starts; hs may
+ * sipeatd_queue_depth (0 when NULL). Main thread, once, before any worker starts; hs may
  * be NULL. Names are copied. Webhooks registered before are kept.
  */
 void		 metrics_init(const struct handlers *hs, const struct queue *q);
