@@ -106,7 +106,7 @@ drain_completions(struct consumer *c)
 		n++;
 	}
 	if (n > 0)
-		METRIC_SET(inflight, c->ledger.inflight);
+		metrics_set_inflight(c->ledger.inflight);
 	return n;
 }
 
@@ -231,7 +231,7 @@ handle_message(struct consumer *c, rd_kafka_message_t *rkm)
 		rd_kafka_message_destroy(rkm);
 		return;
 	}
-	METRIC_SET(inflight, c->ledger.inflight);
+	metrics_set_inflight(c->ledger.inflight);
 
 	job = xcalloc(1, sizeof *job);
 	job->rkm = rkm;

@@ -160,13 +160,13 @@ dlq_write(struct producer *p, const char *topic, size_t max_bytes,
 		if (producer_send_until(p, topic, rkm->key, rkm->key_len, value,
 		    len, dlq_headers(rkm, reason, truncated_from), deadline_ms,
 		    stopping, err, sizeof err) == 0) {
-			METRIC_INC(dlq_produced);
+			metrics_inc(M_DLQ_PRODUCED);
 			if (attempt > 1)
 				log_info("dlq", "%s: dead letter written at attempt %d",
 				    what, attempt);
 			return 0;
 		}
-		METRIC_INC(dlq_errors);
+		metrics_inc(M_DLQ_ERRORS);
 		if (stopped(stopping, deadline_ms)) {
 			log_warn("dlq", "%s: dead letter not written (%s); shutdown "
 			    "leaves the event uncommitted for the next run", what, err);

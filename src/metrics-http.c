@@ -3,9 +3,10 @@
  * exposition, rendered by metrics.c) and GET /healthz (200 "ok" or 503 with
  * the reasons), served by libmicrohttpd on one internal thread of its own.
  *
- * The server only reads: atomics and, for the consumer lag, a lock shared
- * with the statistics callback alone, so a scrape never waits for and never
- * delays a worker. The thread is created by MHD_start_daemon() from the
+ * The server only reads: the counters (relaxed atomic loads in metrics.c)
+ * and, for the consumer lag and the group state, two locks shared with the
+ * consumer thread alone, so a scrape never waits for and never delays a
+ * worker. The thread is created by MHD_start_daemon() from the
  * main thread after the signal mask is set, so it inherits that mask and
  * never receives SIGTERM or SIGHUP. libmicrohttpd's own messages go through
  * log.c.

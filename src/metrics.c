@@ -9,20 +9,29 @@
  * the scraper accumulates them; _count is the sum of the buckets read, so a
  * scrape is always self-consistent even while workers write.
  *
+ * The counters are one array indexed by enum metric, the per-webhook ones
+ * one array each of the first M_WEBHOOK_COUNTERS; none of it is visible
+ * outside this file.
+ *
  * The consumer-lag table is replaced wholesale by each statistics callback
  * (built outside the lock, swapped under it) and read under the same lock
- * by the scraper: lag_lock is the only lock here and no other lock is ever
- * taken while holding it.
+ * by the scraper. lag_lock and group_lock (the group error) are the only
+ * locks here; neither is taken while the other is held.
+ *
+ * The rendering is one table, families[], walked in order: each family's
+ * # HELP and # TYPE, then its samples by the family's render function.
  */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <json-c/json.h>
 
+#include "buf.h"
 #include "handler.h"
 #include "metrics.h"
 #include "queue.h"
@@ -32,7 +41,19 @@
 #define PACKAGE_VERSION "0.1.0"
 #endif
 
-struct metrics metrics;
+/* enum metric: the process totals. */
+static _Atomic unsigned long	 counters[M_COUNTERS];
+
+/* The gauges, one setter each. */
+static _Atomic long		 inflight;	/* received, not completed */
+static _Atomic int64_t		 brokers_down_since; /* now_ms(); 0: up */
+static _Atomic int		 session_timeout_ms;
+
+struct metrics_webhook {
+	char			*name;
+	_Atomic unsigned long	 n[M_WEBHOOK_COUNTERS];	/* by enum metric */
+	_Atomic int		 state;	/* enum metric_webhook_state */
+};
 
 /* Upper bounds of sipeatd_stage_duration_seconds, in seconds. */
 static const double stage_bounds[] = {
@@ -80,12 +101,6 @@ static char			 fatal_reason[512];
 static pthread_mutex_t		 group_lock = PTHREAD_MUTEX_INITIALIZER;
 static char			 group_reason[512];
 
-static const char *const status_names[METRIC_EVENT_STATUSES] = {
-	"ok", "failed", "invalid"
-};
-static const char *const discord_code_names[METRIC_DISCORD_CODES] = {
-	"2xx", "400", "401", "403", "404", "429", "5xx", "error"
-};
 
 static void
 add_stage(const char *name)
@@ -138,6 +153,57 @@ struct metrics_webhook *
 metrics_webhook(size_t i)
 {
 	return i < nhooks ? &hooks[i] : NULL;
+}
+
+void
+metrics_inc(enum metric m)
+{
+	metrics_add(m, 1);
+}
+
+void
+metrics_add(enum metric m, unsigned long n)
+{
+	if ((unsigned)m < M_COUNTERS)
+		atomic_fetch_add_explicit(&counters[m], n,
+		    memory_order_relaxed);
+}
+
+unsigned long
+metrics_get(enum metric m)
+{
+	if ((unsigned)m >= M_COUNTERS)
+		return 0;
+	return atomic_load_explicit(&counters[m], memory_order_relaxed);
+}
+
+void
+metrics_set_inflight(long n)
+{
+	atomic_store_explicit(&inflight, n, memory_order_relaxed);
+}
+
+void
+metrics_webhook_inc(struct metrics_webhook *w, enum metric m)
+{
+	metrics_webhook_add(w, m, 1);
+}
+
+void
+metrics_webhook_add(struct metrics_webhook *w, enum metric m, unsigned long n)
+{
+	if ((unsigned)m >= M_WEBHOOK_COUNTERS)
+		return;
+	atomic_fetch_add_explicit(&w->n[m], n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&counters[m], n, memory_order_relaxed);
+}
+
+unsigned long
+metrics_webhook_get(const struct metrics_webhook *w, enum metric m)
+{
+	if ((unsigned)m >= M_WEBHOOK_COUNTERS)
+		return 0;
+	return atomic_load_explicit(&w->n[m], memory_order_relaxed);
 }
 
 void
@@ -220,13 +286,13 @@ metrics_stage_observe(const char *name, uint64_t start)
 void
 metrics_kafka_session_timeout(int ms)
 {
-	METRIC_SET(session_timeout_ms, ms);
+	atomic_store_explicit(&session_timeout_ms, ms, memory_order_relaxed);
 }
 
 void
 metrics_kafka_brokers_down(int64_t since)
 {
-	METRIC_SET(brokers_down_since, since);
+	atomic_store_explicit(&brokers_down_since, since, memory_order_relaxed);
 }
 
 void
@@ -338,120 +404,150 @@ metrics_kafka_stats(const char *json, size_t len)
 	return up;
 }
 
+/* Appends one line of reasons to the buffer r of size sz (truncating). */
+static void SIPEAT_PRINTFLIKE(4, 5)
+reason_add(char *r, size_t sz, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(r + *off, sz - *off, fmt, ap);
+	va_end(ap);
+	*off += n > 0 && (size_t)n < sz - *off ? (size_t)n : sz - *off - 1;
+}
+
 int
 metrics_health(char *reason, size_t reasonsz)
 {
-	int64_t since = METRIC_GET(brokers_down_since);
-	int timeout = METRIC_GET(session_timeout_ms);
+	int64_t since = atomic_load_explicit(&brokers_down_since,
+	    memory_order_relaxed);
+	int timeout = atomic_load_explicit(&session_timeout_ms,
+	    memory_order_relaxed);
 	size_t off = 0;
-	int n;
 
 	if (reasonsz == 0)
 		return -1;
 	reason[0] = '\0';
-	if (atomic_load_explicit(&fatal_state, memory_order_acquire) == 2) {
-		n = snprintf(reason + off, reasonsz - off,
-		    "kafka: fatal error: %s\n", fatal_reason);
-		off += n > 0 && (size_t)n < reasonsz - off ? (size_t)n :
-		    reasonsz - off - 1;
-	}
+	if (atomic_load_explicit(&fatal_state, memory_order_acquire) == 2)
+		reason_add(reason, reasonsz, &off, "kafka: fatal error: %s\n",
+		    fatal_reason);
 	pthread_mutex_lock(&group_lock);
-	if (group_reason[0] != '\0') {
-		n = snprintf(reason + off, reasonsz - off,
-		    "kafka: cannot join the consumer group: %s\n", group_reason);
-		off += n > 0 && (size_t)n < reasonsz - off ? (size_t)n :
-		    reasonsz - off - 1;
-	}
+	if (group_reason[0] != '\0')
+		reason_add(reason, reasonsz, &off, "kafka: cannot join the "
+		    "consumer group: %s\n", group_reason);
 	pthread_mutex_unlock(&group_lock);
-	if (since != 0 && timeout > 0 && now_ms() - since > timeout) {
-		n = snprintf(reason + off, reasonsz - off,
-		    "kafka: no broker reachable for %lld ms "
-		    "(longer than session.timeout.ms %d)\n",
+	if (since != 0 && timeout > 0 && now_ms() - since > timeout)
+		reason_add(reason, reasonsz, &off, "kafka: no broker reachable "
+		    "for %lld ms (longer than session.timeout.ms %d)\n",
 		    (long long)(now_ms() - since), timeout);
-		off += n > 0 && (size_t)n < reasonsz - off ? (size_t)n :
-		    reasonsz - off - 1;
-	}
-	if (nhooks == 0 && METRIC_GET(discord_webhook_gone)) {
-		n = snprintf(reason + off, reasonsz - off,
-		    "discord: the webhook was deleted (404); notifications "
-		    "stop until sipeatd restarts with a new one\n");
-		off += n > 0 && (size_t)n < reasonsz - off ? (size_t)n :
-		    reasonsz - off - 1;
-	}
 	for (size_t i = 0; i < nhooks; i++) {
 		int st = atomic_load_explicit(&hooks[i].state,
 		    memory_order_relaxed);
 
 		if (st == METRIC_WEBHOOK_OK)
 			continue;
-		n = snprintf(reason + off, reasonsz - off, "discord: webhook "
-		    "%s: %s\n", hooks[i].name, st == METRIC_WEBHOOK_GONE ?
+		reason_add(reason, reasonsz, &off, "discord: webhook %s: %s\n",
+		    hooks[i].name, st == METRIC_WEBHOOK_GONE ?
 		    "the webhook was deleted (404); notifications to it stop "
 		    "until sipeatd restarts with a new one" :
 		    "its channel is a forum (400 code 220001): set thread_id; "
 		    "notifications to it stop until sipeatd restarts");
-		off += n > 0 && (size_t)n < reasonsz - off ? (size_t)n :
-		    reasonsz - off - 1;
 	}
 	return off > 0 ? -1 : 0;
 }
 
-/* A growing text buffer for the rendering. */
-struct text {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static void SIPEAT_PRINTFLIKE(2, 3)
-text_printf(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if ((size_t)n < t->cap - t->len) {
-			t->len += (size_t)n;
-			return;
-		}
-		t->cap = t->cap * 2 + (size_t)n;
-		t->p = xrealloc(t->p, t->cap);
-	}
-}
-
 /* A label value: backslash, double quote and newline escaped. */
 static void
-text_label(struct text *t, const char *s)
+add_label(struct buf *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		if (*s == '\\')
-			text_printf(t, "\\\\");
+			buf_adds(b, "\\\\");
 		else if (*s == '"')
-			text_printf(t, "\\\"");
+			buf_adds(b, "\\\"");
 		else if (*s == '\n')
-			text_printf(t, "\\n");
+			buf_adds(b, "\\n");
 		else
-			text_printf(t, "%c", *s);
+			buf_addc(b, *s);
 	}
 }
 
+/*
+ * One family of the exposition: its # HELP and # TYPE lines, then its
+ * samples by render(), which reads what first, n, label and values say.
+ */
+struct family {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+	void		(*render)(struct buf *, const struct family *);
+	int		 first;		/* enum metric or enum value */
+	int		 n;		/* render_hooks: first..first+n-1 (0: 1) */
+	const char	*label;		/* render_hooks, n > 1: sample j has */
+	const char *const *values;	/* label="values[j]" */
+};
+
+/* The values that are no counter, for render_value() and render_hooks(). */
+enum value {
+	V_START_TIME = M_COUNTERS,
+	V_UP,
+	V_QUEUE_DEPTH,
+	V_INFLIGHT,
+	V_WEBHOOK_GONE,		/* per webhook: state METRIC_WEBHOOK_GONE */
+};
+
+/* Starts a sample: name suffix{key="value" (value escaped). */
 static void
-text_family(struct text *t, const char *name, const char *type,
-    const char *help)
+sample_open(struct buf *b, const char *name, const char *suffix,
+    const char *key, const char *value)
 {
-	text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	buf_printf(b, "%s%s{%s=\"", name, suffix, key);
+	add_label(b, value);
+	buf_addc(b, '"');
 }
 
 static void
-render_events(struct text *t)
+render_build_info(struct buf *b, const struct family *f)
 {
-	text_family(t, "sipeatd_events_total", "counter",
-	    "Events processed, by handler type and status (ok, failed: a stage "
-	    "failed, invalid: not a usable event, type \"unknown\").");
+	buf_printf(b, "%s{version=\"%s\"} 1\n", f->name, PACKAGE_VERSION);
+}
+
+/* A family of one sample without labels. */
+static void
+render_value(struct buf *b, const struct family *f)
+{
+	char why[1024];
+	long long v;
+
+	switch (f->first) {
+	case V_START_TIME:
+		v = start_time;
+		break;
+	case V_UP:
+		v = metrics_health(why, sizeof why) == 0;
+		break;
+	case V_QUEUE_DEPTH:
+		v = depth_queue != NULL ?
+		    (long long)queue_depth(depth_queue) : 0;
+		break;
+	case V_INFLIGHT:
+		v = atomic_load_explicit(&inflight, memory_order_relaxed);
+		break;
+	default:
+		buf_printf(b, "%s %lu\n", f->name, metrics_get(f->first));
+		return;
+	}
+	buf_printf(b, "%s %lld\n", f->name, v);
+}
+
+static void
+render_events(struct buf *b, const struct family *f)
+{
+	static const char *const status_names[METRIC_EVENT_STATUSES] = {
+		"ok", "failed", "invalid"
+	};
+
 	for (size_t i = 0; i < ntypes; i++) {
 		int last = i + 1 == ntypes;
 
@@ -459,9 +555,8 @@ render_events(struct text *t)
 			/* A known type is never invalid; "unknown" is only that. */
 			if (last != (s == METRIC_EVENT_INVALID))
 				continue;
-			text_printf(t, "sipeatd_events_total{type=\"");
-			text_label(t, types[i].type);
-			text_printf(t, "\",status=\"%s\"} %lu\n", status_names[s],
+			sample_open(b, f->name, "", "type", types[i].type);
+			buf_printf(b, ",status=\"%s\"} %lu\n", status_names[s],
 			    atomic_load_explicit(&types[i].n[s],
 			    memory_order_relaxed));
 		}
@@ -469,190 +564,177 @@ render_events(struct text *t)
 }
 
 static void
-render_stages(struct text *t)
+render_stages(struct buf *b, const struct family *f)
 {
-	text_family(t, "sipeatd_stage_duration_seconds", "histogram",
-	    "Time of one stage run, retries included, by stage.");
 	for (size_t i = 0; i < nstages; i++) {
 		struct stage_hist *h = &stages[i];
 		uint64_t cum = 0;
 
-		for (size_t b = 0; b <= NBOUNDS; b++) {
-			cum += atomic_load_explicit(&h->buckets[b],
+		for (size_t k = 0; k <= NBOUNDS; k++) {
+			cum += atomic_load_explicit(&h->buckets[k],
 			    memory_order_relaxed);
-			text_printf(t, "sipeatd_stage_duration_seconds_bucket{stage=\"");
-			text_label(t, h->name);
-			if (b < NBOUNDS)
-				text_printf(t, "\",le=\"%g\"} %" PRIu64 "\n",
-				    stage_bounds[b], cum);
+			sample_open(b, f->name, "_bucket", "stage", h->name);
+			if (k < NBOUNDS)
+				buf_printf(b, ",le=\"%g\"} %" PRIu64 "\n",
+				    stage_bounds[k], cum);
 			else
-				text_printf(t, "\",le=\"+Inf\"} %" PRIu64 "\n", cum);
+				buf_printf(b, ",le=\"+Inf\"} %" PRIu64 "\n", cum);
 		}
-		text_printf(t, "sipeatd_stage_duration_seconds_sum{stage=\"");
-		text_label(t, h->name);
-		text_printf(t, "\"} %.9f\n", (double)atomic_load_explicit(
+		sample_open(b, f->name, "_sum", "stage", h->name);
+		buf_printf(b, "} %.9f\n", (double)atomic_load_explicit(
 		    &h->sum_ns, memory_order_relaxed) / 1e9);
-		text_printf(t, "sipeatd_stage_duration_seconds_count{stage=\"");
-		text_label(t, h->name);
-		text_printf(t, "\"} %" PRIu64 "\n", cum);
+		sample_open(b, f->name, "_count", "stage", h->name);
+		buf_printf(b, "} %" PRIu64 "\n", cum);
 	}
 }
 
 static void
-render_lag(struct text *t)
+render_lag(struct buf *b, const struct family *f)
 {
-	text_family(t, "sipeatd_consumer_lag", "gauge",
-	    "Messages between the committed offset and the end of each "
-	    "partition this member consumes (librdkafka statistics).");
 	pthread_mutex_lock(&lag_lock);
 	for (size_t i = 0; i < nlags; i++) {
-		text_printf(t, "sipeatd_consumer_lag{topic=\"");
-		text_label(t, lags[i].topic);
-		text_printf(t, "\",partition=\"%" PRId32 "\"} %" PRId64 "\n",
+		sample_open(b, f->name, "", "topic", lags[i].topic);
+		buf_printf(b, ",partition=\"%" PRId32 "\"} %" PRId64 "\n",
 		    lags[i].partition, lags[i].lag);
 	}
 	pthread_mutex_unlock(&lag_lock);
 }
 
 /*
- * One sample of a sipeatd_discord_* family: labelled webhook="NAME" (plus
- * extra, "code=..." or "outcome=...", when given) once webhooks are
- * registered, else with extra alone.
+ * Value first + j of webhook w, or of the process totals when w is NULL
+ * (no webhook registered: no webhook is gone either).
  */
-static void
-render_hook(struct text *t, const char *family, const struct metrics_webhook *w,
-    const char *extra, unsigned long v)
+static unsigned long
+hook_value(const struct metrics_webhook *w, int v)
 {
-	text_printf(t, "%s", family);
-	if (w != NULL) {
-		text_printf(t, "{webhook=\"");
-		text_label(t, w->name);
-		text_printf(t, "\"%s%s} %lu\n", extra != NULL ? "," : "",
-		    extra != NULL ? extra : "", v);
-	} else if (extra != NULL)
-		text_printf(t, "{%s} %lu\n", extra, v);
-	else
-		text_printf(t, " %lu\n", v);
+	if (v == V_WEBHOOK_GONE)
+		return w != NULL && atomic_load_explicit(&w->state,
+		    memory_order_relaxed) == METRIC_WEBHOOK_GONE;
+	return w != NULL ? metrics_webhook_get(w, v) : metrics_get(v);
 }
 
 /*
- * Reads counter name of webhook w, or of the process totals when w is NULL
- * (no webhook registered).
+ * A sipeatd_discord_* family: per webhook, labelled webhook="NAME" once
+ * webhooks are registered, else once for the process totals; n samples
+ * each, told apart by label="values[j]" when n > 1.
  */
-#define HOOK_GET(w, name) ((w) != NULL ? METRIC_WH_GET(w, name) : METRIC_GET(name))
-
 static void
-render_discord(struct text *t)
+render_hooks(struct buf *b, const struct family *f)
 {
 	/* Without registered webhooks, one pass over the process totals. */
-	size_t n = nhooks > 0 ? nhooks : 1, i;
-	const struct metrics_webhook *w;
-	char extra[32];
+	size_t nw = nhooks > 0 ? nhooks : 1;
 
-	text_family(t, "sipeatd_discord_requests_total", "counter",
-	    "Webhook requests by webhook and answer: 2xx, 400, 401, 403, 404, "
-	    "429, 5xx, or error (no answer).");
-	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
-		for (int c = 0; c < METRIC_DISCORD_CODES; c++) {
-			snprintf(extra, sizeof extra, "code=\"%s\"",
-			    discord_code_names[c]);
-			render_hook(t, "sipeatd_discord_requests_total", w, extra,
-			    HOOK_GET(w, discord_requests[c]));
+	for (size_t i = 0; i < nw; i++) {
+		const struct metrics_webhook *w = nhooks > 0 ? &hooks[i] : NULL;
+
+		for (int j = 0; j < (f->n > 0 ? f->n : 1); j++) {
+			const char *sep = "{";
+
+			if (w != NULL) {
+				sample_open(b, f->name, "", "webhook", w->name);
+				sep = ",";
+			} else
+				buf_adds(b, f->name);
+			if (f->label != NULL) {
+				buf_printf(b, "%s%s=\"%s\"", sep, f->label,
+				    f->values[j]);
+				sep = ",";
+			}
+			buf_printf(b, "%s %lu\n", sep[0] == ',' ? "}" : "",
+			    hook_value(w, f->first + j));
 		}
 	}
-	text_family(t, "sipeatd_discord_embeds_total", "counter",
-	    "Events by webhook and notification outcome: sent (own embed "
-	    "delivered), digested (counted in a delivered digest), dropped "
-	    "(never delivered).");
-	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
-		render_hook(t, "sipeatd_discord_embeds_total", w,
-		    "outcome=\"sent\"", HOOK_GET(w, embeds_sent));
-		render_hook(t, "sipeatd_discord_embeds_total", w,
-		    "outcome=\"digested\"", HOOK_GET(w, embeds_digested));
-		render_hook(t, "sipeatd_discord_embeds_total", w,
-		    "outcome=\"dropped\"", HOOK_GET(w, embeds_dropped));
-	}
-	text_family(t, "sipeatd_discord_failures_unlisted_total", "counter",
-	    "Failed events whose own embed found no room in the notifier and "
-	    "whose Event ID did not fit in its red overflow embed either: "
-	    "counted there, not listed.");
-	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
-		render_hook(t, "sipeatd_discord_failures_unlisted_total", w, NULL,
-		    HOOK_GET(w, failures_unlisted));
-	}
-	text_family(t, "sipeatd_discord_grouped_total", "counter",
-	    "Failed events delivered in a grouped embed (\"... event failed "
-	    "xN\", [discord] group.failures), counted as sent.");
-	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
-		render_hook(t, "sipeatd_discord_grouped_total", w, NULL,
-		    HOOK_GET(w, failures_grouped));
-	}
-	text_family(t, "sipeatd_discord_payloads_total", "counter",
-	    "Webhook messages delivered (printed with --dry-run).");
-	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
-		render_hook(t, "sipeatd_discord_payloads_total", w, NULL,
-		    HOOK_GET(w, payloads));
-	}
-	text_family(t, "sipeatd_discord_rate_limited_total", "counter",
-	    "Webhook requests answered 429 (rate limited).");
-	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
-		render_hook(t, "sipeatd_discord_rate_limited_total", w, NULL,
-		    HOOK_GET(w, discord_rate_limited));
-	}
-	text_family(t, "sipeatd_discord_webhook_gone", "gauge",
-	    "1 once the webhook answered 404 (deleted), until restart.");
-	for (i = 0, w = hooks; i < n; i++, w = w != NULL ? w + 1 : NULL) {
-		render_hook(t, "sipeatd_discord_webhook_gone", w, NULL,
-		    w != NULL ? (unsigned long)(atomic_load_explicit(&w->state,
-		    memory_order_relaxed) == METRIC_WEBHOOK_GONE) :
-		    (unsigned long)METRIC_GET(discord_webhook_gone));
-	}
 }
+
+static const char *const discord_code_names[METRIC_DISCORD_CODES] = {
+	"2xx", "400", "401", "403", "404", "429", "5xx", "error"
+};
+static const char *const outcome_names[] = { "sent", "digested", "dropped" };
+
+/*
+ * Every family, in the order of the exposition. render_value and
+ * render_hooks read first (n of them, 1 when not given); the others
+ * their own tables.
+ */
+static const struct family families[] = {
+	{ "sipeatd_build_info", "gauge",
+	  "Always 1; the version of sipeatd in the label.",
+	  .render = render_build_info },
+	{ "sipeatd_start_time_seconds", "gauge",
+	  "Start time of the process since the Unix epoch.",
+	  .render = render_value, .first = V_START_TIME },
+	{ "sipeatd_up", "gauge",
+	  "1 while /healthz answers 200, 0 while it answers 503.",
+	  .render = render_value, .first = V_UP },
+	{ "sipeatd_events_total", "counter",
+	  "Events processed, by handler type and status (ok, failed: a stage "
+	  "failed, invalid: not a usable event, type \"unknown\").",
+	  .render = render_events },
+	{ "sipeatd_stage_duration_seconds", "histogram",
+	  "Time of one stage run, retries included, by stage.",
+	  .render = render_stages },
+	{ "sipeatd_queue_depth", "gauge",
+	  "Events waiting in the work queue for a worker.",
+	  .render = render_value, .first = V_QUEUE_DEPTH },
+	{ "sipeatd_inflight_events", "gauge",
+	  "Events received and not yet completed (queued, parked behind "
+	  "their key, or running).",
+	  .render = render_value, .first = V_INFLIGHT },
+	{ "sipeatd_consumer_lag", "gauge",
+	  "Messages between the committed offset and the end of each "
+	  "partition this member consumes (librdkafka statistics).",
+	  .render = render_lag },
+	{ "sipeatd_dead_letters_total", "counter",
+	  "Failed events written to the dead-letter topic.",
+	  .render = render_value, .first = M_DLQ_PRODUCED },
+	{ "sipeatd_dlq_errors_total", "counter",
+	  "Dead-letter writes that failed (each attempt; the event stays "
+	  "uncommitted and is written again).",
+	  .render = render_value, .first = M_DLQ_ERRORS },
+	{ "sipeatd_discord_requests_total", "counter",
+	  "Webhook requests by webhook and answer: 2xx, 400, 401, 403, 404, "
+	  "429, 5xx, or error (no answer).",
+	  .render = render_hooks, .first = M_DISCORD_REQUESTS,
+	  .n = METRIC_DISCORD_CODES, .label = "code",
+	  .values = discord_code_names },
+	{ "sipeatd_discord_embeds_total", "counter",
+	  "Events by webhook and notification outcome: sent (own embed "
+	  "delivered), digested (counted in a delivered digest), dropped "
+	  "(never delivered).",
+	  .render = render_hooks, .first = M_EMBEDS_SENT, .n = 3,
+	  .label = "outcome", .values = outcome_names },
+	{ "sipeatd_discord_failures_unlisted_total", "counter",
+	  "Failed events whose own embed found no room in the notifier and "
+	  "whose Event ID did not fit in its red overflow embed either: "
+	  "counted there, not listed.",
+	  .render = render_hooks, .first = M_FAILURES_UNLISTED },
+	{ "sipeatd_discord_grouped_total", "counter",
+	  "Failed events delivered in a grouped embed (\"... event failed "
+	  "xN\", [discord] group.failures), counted as sent.",
+	  .render = render_hooks, .first = M_FAILURES_GROUPED },
+	{ "sipeatd_discord_payloads_total", "counter",
+	  "Webhook messages delivered (printed with --dry-run).",
+	  .render = render_hooks, .first = M_PAYLOADS },
+	{ "sipeatd_discord_rate_limited_total", "counter",
+	  "Webhook requests answered 429 (rate limited).",
+	  .render = render_hooks, .first = M_DISCORD_RATE_LIMITED },
+	{ "sipeatd_discord_webhook_gone", "gauge",
+	  "1 once the webhook answered 404 (deleted), until restart.",
+	  .render = render_hooks, .first = V_WEBHOOK_GONE },
+};
 
 char *
 metrics_render(size_t *len)
 {
-	struct text t = { NULL, 0, 0 };
-	char why[1024];
-	long depth;
+	struct buf b = BUF_INIT;
 
-	t.cap = 8192;
-	t.p = xmalloc(t.cap);
-	t.p[0] = '\0';
+	for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
+		const struct family *f = &families[i];
 
-	text_family(&t, "sipeatd_build_info", "gauge",
-	    "Always 1; the version of sipeatd in the label.");
-	text_printf(&t, "sipeatd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
-	text_family(&t, "sipeatd_start_time_seconds", "gauge",
-	    "Start time of the process since the Unix epoch.");
-	text_printf(&t, "sipeatd_start_time_seconds %lld\n", (long long)start_time);
-	text_family(&t, "sipeatd_up", "gauge",
-	    "1 while /healthz answers 200, 0 while it answers 503.");
-	text_printf(&t, "sipeatd_up %d\n", metrics_health(why, sizeof why) == 0);
-
-	render_events(&t);
-	render_stages(&t);
-
-	depth = depth_queue != NULL ? (long)queue_depth(depth_queue) :
-	    METRIC_GET(queue_depth);
-	text_family(&t, "sipeatd_queue_depth", "gauge",
-	    "Events waiting in the work queue for a worker.");
-	text_printf(&t, "sipeatd_queue_depth %ld\n", depth);
-	text_family(&t, "sipeatd_inflight_events", "gauge",
-	    "Events received and not yet completed (queued, parked behind "
-	    "their key, or running).");
-	text_printf(&t, "sipeatd_inflight_events %ld\n", METRIC_GET(inflight));
-	render_lag(&t);
-
-	text_family(&t, "sipeatd_dead_letters_total", "counter",
-	    "Failed events written to the dead-letter topic.");
-	text_printf(&t, "sipeatd_dead_letters_total %lu\n", METRIC_GET(dlq_produced));
-	text_family(&t, "sipeatd_dlq_errors_total", "counter",
-	    "Dead-letter writes that failed (each attempt; the event stays "
-	    "uncommitted and is written again).");
-	text_printf(&t, "sipeatd_dlq_errors_total %lu\n", METRIC_GET(dlq_errors));
-
-	render_discord(&t);
-	*len = t.len;
-	return t.p;
+		buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
+		    f->name, f->type);
+		f->render(&b, f);
+	}
+	*len = b.len;
+	return buf_take(&b);
 }

@@ -1,31 +1,36 @@
 /*
  * metrics.h -- process-wide counters and the state /healthz reports.
  *
- * Writers never wait: the counters are plain atomics that any thread bumps
- * without a lock (METRIC_INC and friends, metrics_event(),
- * metrics_stage_observe()). The label sets (handler types, stage names) are
- * fixed by metrics_init() at startup, before any worker runs, and only read
- * afterwards. The one lock, around the consumer-lag table, is taken only by
- * the librdkafka statistics callback (consumer thread) and the scraper.
+ * The counters live in metrics.c, out of reach: a caller names one with
+ * enum metric and bumps it with metrics_inc() or metrics_add(), reads it
+ * with metrics_get(). Writers never wait: each is one relaxed atomic add,
+ * no lock, from any thread (they are counts; nothing is ordered by them).
+ * The gauges have one setter each (metrics_set_inflight(),
+ * metrics_kafka_*(), metrics_webhook_state()). The label sets (handler
+ * types, stage names, webhooks) are fixed at startup, before any worker
+ * or the notifier runs, and only read afterwards. The two locks, around
+ * the consumer-lag table and the group error, are taken only by the
+ * consumer thread (its librdkafka callbacks) and the scraper.
  *
  * metrics_render() and metrics_health() format what the HTTP server
  * (metrics-http.c, --metrics ADDR:PORT) serves at /metrics and /healthz;
- * sipeatd also logs a summary of the counters at exit.
+ * sipeatd also logs a summary of the counters at exit (metrics_get()).
  *
  * Threads:
  *   metrics_init, metrics_webhooks_init, metrics_free,
  *   metrics_server_start/stop: main
- *   metrics_webhook, metrics_webhook_state, METRIC_WH_*: any (the
- *     notifier), lock-free
+ *   metrics_inc, metrics_add, metrics_get: any, lock-free
  *   metrics_event, metrics_stage_observe: any (workers), lock-free
- *   metrics_kafka_*: the consumer thread (its librdkafka callbacks)
+ *   metrics_webhook, metrics_webhook_inc/add/get, metrics_webhook_state:
+ *     any (the notifier), lock-free
+ *   metrics_set_inflight, metrics_kafka_*: the consumer thread (it and
+ *     its librdkafka callbacks)
  *   metrics_render, metrics_health: any (the metrics HTTP thread)
  *   metrics_addr_valid: any (pure)
  */
 #ifndef SIPEAT_METRICS_H
 #define SIPEAT_METRICS_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,29 +55,42 @@ enum metric_event_status {
 	METRIC_EVENT_STATUSES
 };
 
-struct metrics {
-	_Atomic unsigned long	events_ok;
-	_Atomic unsigned long	events_failed;		/* a stage failed */
-	_Atomic unsigned long	events_invalid;		/* SPEC section 2 "invalid" */
-	_Atomic unsigned long	dlq_produced;
-	_Atomic unsigned long	dlq_errors;		/* failed attempts (dlq.c retries) */
-	_Atomic unsigned long	embeds_sent;		/* events whose own embed was delivered */
-	_Atomic unsigned long	embeds_digested;	/* events counted in a delivered digest */
-	_Atomic unsigned long	embeds_dropped;		/* events never delivered: counted only */
-	_Atomic unsigned long	failures_unlisted;	/* overflowed failures counted without their id */
-	_Atomic unsigned long	failures_grouped;	/* of embeds_sent: in a grouped embed */
-	_Atomic unsigned long	payloads;		/* webhook messages delivered (or printed) */
-	_Atomic unsigned long	discord_requests[METRIC_DISCORD_CODES];	/* by answer */
-	_Atomic unsigned long	discord_rate_limited;	/* 429 answers */
-	_Atomic int		discord_webhook_gone;	/* 1 after a 404, until restart */
-	_Atomic long		inflight;		/* received, not yet completed */
-	_Atomic long		queue_depth;		/* used when metrics_init() had no queue */
-	/* Kafka health, written by the consumer thread (metrics_kafka_*). */
-	_Atomic int64_t		brokers_down_since;	/* now_ms() of ALL_BROKERS_DOWN; 0: up */
-	_Atomic int		session_timeout_ms;
-};
+/*
+ * The process counters. The first M_WEBHOOK_COUNTERS are the
+ * sipeatd_discord_* families, also kept per webhook: metrics_webhook_add()
+ * bumps the webhook's and the process total at once.
+ */
+enum metric {
+	M_EMBEDS_SENT,		/* events whose own embed was delivered */
+	M_EMBEDS_DIGESTED,	/* events counted in a delivered digest */
+	M_EMBEDS_DROPPED,	/* events never delivered: counted only */
+	M_FAILURES_UNLISTED,	/* overflowed failures counted, not listed */
+	M_FAILURES_GROUPED,	/* of M_EMBEDS_SENT: in a grouped embed */
+	M_PAYLOADS,		/* webhook messages delivered (or printed) */
+	M_DISCORD_RATE_LIMITED,	/* 429 answers */
+	M_DISCORD_REQUESTS,	/* by answer: M_DISCORD_REQUEST(code) */
+	M_WEBHOOK_COUNTERS = M_DISCORD_REQUESTS + METRIC_DISCORD_CODES,
 
-extern struct metrics metrics;
+	M_EVENTS_OK = M_WEBHOOK_COUNTERS,
+	M_EVENTS_FAILED,	/* a stage failed */
+	M_EVENTS_INVALID,	/* SPEC section 2 "invalid" */
+	M_DLQ_PRODUCED,		/* dead letters written */
+	M_DLQ_ERRORS,		/* failed attempts (dlq.c retries) */
+	M_COUNTERS
+};
+/* The counter of Discord answers c (enum metric_discord_code). */
+#define M_DISCORD_REQUEST(c)	((enum metric)(M_DISCORD_REQUESTS + (c)))
+
+/* Counter m plus 1, plus n. Any thread, lock-free; m out of range: no-op. */
+void		 metrics_inc(enum metric m);
+void		 metrics_add(enum metric m, unsigned long n);
+/* The process total of m (0 out of range). Any thread. */
+unsigned long	 metrics_get(enum metric m);
+/*
+ * Events received and not yet completed, for sipeatd_inflight_events.
+ * The consumer thread.
+ */
+void		 metrics_set_inflight(long n);
 
 /* What /healthz says of one webhook. */
 enum metric_webhook_state {
@@ -82,36 +100,11 @@ enum metric_webhook_state {
 };
 
 /*
- * One webhook's notification counters: the sipeatd_discord_* families
- * with the label webhook="NAME" (never the URL). Registered by
- * metrics_webhooks_init(); bumped lock-free by the notifier with
- * METRIC_WH_INC() and friends, which also keep the process totals of
- * struct metrics (the exit summary) in step.
+ * One webhook's counters: the sipeatd_discord_* families with the label
+ * webhook="NAME" (never the URL), and its /healthz state. Registered by
+ * metrics_webhooks_init(); opaque.
  */
-struct metrics_webhook {
-	char			*name;
-	_Atomic unsigned long	 embeds_sent;
-	_Atomic unsigned long	 embeds_digested;
-	_Atomic unsigned long	 embeds_dropped;
-	_Atomic unsigned long	 failures_unlisted;
-	_Atomic unsigned long	 failures_grouped;
-	_Atomic unsigned long	 payloads;
-	_Atomic unsigned long	 discord_requests[METRIC_DISCORD_CODES];
-	_Atomic unsigned long	 discord_rate_limited;
-	_Atomic int		 state;		/* enum metric_webhook_state */
-};
-
-#define METRIC_INC(name)	atomic_fetch_add_explicit(&metrics.name, 1, memory_order_relaxed)
-#define METRIC_ADD(name, n)	atomic_fetch_add_explicit(&metrics.name, (n), memory_order_relaxed)
-#define METRIC_SET(name, v)	atomic_store_explicit(&metrics.name, (v), memory_order_relaxed)
-#define METRIC_GET(name)	atomic_load_explicit(&metrics.name, memory_order_relaxed)
-/* w: a struct metrics_webhook *, never NULL. */
-#define METRIC_WH_ADD(w, name, n) do {					\
-	atomic_fetch_add_explicit(&(w)->name, (n), memory_order_relaxed);	\
-	METRIC_ADD(name, (n));						\
-} while (0)
-#define METRIC_WH_INC(w, name)	METRIC_WH_ADD(w, name, 1)
-#define METRIC_WH_GET(w, name)	atomic_load_explicit(&(w)->name, memory_order_relaxed)
+struct metrics_webhook;
 
 struct handlers;
 struct queue;
@@ -120,7 +113,7 @@ struct queue;
  * Fixes the label sets: one sipeatd_events_total series per handler type
  * and status (plus type="unknown" for invalid events), one histogram per
  * stage name (stages and undo targets). q, borrowed, gives
- * sipeatd_queue_depth. Main thread, once, before any worker starts; hs may
+ * sipeatd_queue_depth (0 when NULL). Main thread, once, before any worker starts; hs may
  * be NULL. Names are copied. Webhooks registered before are kept.
  */
 void		 metrics_init(const struct handlers *hs, const struct queue *q);
@@ -133,6 +126,17 @@ void		 metrics_init(const struct handlers *hs, const struct queue *q);
 void		 metrics_webhooks_init(const char *const *names, size_t n);
 /* The counters of webhook i (metrics_webhooks_init order), or NULL. */
 struct metrics_webhook *metrics_webhook(size_t i);
+/*
+ * Counter m (below M_WEBHOOK_COUNTERS, else a no-op) of webhook w plus 1,
+ * plus n; the process total too. w never NULL. Any thread, lock-free.
+ */
+void		 metrics_webhook_inc(struct metrics_webhook *w,
+		     enum metric m);
+void		 metrics_webhook_add(struct metrics_webhook *w,
+		     enum metric m, unsigned long n);
+/* Webhook w's own count of m (0 out of range). Any thread. */
+unsigned long	 metrics_webhook_get(const struct metrics_webhook *w,
+		     enum metric m);
 /* Sets what /healthz says of webhook w. Any thread. */
 void		 metrics_webhook_state(struct metrics_webhook *w,
 		     enum metric_webhook_state st);

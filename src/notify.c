@@ -117,12 +117,15 @@ publish(struct hook *h)
 
 	done = (st->sent - p->sent) + (st->digested - p->digested) +
 	    (st->dropped - p->dropped);
-	METRIC_WH_ADD(h->mw, embeds_sent, st->sent - p->sent);
-	METRIC_WH_ADD(h->mw, embeds_digested, st->digested - p->digested);
-	METRIC_WH_ADD(h->mw, embeds_dropped, st->dropped - p->dropped);
-	METRIC_WH_ADD(h->mw, failures_unlisted, st->unlisted - p->unlisted);
-	METRIC_WH_ADD(h->mw, failures_grouped, st->grouped - p->grouped);
-	METRIC_WH_ADD(h->mw, payloads, st->payloads - p->payloads);
+	metrics_webhook_add(h->mw, M_EMBEDS_SENT, st->sent - p->sent);
+	metrics_webhook_add(h->mw, M_EMBEDS_DIGESTED,
+	    st->digested - p->digested);
+	metrics_webhook_add(h->mw, M_EMBEDS_DROPPED, st->dropped - p->dropped);
+	metrics_webhook_add(h->mw, M_FAILURES_UNLISTED,
+	    st->unlisted - p->unlisted);
+	metrics_webhook_add(h->mw, M_FAILURES_GROUPED,
+	    st->grouped - p->grouped);
+	metrics_webhook_add(h->mw, M_PAYLOADS, st->payloads - p->payloads);
 	*p = *st;
 	atomic_store(&h->broken, h->forum || ncore_broken(h->core));
 	if (done > 0)
@@ -251,9 +254,9 @@ answered(struct hook *h, const struct discord_response *r)
 {
 	const char *advice = discord_advice(r);
 
-	METRIC_WH_INC(h->mw, discord_requests[code_slot(r->status)]);
+	metrics_webhook_inc(h->mw, M_DISCORD_REQUEST(code_slot(r->status)));
 	if (discord_classify(r) == DISCORD_RATE_LIMITED)
-		METRIC_WH_INC(h->mw, discord_rate_limited);
+		metrics_webhook_inc(h->mw, M_DISCORD_RATE_LIMITED);
 	if (advice != NULL) {
 		/*
 		 * Every message would be refused alike: bisecting would drop

@@ -18,7 +18,7 @@
  * red "❗ N more failures" embed that lists the Event IDs that fit and
  * counts the rest (sipeatd_discord_failures_unlisted_total). Every event
  * ends up in a delivered embed, in a delivered digest or overflow embed,
- * or counted as dropped (struct metrics).
+ * or counted as dropped (M_EMBEDS_DROPPED, metrics.h).
  *
  * Threads:
  *   notifier_create, notifier_start, notifier_stop, notifier_destroy: main

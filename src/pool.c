@@ -214,7 +214,7 @@ run_job(struct worker *w, struct job *job)
 		ee.event_id = parsed ? ev.id : fallback;
 		shown = invalid_fields(rkm);
 		ee.data = shown;
-		METRIC_INC(events_invalid);
+		metrics_inc(M_EVENTS_INVALID);
 		log_warn("worker", "%s: invalid event: %s", fallback, err);
 	} else {
 		ee.type = h->type;
@@ -223,10 +223,10 @@ run_job(struct worker *w, struct job *job)
 		ee.event_id = ev.id;
 		ee.data = ev.data;
 		if (ok) {
-			METRIC_INC(events_ok);
+			metrics_inc(M_EVENTS_OK);
 			log_debug("worker", "%s: %s %s processed", fallback, ev.type, ev.id);
 		} else {
-			METRIC_INC(events_failed);
+			metrics_inc(M_EVENTS_FAILED);
 			log_info("worker", "%s: %s %s failed: %s", fallback, ev.type,
 			    ev.id, err);
 		}
@@ -287,9 +287,9 @@ settle(struct worker *w, size_t i, int wait)
 	    err, sizeof err);
 	producer_delivery_release(l->dv);
 	if (rc == 0)
-		METRIC_INC(dlq_produced);
+		metrics_inc(M_DLQ_PRODUCED);
 	else if (rc < 0) {
-		METRIC_INC(dlq_errors);
+		metrics_inc(M_DLQ_ERRORS);
 		log_error("dlq", "%s: dead-letter write failed (the event stays "
 		    "uncommitted; retrying): %s", l->what, err);
 		finished = dlq_write(pl->producer, pl->dlq_topic,

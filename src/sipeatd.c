@@ -662,13 +662,13 @@ daemon_stop(struct daemon *dm, int status)
 		    "%lu invalid); %lu embeds in %lu payloads, %lu digested, "
 		    "%lu dropped; "
 		    "%lu dead-lettered, %lu dead-letter errors",
-		    METRIC_GET(events_ok) + METRIC_GET(events_failed) +
-		    METRIC_GET(events_invalid), METRIC_GET(events_ok),
-		    METRIC_GET(events_failed), METRIC_GET(events_invalid),
-		    METRIC_GET(embeds_sent), METRIC_GET(payloads),
-		    METRIC_GET(embeds_digested), METRIC_GET(embeds_dropped),
-		    METRIC_GET(dlq_produced),
-		    METRIC_GET(dlq_errors));
+		    metrics_get(M_EVENTS_OK) + metrics_get(M_EVENTS_FAILED) +
+		    metrics_get(M_EVENTS_INVALID), metrics_get(M_EVENTS_OK),
+		    metrics_get(M_EVENTS_FAILED), metrics_get(M_EVENTS_INVALID),
+		    metrics_get(M_EMBEDS_SENT), metrics_get(M_PAYLOADS),
+		    metrics_get(M_EMBEDS_DIGESTED),
+		    metrics_get(M_EMBEDS_DROPPED), metrics_get(M_DLQ_PRODUCED),
+		    metrics_get(M_DLQ_ERRORS));
 		consumer_destroy(dm->cons);
 	}
 	pool_free(dm->pool);

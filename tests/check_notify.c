@@ -284,10 +284,10 @@ digest_total(const struct seen *s)
 static unsigned long base_sent, base_digested, base_dropped, base_unlisted;
 static unsigned long base_grouped;
 
-#define SENT()		(METRIC_GET(embeds_sent) - base_sent)
-#define DIGESTED()	(METRIC_GET(embeds_digested) - base_digested)
-#define DROPPED()	(METRIC_GET(embeds_dropped) - base_dropped)
-#define UNLISTED()	(METRIC_GET(failures_unlisted) - base_unlisted)
+#define SENT()		(metrics_get(M_EMBEDS_SENT) - base_sent)
+#define DIGESTED()	(metrics_get(M_EMBEDS_DIGESTED) - base_digested)
+#define DROPPED()	(metrics_get(M_EMBEDS_DROPPED) - base_dropped)
+#define UNLISTED()	(metrics_get(M_FAILURES_UNLISTED) - base_unlisted)
 
 static int group_failures;	/* the next notifier's group.failures */
 
@@ -297,11 +297,11 @@ dry_notifier_model(FILE *out, size_t queue_size, int model_backlog)
 	struct notifier_opts o;
 	struct notifier *n;
 
-	base_sent = METRIC_GET(embeds_sent);
-	base_digested = METRIC_GET(embeds_digested);
-	base_dropped = METRIC_GET(embeds_dropped);
-	base_unlisted = METRIC_GET(failures_unlisted);
-	base_grouped = METRIC_GET(failures_grouped);
+	base_sent = metrics_get(M_EMBEDS_SENT);
+	base_digested = metrics_get(M_EMBEDS_DIGESTED);
+	base_dropped = metrics_get(M_EMBEDS_DROPPED);
+	base_unlisted = metrics_get(M_FAILURES_UNLISTED);
+	base_grouped = metrics_get(M_FAILURES_GROUPED);
 	memset(&o, 0, sizeof o);
 	o.dry_run = 1;
 	o.model_backlog = model_backlog;
@@ -628,7 +628,7 @@ START_TEST(test_concurrent_submit_grouped)
 	ck_assert_int_eq((long)s.own_fail + s.overflowed + s.grouped, fails);
 	ck_assert_int_eq(digest_total(&s) + (long)s.own_ok, total - fails);
 	ck_assert_int_eq((long)(SENT() + DIGESTED()), total);
-	ck_assert_uint_eq(METRIC_GET(failures_grouped) - base_grouped,
+	ck_assert_uint_eq(metrics_get(M_FAILURES_GROUPED) - base_grouped,
 	    (unsigned long)s.grouped);
 	ck_assert_uint_eq(DROPPED(), 0);
 	seen_free(&s);
