@@ -97,11 +97,11 @@ drain_completions(struct consumer *c)
 	size_t n = 0;
 
 	while (job != NULL) {
-		struct job *next = job->next;
+		struct job *next = job_next(job);
 
-		ledger_complete(&c->ledger, job->part, job->gen, job->offset,
-		    job->finished);
-		free(job);
+		ledger_complete(&c->ledger, job_partition(job), job_gen(job),
+		    job_offset(job), job_finished(job));
+		job_free(job);
 		job = next;
 		n++;
 	}
@@ -214,6 +214,8 @@ handle_message(struct consumer *c, rd_kafka_message_t *rkm)
 	const char *topic;
 	struct partition *p;
 	struct job *job;
+	const void *key;
+	size_t keylen;
 	int runnable = 1;
 
 	if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR || rkm->rkt == NULL) {
@@ -233,25 +235,11 @@ handle_message(struct consumer *c, rd_kafka_message_t *rkm)
 	}
 	METRIC_SET(inflight, c->ledger.inflight);
 
-	job = xcalloc(1, sizeof *job);
-	job->rkm = rkm;
-	job->part = p;
-	job->gen = p->gen;
-	job->offset = rkm->offset;
-	if (c->o.pl->gate != NULL) {
-		if (c->ordering == ORDERING_PARTITION) {
-			/* The partition's address is its identity for life. */
-			job->key = &job->part;
-			job->keylen = sizeof job->part;
-		} else if (rkm->key != NULL) {
-			job->key = rkm->key;
-			job->keylen = rkm->key_len;
-		}
-		/* A message without a key has no order to keep. */
-		if (job->key != NULL)
-			runnable = keygate_admit(c->o.pl->gate, job->key,
-			    job->keylen, &job->gate);
-	}
+	job = job_create(rkm, p, p->gen,
+	    c->o.pl->gate != NULL ? c->ordering : ORDERING_NONE);
+	key = job_key(job, &keylen);
+	if (key != NULL)
+		runnable = keygate_admit(c->o.pl->gate, key, keylen, job_gate(job));
 	if (runnable)
 		enqueue(c, job);
 }
