@@ -28,6 +28,8 @@
 #include "log.h"
 #include "util.h"
 
+/* The consumer thread's side. */
+
 /* Gives up the jobs that never reached the queue: not started, not run. */
 static void
 discard_pending(struct consumer *c)
@@ -111,7 +113,6 @@ close_consumer(struct consumer *c)
 		log_warn("consumer", "close: %s", rd_kafka_err2str(err));
 }
 
-
 /*
  * The thread's side of the shutdown, once its loop ended (by a signal or
  * by itself): tells main, then drains and closes when asked, serving
@@ -129,6 +130,8 @@ consumer_shutdown(struct consumer *c)
 	close_consumer(c);
 	reach(c, PHASE_CLOSED);
 }
+
+/* main's side (consumer.h). */
 
 void
 consumer_stop(struct consumer *c, int64_t deadline)
