@@ -55,6 +55,31 @@ config_handler(const struct config *cfg, const char *type)
 	return NULL;
 }
 
+/*
+ * A [KIND NAME] seen before (first: the line of the first, NULL when it
+ * is new): reported, and its keys ignored. Returns 1 then, else 0.
+ */
+static int
+section_repeated(struct config_ctx *ctx, const char *kind, const char *name,
+    const int *first, int line)
+{
+	if (first == NULL)
+		return 0;
+	config_problem(ctx, line, 0, "duplicate [%s %s] (first at line %d)",
+	    kind, name, *first);
+	ctx->section = SECTION_IGNORE;
+	return 1;
+}
+
+/* Grows v, an array of n elements of size bytes, by one zeroed element. */
+static void *
+grow_one(void *v, size_t n, size_t size)
+{
+	v = xreallocarray(v, n + 1, size);
+	memset((char *)v + n * size, 0, size);
+	return v;
+}
+
 /* Starts [handler TYPE] at line: a new handler with the type's defaults. */
 void
 config_begin_handler(struct config_ctx *ctx, const char *type, int line)
@@ -64,16 +89,12 @@ config_begin_handler(struct config_ctx *ctx, const char *type, int line)
 	size_t			 i;
 
 	prev = config_handler(cfg, type);
-	if (prev != NULL) {
-		config_problem(ctx, line, 0, "duplicate [handler %s] (first at "
-		    "line %d)", type, prev->line);
-		ctx->section = SECTION_IGNORE;
+	if (section_repeated(ctx, "handler", type,
+	    prev != NULL ? &prev->line : NULL, line))
 		return;
-	}
-	cfg->handlers = xreallocarray(cfg->handlers, cfg->nhandlers + 1,
+	cfg->handlers = grow_one(cfg->handlers, cfg->nhandlers,
 	    sizeof *cfg->handlers);
 	hc = &cfg->handlers[cfg->nhandlers];
-	memset(hc, 0, sizeof *hc);
 	hc->type = xstrdup(type);
 	hc->line = line;
 	hc->pattern = PATTERN_CHAIN;
@@ -105,16 +126,11 @@ config_begin_stage(struct config_ctx *ctx, const char *name, int line)
 	struct stage_conf	*sc;
 
 	prev = config_stage(cfg, name);
-	if (prev != NULL) {
-		config_problem(ctx, line, 0, "duplicate [stage %s] (first at "
-		    "line %d)", name, prev->line);
-		ctx->section = SECTION_IGNORE;
+	if (section_repeated(ctx, "stage", name,
+	    prev != NULL ? &prev->line : NULL, line))
 		return;
-	}
-	cfg->stages = xreallocarray(cfg->stages, cfg->nstages + 1,
-	    sizeof *cfg->stages);
+	cfg->stages = grow_one(cfg->stages, cfg->nstages, sizeof *cfg->stages);
 	sc = &cfg->stages[cfg->nstages];
-	memset(sc, 0, sizeof *sc);
 	sc->name = xstrdup(name);
 	sc->line = line;
 	ctx->cur = cfg->nstages++;

@@ -62,6 +62,7 @@
 
 #include "config.h"
 #include "config-int.h"
+#include "buf.h"
 #include "diag.h"
 #include "utf8.h"
 #include "util.h"
@@ -217,6 +218,31 @@ config_set_string(char **field, const char *v, int empty_is_null)
 }
 
 /*
+ * The index of v among the n keywords names, or -1 after reporting
+ * "KEY: expected A, B or C, got 'v'".
+ */
+static int
+config_keyword(struct config_ctx *ctx, const struct config_key *k,
+    const char *const *names, size_t n, const char *v, int line)
+{
+	struct buf	 choices = BUF_INIT;
+	int		 e = str_index(v, names, n);
+	char		*q;
+
+	if (e >= 0)
+		return e;
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&choices, "%s%s", i == 0 ? "" : i + 1 < n ? ", " :
+		    " or ", names[i]);
+	q = config_quote(v);
+	config_problem(ctx, line, 0, "%s: expected %s, got %s", k->name,
+	    choices.p, q);
+	free(q);
+	buf_free(&choices);
+	return -1;
+}
+
+/*
  * Sets key k of the object at base from v, or reports why not. The value
  * is quoted back only for numbers and keywords, never for strings.
  */
@@ -258,26 +284,15 @@ config_set_value(struct config_ctx *ctx, const struct config_key *k,
 		*(size_t *)(void *)field = (size_t)n;
 		return;
 	case TYPE_ORDERING:
-		e = str_index(v, ordering_names, 3);
-		if (e < 0) {
-			q = config_quote(v);
-			config_problem(ctx, line, 0, "%s: expected key, "
-			    "partition or none, got %s", k->name, q);
-			free(q);
-			return;
-		}
-		*(enum ordering *)(void *)field = (enum ordering)e;
+		e = config_keyword(ctx, k, ordering_names, 3, v, line);
+		if (e >= 0)
+			*(enum ordering *)(void *)field = (enum ordering)e;
 		return;
 	case TYPE_PATTERN:
-		e = str_index(v, config_pattern_names, 3);
-		if (e < 0) {
-			q = config_quote(v);
-			config_problem(ctx, line, 0, "%s: expected strategy, "
-			    "chain or command, got %s", k->name, q);
-			free(q);
-			return;
-		}
-		*(enum handler_pattern *)(void *)field = (enum handler_pattern)e;
+		e = config_keyword(ctx, k, config_pattern_names, 3, v, line);
+		if (e >= 0)
+			*(enum handler_pattern *)(void *)field =
+			    (enum handler_pattern)e;
 		return;
 	case TYPE_STRING:
 		config_set_string((char **)(void *)field, v, 0);

@@ -1,13 +1,14 @@
 /*
  * consumer-int.h -- the consumer thread's state, shared by consumer.c (the
- * loop, flow control, rebalances, shutdown) and consumer-cb.c (librdkafka's
- * error and statistics callbacks, and error messages). Not for other
- * modules: they use consumer.h.
+ * loop, flow control, rebalances), consumer-phase.c (the shutdown
+ * handshake with main and the drain and close steps) and consumer-cb.c
+ * (librdkafka's error and statistics callbacks, and error messages). Not
+ * for other modules: they use consumer.h.
  *
  * Threads: every function here runs on the consumer thread only (librdkafka
  * calls error_cb and stats_cb from rd_kafka_consumer_poll()); stop, abort,
  * deadline, cut and request are the atomics main writes (consumer.h), phase
- * and evfd how the thread answers it.
+ * and evfd how the thread answers it (consumer-phase.c).
  */
 #ifndef SIPEAT_CONSUMER_INT_H
 #define SIPEAT_CONSUMER_INT_H
@@ -54,6 +55,24 @@ struct consumer {
 	int64_t			 stored_ms;
 	enum ordering		 ordering;
 };
+
+/* consumer.c, for consumer-phase.c: */
+/* Stores the watermark of every partition whose watermark moved. */
+void	consumer_store_offsets(struct consumer *c);
+/*
+ * Stores the watermarks and commits them synchronously, unless the
+ * assignment was lost; a failure is logged as what.
+ */
+void	consumer_commit(struct consumer *c, const char *what);
+/* Takes the workers' completions and marks them; returns how many. */
+size_t	consumer_take_completions(struct consumer *c);
+/* Serves the group queue (callbacks) for up to timeout ms. */
+void	consumer_serve(struct consumer *c, int timeout);
+/* Pauses (pause 1) or resumes the whole assignment. */
+void	consumer_pause_all(struct consumer *c, int pause);
+
+/* consumer-phase.c: the thread's shutdown, once its loop ended. */
+void	consumer_shutdown(struct consumer *c);
 
 /* librdkafka's error_cb: brokers down, fatal errors, the rest logged. */
 void	consumer_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque);

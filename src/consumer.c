@@ -37,11 +37,11 @@
  *
  * Shutdown is main's (sipeatd.c daemon_stop()). Asked through request, this
  * thread drains, then -- once main joined the pool -- closes, serving
- * callbacks and completions in between; it never stops or joins the pool.
+ * callbacks and completions in between (consumer-phase.c); it never stops
+ * or joins the pool.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -65,8 +65,8 @@
 #define POLL_BATCH		256	/* messages taken per loop before draining completions */
 
 /* Stores the watermark of every partition whose watermark moved. */
-static void
-store_offsets(struct consumer *c)
+void
+consumer_store_offsets(struct consumer *c)
 {
 	rd_kafka_topic_partition_list_t *list = NULL;
 	rd_kafka_resp_err_t err;
@@ -89,19 +89,35 @@ store_offsets(struct consumer *c)
 	rd_kafka_topic_partition_list_destroy(list);
 }
 
+/* The synchronous commit of a revoke and of the close. */
+void
+consumer_commit(struct consumer *c, const char *what)
+{
+	rd_kafka_resp_err_t err;
+
+	consumer_store_offsets(c);
+	/* A lost assignment is the new owner's to commit: it replays. */
+	if (rd_kafka_assignment_lost(c->rk))
+		return;
+	err = rd_kafka_commit(c->rk, NULL, 0);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		log_warn("consumer", "%s: %s", what, rd_kafka_err2str(err));
+}
+
 /* Takes the workers' completions; returns how many. */
-static size_t
-drain_completions(struct consumer *c)
+size_t
+consumer_take_completions(struct consumer *c)
 {
 	struct job *job = job_stack_take(c->o.pl->done);
 	size_t n = 0;
 
 	while (job != NULL) {
-		struct job *next = job->next;
+		struct job *next = job_next(job);
 
-		ledger_complete(&c->ledger, job->part, job->gen, job->offset,
-		    job->finished);
-		free(job);
+		ledger_complete(&c->ledger, job_partition(job), job_gen(job),
+		    job_offset(job), job_finished(job));
+		job_free(job);
 		job = next;
 		n++;
 	}
@@ -145,8 +161,8 @@ enqueue(struct consumer *c, struct job *job)
 	pending_append(&c->pending, job);
 }
 
-static void
-pause_assignment(struct consumer *c, int pause)
+void
+consumer_pause_all(struct consumer *c, int pause)
 {
 	rd_kafka_topic_partition_list_t *list = NULL;
 
@@ -184,13 +200,13 @@ flow_control(struct consumer *c)
 	long inflight = c->ledger.inflight;
 
 	if (!c->paused && (size_t)inflight >= c->max_inflight && hot_key(c)) {
-		pause_assignment(c, 1);
+		consumer_pause_all(c, 1);
 		c->paused = 1;
 		c->pauses++;
 		log_debug("consumer", "paused: %ld events in flight", inflight);
 	} else if (c->paused && !c->stopping &&
 	    (size_t)inflight < c->max_inflight / 2) {
-		pause_assignment(c, 0);
+		consumer_pause_all(c, 0);
 		c->paused = 0;
 		log_debug("consumer", "resumed: %ld events in flight", inflight);
 	}
@@ -214,6 +230,8 @@ handle_message(struct consumer *c, rd_kafka_message_t *rkm)
 	const char *topic;
 	struct partition *p;
 	struct job *job;
+	const void *key;
+	size_t keylen;
 	int runnable = 1;
 
 	if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR || rkm->rkt == NULL) {
@@ -233,25 +251,11 @@ handle_message(struct consumer *c, rd_kafka_message_t *rkm)
 	}
 	metrics_set_inflight(c->ledger.inflight);
 
-	job = xcalloc(1, sizeof *job);
-	job->rkm = rkm;
-	job->part = p;
-	job->gen = p->gen;
-	job->offset = rkm->offset;
-	if (c->o.pl->gate != NULL) {
-		if (c->ordering == ORDERING_PARTITION) {
-			/* The partition's address is its identity for life. */
-			job->key = &job->part;
-			job->keylen = sizeof job->part;
-		} else if (rkm->key != NULL) {
-			job->key = rkm->key;
-			job->keylen = rkm->key_len;
-		}
-		/* A message without a key has no order to keep. */
-		if (job->key != NULL)
-			runnable = keygate_admit(c->o.pl->gate, job->key,
-			    job->keylen, &job->gate);
-	}
+	job = job_create(rkm, p, p->gen,
+	    c->o.pl->gate != NULL ? c->ordering : ORDERING_NONE);
+	key = job_key(job, &keylen);
+	if (key != NULL)
+		runnable = keygate_admit(c->o.pl->gate, key, keylen, job_gate(job));
 	if (runnable)
 		enqueue(c, job);
 }
@@ -262,8 +266,8 @@ handle_message(struct consumer *c, rd_kafka_message_t *rkm)
  * is a consumer error (no partition's messages come this way), or a message
  * of a partition whose fetch queue could not be routed to msgq.
  */
-static void
-serve_callbacks(struct consumer *c, int timeout)
+void
+consumer_serve(struct consumer *c, int timeout)
 {
 	rd_kafka_message_t *rkm = rd_kafka_consumer_poll(c->rk, timeout);
 
@@ -369,21 +373,14 @@ revoke_partitions(struct consumer *c, rd_kafka_topic_partition_list_t *list)
 		/* Stopping: what did not start does not start now. */
 		if (!c->stopping && !atomic_load(&c->stop))
 			push_pending(c);
-		if (drain_completions(c) == 0)
+		if (consumer_take_completions(c) == 0)
 			sleep_ms(2);	/* bounded wait for workers; not a lock */
 	}
 	if (left > 0)
 		log_warn("consumer", "rebalance: %ld events still running after %lld ms; "
 		    "the new owner will process them again", left,
 		    (long long)(now_ms() - start));
-	store_offsets(c);
-	if (!rd_kafka_assignment_lost(c->rk)) {
-		rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
-
-		if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
-		    err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-			log_warn("consumer", "commit on revoke: %s", rd_kafka_err2str(err));
-	}
+	consumer_commit(c, "commit on revoke");
 	for (size_t i = 0; i < c->ledger.nparts; i++) {
 		if (part_in_list(c->ledger.parts[i], list))
 			ledger_unassign(c->ledger.parts[i]);
@@ -459,92 +456,6 @@ all_done(struct consumer *c)
 	return assigned > 0 && notifier_idle(c->o.pl->notifier);
 }
 
-/* Gives up the jobs that never reached the queue: not started, not run. */
-static void
-discard_pending(struct consumer *c)
-{
-	struct job *job;
-
-	while ((job = pending_take(&c->pending)) != NULL)
-		pipeline_complete_unrun(c->o.pl, job);
-}
-
-/* Tells main, blocked in consumer_drain() or consumer_close(), that phase came. */
-static void
-reach(struct consumer *c, int phase)
-{
-	uint64_t one = 1;
-
-	atomic_store(&c->phase, phase);
-	while (write(c->evfd, &one, sizeof one) == -1 && errno == EINTR)
-		;
-}
-
-/* Until main asks for want: callbacks and completions, no message read. */
-static void
-await_request(struct consumer *c, int want)
-{
-	while (atomic_load(&c->request) < want) {
-		drain_completions(c);
-		serve_callbacks(c, 5);
-	}
-}
-
-/*
- * The drain (consumer_drain()): stop intake (pause; later messages are
- * dropped unprocessed, their offsets never stored), give up the pending
- * list, and let the events already running finish -- until none is in
- * flight, the cut main gave passes, or a second signal (consumer_abort()).
- * The pool was set draining by main before: nothing starts any more.
- */
-static void
-drain(struct consumer *c)
-{
-	int64_t cut = atomic_load(&c->cut);
-
-	c->stopping = 1;
-	/* Each pause drops librdkafka's prefetch and may stall (bench/pipeline). */
-	if (c->pauses > 0)
-		log_info("consumer", "paused %lu times at max.inflight", c->pauses);
-	pause_assignment(c, 1);
-	c->paused = 1;
-	discard_pending(c);
-	/* Callbacks only: msgq is no longer read, its messages not processed. */
-	while (c->ledger.inflight > 0 && now_ms() < cut && !atomic_load(&c->abort)) {
-		drain_completions(c);
-		serve_callbacks(c, c->ledger.inflight > 0 ? 5 : 0);
-	}
-	drain_completions(c);
-	c->left = c->ledger.inflight;
-}
-
-/*
- * The close (consumer_close()), once main joined the pool, so every job is
- * back: take the last completions, store the watermarks and commit
- * synchronously, then leave the group (rd_kafka_consumer_close() runs the
- * revoke callback, bounded by the shutdown's deadline).
- */
-static void
-close_consumer(struct consumer *c)
-{
-	rd_kafka_resp_err_t err;
-
-	drain_completions(c);
-	if (c->ledger.unfinished > 0)
-		log_info("consumer", "shutdown: %zu received events not run to "
-		    "their end; left for the next run", c->ledger.unfinished);
-	store_offsets(c);
-	if (c->ever_assigned && !rd_kafka_assignment_lost(c->rk)) {
-		err = rd_kafka_commit(c->rk, NULL, 0);
-		if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
-		    err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-			log_warn("consumer", "final commit: %s", rd_kafka_err2str(err));
-	}
-	err = rd_kafka_consumer_close(c->rk);
-	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-		log_warn("consumer", "close: %s", rd_kafka_err2str(err));
-}
-
 static void *
 consumer_main(void *arg)
 {
@@ -574,9 +485,9 @@ consumer_main(void *arg)
 	while (!atomic_load(&c->stop)) {
 		size_t room;
 
-		drain_completions(c);
+		consumer_take_completions(c);
 		if (now_ms() - c->stored_ms >= STORE_INTERVAL_MS) {
-			store_offsets(c);
+			consumer_store_offsets(c);
 			c->stored_ms = now_ms();
 		}
 		push_pending(c);
@@ -594,11 +505,11 @@ consumer_main(void *arg)
 				break;
 			}
 		}
-		serve_callbacks(c, 0);
+		consumer_serve(c, 0);
 		room = intake_room(c);
 		if (room > 0 && !c->ever_assigned) {
 			/* Joining: nothing to read yet, the assignment comes here. */
-			serve_callbacks(c, 100);
+			consumer_serve(c, 100);
 		} else if (room > 0) {
 			/* Short waits while work is out, so completions are seen soon. */
 			read_messages(c, room, c->ledger.inflight > 0 ? 10 : 100);
@@ -613,7 +524,7 @@ consumer_main(void *arg)
 			 * msgq is not read, so librdkafka's bounded prefetch
 			 * fills and fetching stops by itself.
 			 */
-			serve_callbacks(c, FULL_WAIT_MS);
+			consumer_serve(c, FULL_WAIT_MS);
 		}
 	}
 out:
@@ -622,14 +533,7 @@ out:
 	 * doc/threads.txt); this thread does its two steps when asked, and
 	 * keeps serving callbacks and completions in between.
 	 */
-	if (c->o.on_stop != NULL)
-		c->o.on_stop(c->o.on_stop_arg);
-	await_request(c, REQ_DRAIN);
-	drain(c);
-	reach(c, PHASE_DRAINED);
-	await_request(c, REQ_CLOSE);
-	close_consumer(c);
-	reach(c, PHASE_CLOSED);
+	consumer_shutdown(c);
 	return NULL;
 }
 
@@ -706,77 +610,6 @@ consumer_start(struct consumer *c)
 	}
 	c->started = 1;
 	return 0;
-}
-
-void
-consumer_stop(struct consumer *c, int64_t deadline)
-{
-	int64_t none = 0;
-
-	atomic_compare_exchange_strong(&c->deadline, &none, deadline);
-	atomic_store(&c->stop, 1);
-}
-
-void
-consumer_abort(struct consumer *c)
-{
-	atomic_store(&c->abort, 1);
-	atomic_store(&c->stop, 1);
-}
-
-/*
- * Waits until the thread reached phase (0), or fd is readable (-1). The
- * eventfd keeps a wake-up written between the look at phase and poll().
- */
-static int
-wait_phase(struct consumer *c, int phase, int fd)
-{
-	struct pollfd pfd[2];
-	uint64_t n;
-
-	pfd[0].fd = c->evfd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = fd;
-	pfd[1].events = POLLIN;
-	while (atomic_load(&c->phase) < phase) {
-		if (poll(pfd, 2, -1) == -1)
-			continue;	/* EINTR */
-		if (pfd[1].revents != 0)
-			return -1;
-		if (pfd[0].revents != 0 && read(c->evfd, &n, sizeof n) == -1)
-			continue;	/* EAGAIN, EINTR: look at phase again */
-	}
-	return 0;
-}
-
-long
-consumer_drain(struct consumer *c, int64_t cut, int fd)
-{
-	int64_t none = 0;
-
-	if (!c->started)
-		return 0;
-	atomic_compare_exchange_strong(&c->cut, &none, cut);
-	atomic_store(&c->stop, 1);
-	if (atomic_load(&c->request) < REQ_DRAIN)
-		atomic_store(&c->request, REQ_DRAIN);
-	if (wait_phase(c, PHASE_DRAINED, fd) != 0)
-		return -1;
-	return c->left;
-}
-
-int
-consumer_close(struct consumer *c, int fd)
-{
-	if (!c->started)
-		return c->result;
-	atomic_store(&c->stop, 1);
-	atomic_store(&c->request, REQ_CLOSE);
-	if (wait_phase(c, PHASE_CLOSED, fd) != 0)
-		return -1;
-	pthread_join(c->thread, NULL);
-	c->started = 0;
-	return c->result;
 }
 
 void

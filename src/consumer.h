@@ -6,8 +6,8 @@
  * intake at max.inflight and handles rebalances. At shutdown it does the
  * two steps main (sipeatd.c, the lifecycle owner) asks for, on its own
  * thread, where librdkafka's callbacks run: consumer_drain() and, once
- * main stopped and joined the pool, consumer_close(). It starts, stops and
- * joins no other module.
+ * main stopped and joined the pool, consumer_close() (the handshake is
+ * consumer-phase.c). It starts, stops and joins no other module.
  *
  * Threads (doc/threads.txt):
  *   every function: main (consumer_stop and consumer_abort from its

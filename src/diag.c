@@ -5,13 +5,19 @@
 
 #include "diag.h"
 
-static void
-diag_vadd(struct diag *d, const char *prefix, const char *file, int line,
-    const char *fmt, va_list ap)
+void
+diag_report(struct diag *d, int warn, const char *file, int line,
+    const char *fmt, ...)
 {
+	const char *prefix = warn ? "warning: " : "";
 	char *msg, *full;
+	va_list ap;
+	int rc;
 
-	if (vasprintf(&msg, fmt, ap) < 0)
+	va_start(ap, fmt);
+	rc = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
 		abort();
 	if (line > 0)
 		full = xasprintf("%s:%d: %s%s", file, line, prefix, msg);
@@ -20,27 +26,8 @@ diag_vadd(struct diag *d, const char *prefix, const char *file, int line,
 	free(msg);
 	d->msgs = xreallocarray(d->msgs, d->n + 1, sizeof *d->msgs);
 	d->msgs[d->n++] = full;
-}
-
-void
-diag_add(struct diag *d, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	diag_vadd(d, "", file, line, fmt, ap);
-	va_end(ap);
-}
-
-void
-diag_warn(struct diag *d, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	diag_vadd(d, "warning: ", file, line, fmt, ap);
-	va_end(ap);
-	d->nwarn++;
+	if (warn)
+		d->nwarn++;
 }
 
 size_t

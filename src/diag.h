@@ -19,11 +19,17 @@ struct diag {
 	size_t	  nwarn;	/* how many of msgs are warnings (prefixed "warning: ") */
 };
 
-/* line <= 0 omits the line number. */
-void	diag_add(struct diag *d, const char *file, int line, const char *fmt, ...)
-	    SIPEAT_PRINTFLIKE(4, 5);
-void	diag_warn(struct diag *d, const char *file, int line, const char *fmt, ...)
-	    SIPEAT_PRINTFLIKE(4, 5);
+/*
+ * Appends a problem: an error, or with warn a warning ("warning: " after
+ * the place). line <= 0 omits the line number. Called as diag_add() and
+ * diag_warn().
+ */
+void	diag_report(struct diag *d, int warn, const char *file, int line,
+	    const char *fmt, ...) SIPEAT_PRINTFLIKE(5, 6);
+#define diag_add(d, file, line, ...) \
+	diag_report((d), 0, (file), (line), __VA_ARGS__)
+#define diag_warn(d, file, line, ...) \
+	diag_report((d), 1, (file), (line), __VA_ARGS__)
 /* Number of errors (warnings not counted). */
 size_t	diag_errors(const struct diag *d);
 void	diag_print(const struct diag *d, FILE *fp);

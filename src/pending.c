@@ -8,9 +8,9 @@
 void
 pending_append(struct pending *pl, struct job *job)
 {
-	job->next = NULL;
+	job_set_next(job, NULL);
 	if (pl->tail != NULL)
-		pl->tail->next = job;
+		job_set_next(pl->tail, job);
 	else
 		pl->head = job;
 	pl->tail = job;
@@ -40,7 +40,7 @@ pending_push_head(struct pending *pl, pending_push_fn push, void *arg)
 	 * may already be the completion stack's (a finished job queued again
 	 * and run after it was freed, the rest of the list lost).
 	 */
-	next = job->next;
+	next = job_next(job);
 	rc = push(arg, job);
 	if (rc == 0)
 		unlink_head(pl, next);
@@ -53,6 +53,6 @@ pending_take(struct pending *pl)
 	struct job *job = pl->head;
 
 	if (job != NULL)
-		unlink_head(pl, job->next);
+		unlink_head(pl, job_next(job));
 	return job;
 }

@@ -1,11 +1,12 @@
 /*
  * pending.h -- the consumer's pending list: jobs allowed to run (admitted
  * by the key gate) that did not fit in the full queue yet, in the order
- * they were admitted. Intrusive through job->next; the list never frees.
+ * they were admitted. Intrusive through the job's link (job_next()); the
+ * list never frees.
  *
  * The one subtle rule: once a job has been handed on (pushed to the
  * queue), a worker owns it and may already have run it and reused its
- * next link for the completion stack. pending_push_head() therefore reads
+ * link for the completion stack. pending_push_head() therefore reads
  * the head's successor before it hands the head on.
  *
  * Threads: the consumer thread only, every function (the push callback

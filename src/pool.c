@@ -104,7 +104,6 @@ invalid_fields(const rd_kafka_message_t *rkm)
 	return o;
 }
 
-static void	finish(const struct pipeline *, struct job *, int);
 static void	settle(struct worker *, size_t, int);
 
 /*
@@ -136,7 +135,7 @@ static enum run_result
 run_job(struct worker *w, struct job *job)
 {
 	const struct pipeline *pl = &w->pool->pl;
-	const rd_kafka_message_t *rkm = job->rkm;
+	const rd_kafka_message_t *rkm = job_message(job);
 	const struct handler *h = NULL;
 	struct embed_event ee = { 0 };
 	struct notify_event ne = { 0 };
@@ -293,7 +292,7 @@ settle(struct worker *w, size_t i, int wait)
 		log_error("dlq", "%s: dead-letter write failed (the event stays "
 		    "uncommitted; retrying): %s", l->what, err);
 		finished = dlq_write(pl->producer, pl->dlq_topic,
-		    pl->max_message_bytes, l->job->rkm, l->reason, l->what, 0,
+		    pl->max_message_bytes, job_message(l->job), l->reason, l->what, 0,
 		    w->ctx.stopping) == 0;
 	} else {
 		log_warn("dlq", "%s: dead letter not acknowledged (%s); shutdown "
@@ -306,7 +305,7 @@ settle(struct worker *w, size_t i, int wait)
 		free(l->embed);
 	free(l->reason);
 	free(l->id);
-	finish(pl, l->job, finished);
+	job_complete(pl->done, l->job, finished);
 	memmove(l, l + 1, (w->nletters - i - 1) * sizeof *l);
 	w->nletters--;
 }
@@ -328,21 +327,16 @@ static struct job *
 release(const struct pipeline *pl, struct job *job)
 {
 	struct keygate_node *next;
+	const void *key;
+	size_t keylen;
 
-	if (pl->gate == NULL || job->key == NULL)
+	key = job_key(job, &keylen);
+	if (pl->gate == NULL || key == NULL)
 		return NULL;
-	next = keygate_release(pl->gate, job->key, job->keylen);
+	next = keygate_release(pl->gate, key, keylen);
 	return next != NULL ? job_from_gate(next) : NULL;
 }
 
-static void
-finish(const struct pipeline *pl, struct job *job, int finished)
-{
-	rd_kafka_message_destroy(job->rkm);
-	job->rkm = NULL;
-	job->finished = finished;
-	job_stack_push(pl->done, job);
-}
 
 size_t
 pipeline_complete_unrun(const struct pipeline *pl, struct job *job)
@@ -352,7 +346,7 @@ pipeline_complete_unrun(const struct pipeline *pl, struct job *job)
 	while (job != NULL) {
 		struct job *next = release(pl, job);
 
-		finish(pl, job, 0);
+		job_complete(pl->done, job, 0);
 		job = next;
 		n++;
 	}
@@ -405,7 +399,8 @@ worker_main(void *arg)
 			finished = run_job(w, job);
 			next = release(&p->pl, job);
 			if (finished != RUN_LETTER)
-				finish(&p->pl, job, finished == RUN_DONE);
+				job_complete(p->pl.done, job,
+				    finished == RUN_DONE);
 			job = next;
 		}
 	}
