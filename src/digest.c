@@ -28,13 +28,6 @@
 #define OVERFLOW_FOOTER		"❌ Processing failed"
 #define OVERFLOW_BUDGET		(EMBED_MAX_TOTAL - OVERFLOW_RESERVE)
 
-/* UTF-16 units of a NUL-terminated string (Discord's count). */
-static size_t
-u16(const char *s)
-{
-	return utf8_len16(s, strlen(s));
-}
-
 void
 digest_add(struct digest *d, const char *type, long processed)
 {
@@ -133,7 +126,7 @@ overflow_add(struct overflow *o, const char *id)
 	if (id == NULL || *id == '\0' || overflow_full(o))
 		goto unlisted;
 	s = overflow_id(id);
-	u = u16(s);
+	u = utf8_len16(s, strlen(s));
 	if (o->fields > 0 &&
 	    o->last + OVERFLOW_SEP_UNITS + u <= EMBED_MAX_FIELD_VALUE &&
 	    o->units + OVERFLOW_SEP_UNITS + u <= OVERFLOW_BUDGET) {
@@ -213,7 +206,7 @@ overflow_embed_json(const struct overflow *o, time_t end, size_t *chars)
 	value = xmalloc(vsize);
 	value[0] = '\0';
 	for (size_t i = 0; i < o->nids; i++) {
-		size_t u = u16(o->ids[i]), b = strlen(o->ids[i]);
+		size_t b = strlen(o->ids[i]), u = utf8_len16(o->ids[i], b);
 
 		if (len > 0 && units + OVERFLOW_SEP_UNITS + u > EMBED_MAX_FIELD_VALUE) {
 			/* overflow_add() opened at most EMBED_MAX_FIELDS - 1. */

@@ -38,12 +38,6 @@ struct groups {
 	size_t		 n;		/* entries */
 };
 
-static size_t
-u16(const char *s)
-{
-	return utf8_len16(s, strlen(s));
-}
-
 /* The three strings as one tuple (util.c's str_hash()). */
 uint64_t
 group_hash(const char *type, const char *stage, const char *error)
@@ -204,7 +198,7 @@ ids_value(struct notice *const *m, size_t n)
 	for (k = 0; k < n; k++) {
 		char *id = embed_text(m[k]->fail->id, strlen(m[k]->fail->id),
 		    OVERFLOW_ID_MAX);
-		size_t u = u16(id), b = strlen(id), sep = k > 0 ? 2 : 0;
+		size_t b = strlen(id), u = utf8_len16(id, b), sep = k > 0 ? 2 : 0;
 		size_t reserve = k + 1 < n ? GROUP_MORE_MAX : 0;
 
 		if (units + sep + u + reserve > EMBED_MAX_FIELD_VALUE) {
