@@ -1088,6 +1088,8 @@ START_TEST(test_payload)
 		ck_assert_str_eq(p, want);
 		free(want);
 		free(p);
+	}
+	for (int round = 0; round < 2; round++) {
 		p = embed_payload_json(NULL, 0, "", NULL);
 		ck_assert_str_eq(p, "{\"embeds\":[],\"allowed_mentions\":{\"parse\":[]}}");
 		free(p);
