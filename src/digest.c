@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "digest.h"
 #include "embed.h"
 #include "utf8.h"
@@ -191,8 +192,9 @@ overflow_embed_json(const struct overflow *o, time_t end, size_t *chars)
 {
 	struct embed_field f[EMBED_MAX_FIELDS];
 	struct embed_spec es;
-	char *title, *values[EMBED_MAX_FIELDS], *value, *s;
-	size_t nf = 0, len = 0, units = 0, vsize;
+	struct buf b = BUF_INIT;
+	char *title, *values[EMBED_MAX_FIELDS], *s;
+	size_t nf = 0, units = 0;
 
 	memset(&es, 0, sizeof es);
 	title = xasprintf("❗ %ld more failures", o->count);
@@ -202,34 +204,26 @@ overflow_embed_json(const struct overflow *o, time_t end, size_t *chars)
 	es.footer = OVERFLOW_FOOTER;
 	es.timestamp = end;
 
-	vsize = 4 * EMBED_MAX_FIELD_VALUE + 1;	/* UTF-8: 4 bytes a unit at most */
-	value = xmalloc(vsize);
-	value[0] = '\0';
 	for (size_t i = 0; i < o->nids; i++) {
-		size_t b = strlen(o->ids[i]), u = utf8_len16(o->ids[i], b);
+		size_t len = strlen(o->ids[i]), u = utf8_len16(o->ids[i], len);
 
-		if (len > 0 && units + OVERFLOW_SEP_UNITS + u > EMBED_MAX_FIELD_VALUE) {
+		if (b.len > 0 && units + OVERFLOW_SEP_UNITS + u > EMBED_MAX_FIELD_VALUE) {
 			/* overflow_add() opened at most EMBED_MAX_FIELDS - 1. */
 			if (nf == EMBED_MAX_FIELDS - 2)
 				break;
-			values[nf++] = value;
-			value = xmalloc(vsize);
-			len = units = 0;
+			values[nf++] = buf_take(&b);
+			units = 0;
 		}
-		if (len > 0) {
-			memcpy(value + len, OVERFLOW_SEP, OVERFLOW_SEP_UNITS);
-			len += OVERFLOW_SEP_UNITS;
+		if (b.len > 0) {
+			buf_add(&b, OVERFLOW_SEP, OVERFLOW_SEP_UNITS);
 			units += OVERFLOW_SEP_UNITS;
 		}
-		memcpy(value + len, o->ids[i], b);
-		len += b;
+		buf_add(&b, o->ids[i], len);
 		units += u;
-		value[len] = '\0';
 	}
-	if (len > 0)
-		values[nf++] = value;
-	else
-		free(value);
+	if (b.len > 0)
+		values[nf++] = buf_take(&b);
+	buf_free(&b);
 	for (size_t i = 0; i < nf; i++) {
 		f[i].name = OVERFLOW_FIELD;
 		f[i].value = values[i];

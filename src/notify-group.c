@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "digest.h"
 #include "embed.h"
 #include "notify-group.h"
@@ -191,36 +192,28 @@ groups_count(const struct groups *g, const struct notice *nt)
 static char *
 ids_value(struct notice *const *m, size_t n)
 {
-	size_t vsize = 4 * EMBED_MAX_FIELD_VALUE + 1, len = 0, units = 0, k;
-	char *value = xmalloc(vsize), more[GROUP_MORE_MAX + 16];
+	struct buf b = BUF_INIT;
+	size_t units = 0, k;
 
-	value[0] = '\0';
 	for (k = 0; k < n; k++) {
 		char *id = embed_text(m[k]->fail->id, strlen(m[k]->fail->id),
 		    OVERFLOW_ID_MAX);
-		size_t b = strlen(id), u = utf8_len16(id, b), sep = k > 0 ? 2 : 0;
+		size_t len = strlen(id), u = utf8_len16(id, len), sep = k > 0 ? 2 : 0;
 		size_t reserve = k + 1 < n ? GROUP_MORE_MAX : 0;
 
 		if (units + sep + u + reserve > EMBED_MAX_FIELD_VALUE) {
 			free(id);
 			break;
 		}
-		if (sep > 0) {
-			memcpy(value + len, ", ", 2);
-			len += 2;
-		}
-		memcpy(value + len, id, b);
-		len += b;
+		if (sep > 0)
+			buf_add(&b, ", ", 2);
+		buf_add(&b, id, len);
 		units += sep + u;
-		value[len] = '\0';
 		free(id);
 	}
-	if (k < n) {
-		snprintf(more, sizeof more, "%s… and %zu more", k > 0 ? "\n" : "",
-		    n - k);
-		memcpy(value + len, more, strlen(more) + 1);
-	}
-	return value;
+	if (k < n)
+		buf_printf(&b, "%s… and %zu more", k > 0 ? "\n" : "", n - k);
+	return buf_take(&b);
 }
 
 struct notice *
