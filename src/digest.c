@@ -11,11 +11,11 @@
  * OVERFLOW_RESERVE. Lengths are UTF-16 code units, never fewer than the
  * code points Discord counts.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
+#include "buf.h"
 #include "digest.h"
 #include "embed.h"
 #include "utf8.h"
@@ -28,13 +28,6 @@
 #define OVERFLOW_DESC		"Their own embeds did not fit in the notification queue."
 #define OVERFLOW_FOOTER		"❌ Processing failed"
 #define OVERFLOW_BUDGET		(EMBED_MAX_TOTAL - OVERFLOW_RESERVE)
-
-/* UTF-16 units of a NUL-terminated string (Discord's count). */
-static size_t
-u16(const char *s)
-{
-	return utf8_len16(s, strlen(s));
-}
 
 void
 digest_add(struct digest *d, const char *type, long processed)
@@ -74,28 +67,37 @@ digest_reset(struct digest *d)
 	d->total = 0;
 }
 
+/*
+ * "📊 N events processed" (N = every event it counts; SPEC wording, even
+ * for one), one field per row named by the type, "P processed, 0 failed"
+ * (the digest folds successes only), in the order the types came.
+ */
 char *
 digest_embed_json(const struct digest *d, time_t end, size_t *chars)
 {
-	struct embed_digest_row rows[DIGEST_ROWS];
-	json_object *embed;
+	struct embed_field f[DIGEST_ROWS];
+	struct embed_spec es;
+	char title[64], values[DIGEST_ROWS][48];
+	unsigned long total = d->other;
 	size_t n;
-	char *s;
 
-	memset(rows, 0, sizeof rows);
-	for (n = 0; n < d->n; n++) {
-		rows[n].type = d->types[n];
-		rows[n].processed = d->processed[n];
+	memset(&es, 0, sizeof es);
+	for (n = 0; n < d->n; n++)
+		total += d->processed[n];
+	snprintf(title, sizeof title, "📊 %lu events processed", total);
+	es.title = title;
+	es.color = EMBED_COLOR_DIGEST;
+	es.timestamp = end;
+	for (n = 0; n < d->n + (d->other > 0); n++) {
+		f[n].name = n < d->n ? d->types[n] : DIGEST_OTHER;
+		snprintf(values[n], sizeof values[n], "%lu processed, 0 failed",
+		    n < d->n ? d->processed[n] : d->other);
+		f[n].value = values[n];
+		f[n].inl = EMBED_INLINE_AUTO;
 	}
-	if (d->other > 0) {
-		rows[n].type = DIGEST_OTHER;
-		rows[n].processed = d->other;
-		n++;
-	}
-	embed = embed_digest(rows, n, end, chars);
-	s = embed_to_json(embed);
-	json_object_put(embed);
-	return s;
+	es.fields = f;
+	es.nfields = n;
+	return embed_write(&es, chars);
 }
 
 /* id cut to at most OVERFLOW_ID_MAX units, valid UTF-8. Caller frees. */
@@ -125,7 +127,7 @@ overflow_add(struct overflow *o, const char *id)
 	if (id == NULL || *id == '\0' || overflow_full(o))
 		goto unlisted;
 	s = overflow_id(id);
-	u = u16(s);
+	u = utf8_len16(s, strlen(s));
 	if (o->fields > 0 &&
 	    o->last + OVERFLOW_SEP_UNITS + u <= EMBED_MAX_FIELD_VALUE &&
 	    o->units + OVERFLOW_SEP_UNITS + u <= OVERFLOW_BUDGET) {
@@ -181,78 +183,65 @@ overflow_reset(struct overflow *o)
 	memset(o, 0, sizeof *o);
 }
 
-static void
-add_field(json_object *fields, const char *name, const char *value)
-{
-	json_object *f = json_object_new_object();
-
-	json_object_object_add(f, "name", json_object_new_string(name));
-	json_object_object_add(f, "value", json_object_new_string(value));
-	json_object_object_add(f, "inline", json_object_new_boolean(0));
-	json_object_array_add(fields, f);
-}
-
+/*
+ * The red "❗ N more failures" embed. The ids are laid out as
+ * overflow_add() counted them, so the writer never has to shorten them.
+ */
 char *
 overflow_embed_json(const struct overflow *o, time_t end, size_t *chars)
 {
-	json_object *embed, *fields, *footer;
-	char *title, *value, *s, ts[32];
-	size_t n, len = 0, units = 0, vsize;
+	struct embed_field f[EMBED_MAX_FIELDS];
+	struct embed_spec es;
+	struct buf b = BUF_INIT;
+	char *title, *values[EMBED_MAX_FIELDS], *s;
+	size_t nf = 0, units = 0;
 
-	embed = json_object_new_object();
+	memset(&es, 0, sizeof es);
 	title = xasprintf("❗ %ld more failures", o->count);
-	json_object_object_add(embed, "title", json_object_new_string(title));
-	json_object_object_add(embed, "description",
-	    json_object_new_string(OVERFLOW_DESC));
-	json_object_object_add(embed, "color",
-	    json_object_new_int(EMBED_COLOR_FAIL));
-	n = u16(title) + u16(OVERFLOW_DESC) +
-	    u16(OVERFLOW_FOOTER);
-	free(title);
+	es.title = title;
+	es.description = OVERFLOW_DESC;
+	es.color = EMBED_COLOR_FAIL;
+	es.footer = OVERFLOW_FOOTER;
+	es.timestamp = end;
 
-	fields = json_object_new_array();
-	vsize = 4 * EMBED_MAX_FIELD_VALUE + 1;	/* UTF-8: 4 bytes a unit at most */
-	value = xmalloc(vsize);
 	for (size_t i = 0; i < o->nids; i++) {
-		size_t u = u16(o->ids[i]), b = strlen(o->ids[i]);
+		size_t len = strlen(o->ids[i]), u = utf8_len16(o->ids[i], len);
 
-		if (len > 0 && units + OVERFLOW_SEP_UNITS + u > EMBED_MAX_FIELD_VALUE) {
-			add_field(fields, OVERFLOW_FIELD, value);
-			n += OVERFLOW_FIELD_UNITS + units;
-			len = units = 0;
+		if (b.len > 0 && units + OVERFLOW_SEP_UNITS + u > EMBED_MAX_FIELD_VALUE) {
+			/* overflow_add() opened at most EMBED_MAX_FIELDS - 1. */
+			if (nf == EMBED_MAX_FIELDS - 2)
+				break;
+			values[nf++] = buf_take(&b);
+			units = 0;
 		}
-		if (len > 0) {
-			memcpy(value + len, OVERFLOW_SEP, OVERFLOW_SEP_UNITS);
-			len += OVERFLOW_SEP_UNITS;
+		if (b.len > 0) {
+			buf_add(&b, OVERFLOW_SEP, OVERFLOW_SEP_UNITS);
 			units += OVERFLOW_SEP_UNITS;
 		}
-		memcpy(value + len, o->ids[i], b);
-		len += b;
+		buf_add(&b, o->ids[i], len);
 		units += u;
-		value[len] = '\0';
 	}
-	if (len > 0) {
-		add_field(fields, OVERFLOW_FIELD, value);
-		n += OVERFLOW_FIELD_UNITS + units;
+	if (b.len > 0)
+		values[nf++] = buf_take(&b);
+	buf_free(&b);
+	for (size_t i = 0; i < nf; i++) {
+		f[i].name = OVERFLOW_FIELD;
+		f[i].value = values[i];
+		f[i].inl = EMBED_INLINE_NO;
 	}
-	free(value);
 	if (o->unlisted > 0) {
-		s = xasprintf("%ld more: their Event IDs did not fit here",
+		values[nf] = xasprintf("%ld more: their Event IDs did not fit here",
 		    o->unlisted);
-		add_field(fields, "Not listed", s);
-		n += u16("Not listed") + u16(s);
-		free(s);
+		f[nf].name = "Not listed";
+		f[nf].value = values[nf];
+		f[nf].inl = EMBED_INLINE_NO;
+		nf++;
 	}
-	json_object_object_add(embed, "fields", fields);
-	footer = json_object_new_object();
-	json_object_object_add(footer, "text",
-	    json_object_new_string(OVERFLOW_FOOTER));
-	json_object_object_add(embed, "footer", footer);
-	embed_timestamp(end, ts, sizeof ts);
-	json_object_object_add(embed, "timestamp", json_object_new_string(ts));
-	s = embed_to_json(embed);
-	json_object_put(embed);
-	if (chars != NULL)
-		*chars = n;
+	es.fields = f;
+	es.nfields = nf;
+	s = embed_write(&es, chars);
+	for (size_t i = 0; i < nf; i++)
+		free(values[i]);
+	free(title);
 	return s;
 }

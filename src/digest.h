@@ -45,7 +45,7 @@ void	 digest_add(struct digest *d, const char *type, long processed);
 void	 digest_merge(struct digest *d, const struct digest *src);
 void	 digest_reset(struct digest *d);
 /*
- * The digest as compact embed JSON (embed_digest()), ended at end: caller
+ * The digest as compact embed JSON (embed_write()), ended at end: caller
  * frees; its character count in *chars. d itself is unchanged.
  */
 char	*digest_embed_json(const struct digest *d, time_t end, size_t *chars);

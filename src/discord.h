@@ -12,6 +12,7 @@
  *   discord_client_*: the thread that owns the client (the notifier;
  *   main for --test-discord), except discord_client_wakeup: any
  *   discord_send_test, discord_test_run: main, before any other thread
+ *   discord_test_payloads: any (pure)
  */
 #ifndef SIPEAT_DISCORD_H
 #define SIPEAT_DISCORD_H
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* A webhook URL taken apart. Every string is owned by the struct. */
 struct discord_webhook {
@@ -174,6 +176,12 @@ struct webhook;
  * one. Main thread, before other threads.
  */
 int	discord_send_test(const struct webhook *hooks, size_t n, FILE *out);
+/*
+ * The five payloads discord_send_test() posts to wh, made at now, in
+ * order (caller frees each). Pure: no I/O.
+ */
+void	discord_test_payloads(char *out[5], const struct webhook *wh,
+	    time_t now);
 /*
  * discord_send_test() in the foreground of a terminal: SIGINT and SIGTERM
  * (unblocked here) end the process at once with 128 + the signal.

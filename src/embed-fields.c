@@ -236,7 +236,7 @@ collect_add(struct earena *a, struct collect *c, const char *name,
 	f = &c->fields[c->kept];
 	embed_estr(a, &f->name, name, nlen, EMBED_MAX_FIELD_NAME, 1);
 	embed_estr(a, &f->value, text, len, EMBED_MAX_FIELD_VALUE, stable);
-	f->is_error = 0;
+	f->inline_below = EMBED_INLINE_BELOW;
 	c->kept++;
 }
 

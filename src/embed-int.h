@@ -1,7 +1,7 @@
 /*
  * embed-int.h -- what the three parts of the embed builder share, and
- * nothing outside them includes: embed.c (layout, limits, output,
- * digests, payloads), embed-text.c (the strings: cleaning, cutting,
+ * nothing outside them includes: embed.c (layout, limits, the JSON
+ * writer, payloads), embed-text.c (the strings: cleaning, cutting,
  * counting) and embed-fields.c (an event's data as named fields).
  *
  * Threads: any; pure, as embed.h: every function works on the caller's
@@ -16,6 +16,7 @@
 
 #include "embed.h"
 
+/* How json-c writes a data value that is no scalar (an array) as a field's text. */
 #define EMBED_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define EMBED_FLATTEN_MAX	32	/* deeper objects are shown as JSON */
 #define EMBED_EMPTY		"—"
@@ -53,8 +54,13 @@ struct earena {
 struct field {
 	struct estr	 name;
 	struct estr	 value;
-	int		 is_error;
+	size_t		 inline_below;	/* inline when value.cps is below */
 };
+
+#define EMBED_INLINE_BELOW	40	/* short values sit side by side */
+/* embed_inline as a field's inline_below: one compare when written. */
+#define EMBED_INLINE_CPS(inl) ((inl) == EMBED_INLINE_AUTO ? \
+	EMBED_INLINE_BELOW : (inl) == EMBED_INLINE_YES ? SIZE_MAX : 0)
 
 /* Collects fields while flattening data; counts all, keeps the first max. */
 struct collect {

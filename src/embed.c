@@ -5,15 +5,16 @@
  * Design: an embed is first laid out as plain strings (title, description,
  * footer, and a list of name/value fields), then every Discord limit is
  * applied to those strings, and only then is the output made, so the
- * character count returned is exactly what it holds. The output is either
- * a json-c object (embed_build(), for callers that edit or inspect it) or,
- * on the workers' hot path, compact JSON written straight from the layout
- * into one growing buffer (embed_build_json()): no json-c tree is built,
- * serialized and freed per event. Both give the same bytes: the writer
- * escapes strings exactly as json-c does with the flags used here ('"',
- * '\\', the short escapes \b \f \n \r \t, other bytes below 0x20 as
- * \u00xx, lowercase; '/' and non-ASCII as they are), and a differential
- * test in tests/check_embed.c holds them to it.
+ * character count returned is exactly what it holds. An event's embed
+ * (embed_build_json(), the workers' hot path) and a synthetic one
+ * (embed_write(): digests, grouped failures, --test-discord) share the
+ * layout, the limits and the writer: compact JSON written straight from
+ * the layout into one growing buffer, no json-c tree built, serialized
+ * and freed per embed. The writer escapes '"', '\\', the short escapes
+ * \b \f \n \r \t and other bytes below 0x20 as \u00xx (lowercase); '/'
+ * and non-ASCII go as they are (a cleaned string has no control
+ * character but tab and newline anyway). tests/check_embed.c parses its
+ * output with json-c as an oracle.
  *
  * The strings of an embed (embed_text(), the cleaning and the UTF-16
  * counts) are embed-text.c's; an event's data as named fields (flattening,
@@ -47,8 +48,6 @@
 #include "utf8.h"
 #include "util.h"
 
-#define EMBED_COLOR_DIGEST	5793266	/* Discord blurple: neither good nor bad */
-#define EMBED_INLINE_BELOW	40	/* values shorter than this sit side by side */
 #define EMBED_USERNAME_MAX	80	/* Discord's webhook username limit */
 
 struct layout {
@@ -174,53 +173,11 @@ layout_free(struct layout *l)
 	earena_free(&l->arena);
 }
 
-/* Whether a field sits beside others: short values, never the error. */
+/* Whether a field sits beside others (its value once cut to fit). */
 static int
 field_inline(const struct field *f)
 {
-	return !f->is_error && f->value.cps < EMBED_INLINE_BELOW;
-}
-
-static json_object *
-estr_json(const struct estr *e)
-{
-	return json_object_new_string_len(e->s, (int)e->len);
-}
-
-/* Builds the json-c object from a fitted layout and frees the strings. */
-static json_object *
-layout_build(struct layout *l, int color, time_t t)
-{
-	json_object	*embed, *fields, *f, *footer;
-	char		 ts[32];
-	size_t		 i;
-
-	embed = json_object_new_object();
-	json_object_object_add(embed, "title", estr_json(&l->title));
-	if (l->description.s != NULL)
-		json_object_object_add(embed, "description",
-		    estr_json(&l->description));
-	json_object_object_add(embed, "color", json_object_new_int(color));
-	fields = json_object_new_array();
-	for (i = 0; i < l->nfields; i++) {
-		f = json_object_new_object();
-		json_object_object_add(f, "name", estr_json(&l->fields[i].name));
-		json_object_object_add(f, "value",
-		    estr_json(&l->fields[i].value));
-		json_object_object_add(f, "inline",
-		    json_object_new_boolean(field_inline(&l->fields[i])));
-		json_object_array_add(fields, f);
-	}
-	json_object_object_add(embed, "fields", fields);
-	if (l->footer.s != NULL) {
-		footer = json_object_new_object();
-		json_object_object_add(footer, "text", estr_json(&l->footer));
-		json_object_object_add(embed, "footer", footer);
-	}
-	embed_timestamp(t, ts, sizeof ts);
-	json_object_object_add(embed, "timestamp", json_object_new_string(ts));
-	layout_free(l);
-	return embed;
+	return f->value.cps < f->inline_below;
 }
 
 /* A growing output buffer for the JSON writer, always NUL-terminated. */
@@ -376,9 +333,8 @@ jbuf_estr(struct jbuf *b, const struct estr *e)
 #define JBUF_ESTR(b, e) jbuf_estr((b), &(e))
 
 /*
- * Writes a fitted layout as the compact JSON that layout_build() and
- * json-c would give, frees the strings and returns the text (caller
- * frees).
+ * Writes a fitted layout as compact JSON, frees the strings and returns
+ * the text (caller frees).
  */
 static char *
 layout_write(struct layout *l, int color, time_t t)
@@ -437,9 +393,24 @@ clean_str(struct earena *a, struct estr *e, const char *s, size_t max,
 }
 
 /*
+ * Appends the field that stands for n fields not shown: "…", "… and N
+ * more fields" (SPEC wording, even for one).
+ */
+static void
+layout_more(struct layout *l, size_t n)
+{
+	struct field	*f = &l->fields[l->nfields++];
+	char		 more[64];
+
+	clean_str(&l->arena, &f->name, EMBED_ELLIPSIS, EMBED_MAX_FIELD_NAME, 1);
+	snprintf(more, sizeof more, "… and %zu more fields", n);
+	clean_str(&l->arena, &f->value, more, EMBED_MAX_FIELD_VALUE, 0);
+	f->inline_below = EMBED_INLINE_BELOW;
+}
+
+/*
  * Lays out one event embed (SPEC section 4) with every limit applied;
- * returns its Discord character count. layout_build() or layout_write()
- * frees l's strings.
+ * returns its Discord character count. layout_write() frees l's strings.
  */
 static size_t
 layout_event(struct layout *l, const struct embed_event *in)
@@ -449,8 +420,7 @@ layout_event(struct layout *l, const struct embed_event *in)
 	struct earena	*a = &l->arena;
 	const char	*type = in->type != NULL ? in->type : "invalid";
 	const char	*verb = in->success ? "processed" : "failed";
-	char		 more[64];
-	size_t		 ntail = 0, keep, i, n;
+	size_t		 ntail = 0, keep, i;
 
 	layout_init(l);
 	embed_with_icon(a, &l->title, EMBED_MAX_TITLE, in->icon, type, " event ",
@@ -465,12 +435,12 @@ layout_event(struct layout *l, const struct embed_event *in)
 		clean_str(a, &tail[ntail].name, "Error", EMBED_MAX_FIELD_NAME, 1);
 		clean_str(a, &tail[ntail].value, in->error,
 		    EMBED_MAX_FIELD_VALUE, 1);
-		tail[ntail].is_error = 1;
+		tail[ntail].inline_below = 0;	/* the error never sits inline */
 		ntail++;
 	}
 	clean_str(a, &tail[ntail].name, "Event ID", EMBED_MAX_FIELD_NAME, 1);
 	clean_str(a, &tail[ntail].value, in->event_id, EMBED_MAX_FIELD_VALUE, 1);
-	tail[ntail].is_error = 0;
+	tail[ntail].inline_below = EMBED_INLINE_BELOW;
 	ntail++;
 
 	memset(&c, 0, sizeof c);
@@ -485,17 +455,8 @@ layout_event(struct layout *l, const struct embed_event *in)
 		keep = EMBED_MAX_FIELDS - 1 - ntail;
 	for (i = 0; i < c.kept && i < keep; i++)
 		l->fields[l->nfields++] = fold[i];
-	if (keep < c.total) {
-		n = c.total - keep;
-		clean_str(a, &l->fields[l->nfields].name, EMBED_ELLIPSIS,
-		    EMBED_MAX_FIELD_NAME, 1);
-		/* SPEC wording, even for one. */
-		snprintf(more, sizeof more, "… and %zu more fields", n);
-		clean_str(a, &l->fields[l->nfields].value, more,
-		    EMBED_MAX_FIELD_VALUE, 0);
-		l->fields[l->nfields].is_error = 0;
-		l->nfields++;
-	}
+	if (keep < c.total)
+		layout_more(l, c.total - keep);
 	for (i = 0; i < ntail; i++)
 		l->fields[l->nfields++] = tail[i];
 
@@ -503,32 +464,38 @@ layout_event(struct layout *l, const struct embed_event *in)
 }
 
 /*
- * Builds one event embed (SPEC section 4) with every limit applied.
- * Returns a new object (caller owns; json_object_put() it) and stores its
- * Discord character count in *chars (if chars is not NULL). in->data is
- * read, never changed, but json-c caches serialisations inside it, so
- * only the event's owning thread may call this.
+ * Lays out a synthetic embed (struct embed_spec) under the same limits;
+ * returns its Discord character count. The spec's strings outlive the
+ * layout (it is written before embed_write() returns): borrowed when
+ * clean.
  */
-json_object *
-embed_build(const struct embed_event *in, size_t *chars)
+static size_t
+layout_spec(struct layout *l, const struct embed_spec *in)
 {
-	struct layout	l;
-	size_t		n;
+	struct earena	*a = &l->arena;
+	size_t		 keep, i;
 
-	n = layout_event(&l, in);
-	if (chars != NULL)
-		*chars = n;
-	return layout_build(&l, in->success ? EMBED_COLOR_OK : EMBED_COLOR_FAIL,
-	    in->finished);
+	layout_init(l);
+	clean_str(a, &l->title, in->title, EMBED_MAX_TITLE, 1);
+	if (in->description != NULL)
+		clean_str(a, &l->description, in->description, EMBED_MAX_DESC, 1);
+	if (in->footer != NULL)
+		clean_str(a, &l->footer, in->footer, EMBED_MAX_FOOTER, 1);
+	keep = in->nfields <= EMBED_MAX_FIELDS ? in->nfields :
+	    EMBED_MAX_FIELDS - 1;
+	for (i = 0; i < keep; i++) {
+		struct field *f = &l->fields[l->nfields++];
+
+		clean_str(a, &f->name, in->fields[i].name, EMBED_MAX_FIELD_NAME, 1);
+		clean_str(a, &f->value, in->fields[i].value,
+		    EMBED_MAX_FIELD_VALUE, 1);
+		f->inline_below = EMBED_INLINE_CPS(in->fields[i].inl);
+	}
+	if (keep < in->nfields)
+		layout_more(l, in->nfields - keep);
+	return layout_fit(l);
 }
 
-/*
- * The same embed as embed_build() as compact JSON, byte for byte what
- * embed_to_json(embed_build(in, chars)) gives, written without a json-c
- * tree. Returns a newly allocated string (caller frees) and the Discord
- * character count in *chars (if not NULL). Same thread rule as
- * embed_build().
- */
 char *
 embed_build_json(const struct embed_event *in, size_t *chars)
 {
@@ -542,101 +509,50 @@ embed_build_json(const struct embed_event *in, size_t *chars)
 	    in->finished);
 }
 
-/*
- * The overload digest: "📊 N events processed" (N = all processed and
- * failed events it counts), one field per row in the given order, name
- * the type, value "P processed, F failed"; more than 25 rows fold into
- * "… and N more fields" as in embed_build(). Returns a new object (caller
- * owns) and its character count in *chars. Any thread.
- */
-json_object *
-embed_digest(const struct embed_digest_row *rows, size_t nrows, time_t end,
-    size_t *chars)
+char *
+embed_write(const struct embed_spec *in, size_t *chars)
 {
-	struct layout	 l;
-	unsigned long	 total = 0;
-	size_t		 i, keep, n;
-	char		 s[96];
+	struct layout	l;
+	size_t		n;
 
-	layout_init(&l);
-	for (i = 0; i < nrows; i++)
-		total += rows[i].processed + rows[i].failed;
-	/* SPEC wording, even for one. */
-	snprintf(s, sizeof s, "📊 %lu events processed", total);
-	clean_str(&l.arena, &l.title, s, EMBED_MAX_TITLE, 0);
-
-	keep = nrows <= EMBED_MAX_FIELDS ? nrows : EMBED_MAX_FIELDS - 1;
-	for (i = 0; i < keep; i++) {
-		clean_str(&l.arena, &l.fields[i].name, rows[i].type,
-		    EMBED_MAX_FIELD_NAME, 0);
-		snprintf(s, sizeof s, "%lu processed, %lu failed",
-		    rows[i].processed, rows[i].failed);
-		clean_str(&l.arena, &l.fields[i].value, s,
-		    EMBED_MAX_FIELD_VALUE, 0);
-		l.fields[i].is_error = 0;
-	}
-	l.nfields = keep;
-	if (keep < nrows) {
-		n = nrows - keep;
-		clean_str(&l.arena, &l.fields[l.nfields].name, EMBED_ELLIPSIS,
-		    EMBED_MAX_FIELD_NAME, 1);
-		snprintf(s, sizeof s, "… and %zu more fields", n);
-		clean_str(&l.arena, &l.fields[l.nfields].value, s,
-		    EMBED_MAX_FIELD_VALUE, 0);
-		l.fields[l.nfields].is_error = 0;
-		l.nfields++;
-	}
-	n = layout_fit(&l);
+	n = layout_spec(&l, in);
 	if (chars != NULL)
 		*chars = n;
-	return layout_build(&l, EMBED_COLOR_DIGEST, end);
+	return layout_write(&l, in->color, in->timestamp);
 }
 
 /*
- * The webhook payload as compact JSON (caller frees): username (cut to
- * Discord's 80) and avatar_url only when not NULL or empty, the embeds
- * (borrowed: their reference counts go up and back down), and
- * "allowed_mentions": {"parse": []} so that no event can ping anyone.
- * Non-ASCII text is written as UTF-8, "/" unescaped. Notifier thread
- * (json-c reference counts are not atomic).
+ * Writes "key":"s", cleaned and cut to max, then a comma: a member of the
+ * payload envelope.
  */
-char *
-embed_payload(json_object *const *embeds, size_t n, const char *username,
-    const char *avatar_url)
+static void
+jbuf_member(struct jbuf *b, const char *key, const char *s, size_t max)
 {
-	json_object	*payload, *arr, *am;
-	char		*s, *out;
-	size_t		 i;
+	char *t = embed_text(s, strlen(s), max);
 
-	payload = json_object_new_object();
-	if (username != NULL && *username != '\0') {
-		s = embed_text(username, strlen(username), EMBED_USERNAME_MAX);
-		json_object_object_add(payload, "username",
-		    json_object_new_string(s));
-		free(s);
-	}
-	if (avatar_url != NULL && *avatar_url != '\0') {
-		s = embed_text(avatar_url, strlen(avatar_url), 2048);
-		json_object_object_add(payload, "avatar_url",
-		    json_object_new_string(s));
-		free(s);
-	}
-	arr = json_object_new_array();
-	for (i = 0; i < n; i++)
-		json_object_array_add(arr, json_object_get(embeds[i]));
-	json_object_object_add(payload, "embeds", arr);
-	am = json_object_new_object();
-	json_object_object_add(am, "parse", json_object_new_array());
-	json_object_object_add(payload, "allowed_mentions", am);
-	out = xstrdup(json_object_to_json_string_ext(payload, EMBED_JSON_FLAGS));
-	json_object_put(payload);
-	return out;
+	jbuf_add(b, key, strlen(key));
+	jbuf_string(b, t, strlen(t));
+	JBUF_LIT(b, ",");
+	free(t);
+}
+
+#define PAYLOAD_TAIL	"\"allowed_mentions\":{\"parse\":[]}}"
+
+/* "{", then username and avatar_url when set: the envelope's head. */
+static void
+payload_head(struct jbuf *b, const char *username, const char *avatar_url)
+{
+	JBUF_LIT(b, "{");
+	if (username != NULL && *username != '\0')
+		jbuf_member(b, "\"username\":", username, EMBED_USERNAME_MAX);
+	if (avatar_url != NULL && *avatar_url != '\0')
+		jbuf_member(b, "\"avatar_url\":", avatar_url, 2048);
 }
 
 /*
- * The calling thread's last envelope (embed_payload() with no embeds) and
- * what it was made from; in fixed buffers, so that nothing is left on the
- * heap when the thread ends. Longer strings are not kept.
+ * The calling thread's last envelope head ("{" and the members before
+ * "embeds") and what it was made from; in fixed buffers, so that nothing
+ * is left on the heap when the thread ends. Longer strings are not kept.
  */
 #define PAYLOAD_KEEP	512
 struct payload_cache {
@@ -644,7 +560,8 @@ struct payload_cache {
 	int	 has_user, has_avatar;
 	char	 user[PAYLOAD_KEEP];
 	char	 avatar[PAYLOAD_KEEP];
-	char	 empty[2 * PAYLOAD_KEEP + 128];
+	char	 head[2 * PAYLOAD_KEEP + 64];
+	size_t	 headlen;
 };
 
 static int
@@ -654,81 +571,70 @@ payload_cache_same(const char *kept, int has, const char *s)
 }
 
 /*
- * embed_payload(NULL, 0, ...), made once per thread and options: the
- * thread's kept copy (*own NULL), or a new string that *own also points
- * at for the caller to free.
+ * Appends the envelope head to b: the same for every payload of a
+ * webhook, so each thread keeps the last one.
  */
-static const char *
-payload_empty(const char *username, const char *avatar_url, char **own)
+static void
+payload_head_cached(struct jbuf *b, const char *username,
+    const char *avatar_url)
 {
 	static _Thread_local struct payload_cache pc;
-	char	*empty;
-	size_t	 len;
+	size_t	 start = b->len, len;
 
 	if (pc.set && payload_cache_same(pc.user, pc.has_user, username) &&
 	    payload_cache_same(pc.avatar, pc.has_avatar, avatar_url)) {
-		*own = NULL;
-		return pc.empty;
+		jbuf_add(b, pc.head, pc.headlen);
+		return;
 	}
-	*own = empty = embed_payload(NULL, 0, username, avatar_url);
-	len = strlen(empty);
+	payload_head(b, username, avatar_url);
+	len = b->len - start;
 	pc.set = 0;
 	if ((username == NULL || strlen(username) < PAYLOAD_KEEP) &&
 	    (avatar_url == NULL || strlen(avatar_url) < PAYLOAD_KEEP) &&
-	    len < sizeof pc.empty) {
+	    len < sizeof pc.head) {
 		pc.has_user = username != NULL;
 		pc.has_avatar = avatar_url != NULL;
 		if (username != NULL)
 			memcpy(pc.user, username, strlen(username) + 1);
 		if (avatar_url != NULL)
 			memcpy(pc.avatar, avatar_url, strlen(avatar_url) + 1);
-		memcpy(pc.empty, empty, len + 1);
+		memcpy(pc.head, b->p + start, len);
+		pc.headlen = len;
 		pc.set = 1;
 	}
-	return empty;
 }
 
 char *
 embed_payload_json(const char *const *embeds, size_t n, const char *username,
     const char *avatar_url)
 {
-	const char *empty, *mark;
-	char *own, *out;
-	size_t head, tail, len, o;
-	static const char slot[] = "\"embeds\":[]";
+	struct jbuf	b = { NULL, 0, 0 };
+	size_t		len = 64 + sizeof PAYLOAD_TAIL;
 
-	/*
-	 * The envelope comes from embed_payload() itself, so both forms are
-	 * byte for byte the same; the embeds go between its brackets. It is
-	 * the same for every payload of a webhook: the thread keeps it.
-	 */
-	empty = payload_empty(username, avatar_url, &own);
-	mark = strstr(empty, slot);
-	head = (size_t)(mark - empty) + sizeof slot - 2;	/* up to '[' */
-	tail = strlen(empty) - head;				/* from ']' */
-	len = head + tail;
 	for (size_t i = 0; i < n; i++)
 		len += strlen(embeds[i]) + 1;
-	out = xmalloc(len + 1);
-	memcpy(out, empty, head);
-	o = head;
+	jbuf_reserve(&b, len);
+	payload_head_cached(&b, username, avatar_url);
+	JBUF_LIT(&b, "\"embeds\":[");
 	for (size_t i = 0; i < n; i++) {
-		size_t el = strlen(embeds[i]);
-
 		if (i > 0)
-			out[o++] = ',';
-		memcpy(out + o, embeds[i], el);
-		o += el;
+			JBUF_LIT(&b, ",");
+		jbuf_add(&b, embeds[i], strlen(embeds[i]));
 	}
-	memcpy(out + o, empty + head, tail);
-	o += tail;
-	out[o] = '\0';
-	free(own);
-	return out;
+	JBUF_LIT(&b, "],");
+	JBUF_LIT(&b, PAYLOAD_TAIL);
+	return b.p;
 }
 
 char *
-embed_to_json(json_object *embed)
+embed_payload_text(const char *content, const char *username,
+    const char *avatar_url)
 {
-	return xstrdup(json_object_to_json_string_ext(embed, EMBED_JSON_FLAGS));
+	struct jbuf b = { NULL, 0, 0 };
+
+	payload_head(&b, username, avatar_url);
+	jbuf_member(&b, "\"content\":", content != NULL ? content : "",
+	    EMBED_MAX_CONTENT);
+	JBUF_LIT(&b, PAYLOAD_TAIL);
+	return b.p;
 }

@@ -4,10 +4,14 @@
  * units (as discord.js counts) and never cutting a UTF-8 sequence or a
  * surrogate pair. Pure: no I/O.
  *
+ * Design: every embed, an event's or a synthetic one (struct embed_spec),
+ * goes through one layout and one JSON writer; json-c only reads the
+ * event's data, it never writes an embed or a payload.
+ *
  * Threads: any; every function works on the caller's data only, beside
  * per-thread memos (_Thread_local, never shared): the last payload
  * envelope, recent titles, humanized keys and the last second's
- * timestamp text.
+ * timestamp text. embed_build_json(): the thread owning in->data.
  */
 #ifndef SIPEAT_EMBED_H
 #define SIPEAT_EMBED_H
@@ -26,6 +30,8 @@
 #define EMBED_MAX_FOOTER	2048
 #define EMBED_MAX_TOTAL		6000	/* over all embeds of one message */
 #define EMBED_MAX_PER_MESSAGE	10
+#define EMBED_MAX_CONTENT	2000	/* a message's plain text */
+#define EMBED_COLOR_DIGEST	5793266	/* Discord blurple: neither good nor bad */
 
 struct embed_event {
 	const char	*type;		/* event type, "invalid" for invalid events */
@@ -39,49 +45,68 @@ struct embed_event {
 };
 
 /*
- * Builds one embed with every limit applied (a single embed is also kept
- * under EMBED_MAX_TOTAL by shortening the longest values first). Returns a
- * new object (caller owns) and stores its character count in UTF-16 units,
- * as discord.js counts it (title, description, field names and values,
- * footer text), in *chars: what the notifier adds up against the 6000 of
- * one message.
- */
-json_object	*embed_build(const struct embed_event *in, size_t *chars);
-/*
- * The same embed as compact JSON, byte for byte embed_to_json() of
- * embed_build(), written straight from the layout without a json-c tree
- * (the workers' hot path). Returns a newly allocated string (caller
- * frees) and the character count in *chars (if not NULL). The thread
- * owning in->data only (json-c may cache serialisations inside it).
+ * The embed of one event as compact JSON, every limit applied (a single
+ * embed is also kept under EMBED_MAX_TOTAL by shortening the longest
+ * values first), written straight from its layout: no json-c tree.
+ * Returns a newly allocated string (caller frees) and stores its
+ * character count in UTF-16 units, as discord.js counts it (title,
+ * description, field names and values, footer text), in *chars (if not
+ * NULL): what the notifier adds up against the 6000 of one message. The
+ * thread owning in->data only (json-c may cache serialisations inside it).
  */
 char		*embed_build_json(const struct embed_event *in, size_t *chars);
 
-/* One digest entry: how many events of a type were folded. */
-struct embed_digest_row {
-	const char	*type;
-	unsigned long	 processed;	/* succeeded */
-	unsigned long	 failed;
+/* Whether a field sits beside the others. */
+enum embed_inline {
+	EMBED_INLINE_AUTO,	/* when its value is short, as an event's fields */
+	EMBED_INLINE_NO,
+	EMBED_INLINE_YES
 };
-/* "📊 N events processed" with one field per type ("120 processed, 0 failed"). */
-json_object	*embed_digest(const struct embed_digest_row *rows, size_t nrows,
-		     time_t end, size_t *chars);
+
+struct embed_field {
+	const char		*name;
+	const char		*value;
+	enum embed_inline	 inl;
+};
 
 /*
- * The webhook payload: {"username":..., "avatar_url":..., "embeds":[...],
- * "allowed_mentions":{"parse":[]}} (username/avatar_url omitted when NULL).
- * embeds are borrowed. Returns a newly allocated compact JSON string.
+ * An embed that stands for no single event (the overload digest, the
+ * overflow of failures, a group of failures, --test-discord's rich
+ * embed): the caller's text, laid out, limited and written by the same
+ * code as an event's embed, so every Discord limit is applied in one
+ * place. Strings are borrowed for the call; any of them may be invalid
+ * UTF-8 or too long: they are cleaned and cut like event text (an empty
+ * one shows as "—").
  */
-char		*embed_payload(json_object *const *embeds, size_t n,
-		     const char *username, const char *avatar_url);
+struct embed_spec {
+	const char			*title;
+	const char			*description;	/* NULL: none */
+	int				 color;
+	const struct embed_field	*fields;
+	size_t				 nfields;	/* past 25: the 25th is "… and N more fields" */
+	const char			*footer;	/* NULL: none */
+	time_t				 timestamp;
+};
+
+/* The embed of a spec; returns and counts as embed_build_json(). Any thread. */
+char		*embed_write(const struct embed_spec *in, size_t *chars);
 
 /*
- * The same payload from embeds already serialized as compact JSON (the
- * workers serialize their own embed, so the notifier only concatenates).
+ * The webhook payload from embeds already serialized as compact JSON (the
+ * workers serialize their own embed, so the notifier only concatenates):
+ * {"username":..., "avatar_url":..., "embeds":[...],
+ * "allowed_mentions":{"parse":[]}}, username (cut to Discord's 80) and
+ * avatar_url omitted when NULL or empty. allowed_mentions is always the
+ * last member (webhook.c replaces it). Returns a newly allocated string.
  */
 char		*embed_payload_json(const char *const *embeds, size_t n,
 		     const char *username, const char *avatar_url);
-/* An embed as compact JSON, as embed_payload() writes it. Caller frees. */
-char		*embed_to_json(json_object *embed);
+/*
+ * A plain-text message, the same envelope with "content" (cut to
+ * Discord's 2000) in place of "embeds". Caller frees.
+ */
+char		*embed_payload_text(const char *content, const char *username,
+		     const char *avatar_url);
 
 /* "companyName" -> "Company Name", "machineId" -> "Machine ID". Caller frees. */
 char		*embed_humanize(const char *key);

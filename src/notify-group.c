@@ -13,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
+#include "buf.h"
 #include "digest.h"
 #include "embed.h"
 #include "notify-group.h"
@@ -39,12 +38,6 @@ struct groups {
 	size_t		 nb;		/* a power of two */
 	size_t		 n;		/* entries */
 };
-
-static size_t
-u16(const char *s)
-{
-	return utf8_len16(s, strlen(s));
-}
 
 /* The three strings as one tuple (util.c's str_hash()). */
 uint64_t
@@ -192,19 +185,6 @@ groups_count(const struct groups *g, const struct notice *nt)
 	return e->count;
 }
 
-static void
-add_field(json_object *fields, const char *name, const char *value,
-    size_t *chars)
-{
-	json_object *f = json_object_new_object();
-
-	json_object_object_add(f, "name", json_object_new_string(name));
-	json_object_object_add(f, "value", json_object_new_string(value));
-	json_object_object_add(f, "inline", json_object_new_boolean(0));
-	json_object_array_add(fields, f);
-	*chars += u16(name) + u16(value);
-}
-
 /*
  * The Event IDs field: ids joined by ", " while they fit in one field
  * value, with room kept for "\n… and N more" when some do not.
@@ -212,36 +192,28 @@ add_field(json_object *fields, const char *name, const char *value,
 static char *
 ids_value(struct notice *const *m, size_t n)
 {
-	size_t vsize = 4 * EMBED_MAX_FIELD_VALUE + 1, len = 0, units = 0, k;
-	char *value = xmalloc(vsize), more[GROUP_MORE_MAX + 16];
+	struct buf b = BUF_INIT;
+	size_t units = 0, k;
 
-	value[0] = '\0';
 	for (k = 0; k < n; k++) {
 		char *id = embed_text(m[k]->fail->id, strlen(m[k]->fail->id),
 		    OVERFLOW_ID_MAX);
-		size_t u = u16(id), b = strlen(id), sep = k > 0 ? 2 : 0;
+		size_t len = strlen(id), u = utf8_len16(id, len), sep = k > 0 ? 2 : 0;
 		size_t reserve = k + 1 < n ? GROUP_MORE_MAX : 0;
 
 		if (units + sep + u + reserve > EMBED_MAX_FIELD_VALUE) {
 			free(id);
 			break;
 		}
-		if (sep > 0) {
-			memcpy(value + len, ", ", 2);
-			len += 2;
-		}
-		memcpy(value + len, id, b);
-		len += b;
+		if (sep > 0)
+			buf_add(&b, ", ", 2);
+		buf_add(&b, id, len);
 		units += sep + u;
-		value[len] = '\0';
 		free(id);
 	}
-	if (k < n) {
-		snprintf(more, sizeof more, "%s… and %zu more", k > 0 ? "\n" : "",
-		    n - k);
-		memcpy(value + len, more, strlen(more) + 1);
-	}
-	return value;
+	if (k < n)
+		buf_printf(&b, "%s… and %zu more", k > 0 ? "\n" : "", n - k);
+	return buf_take(&b);
 }
 
 struct notice *
@@ -249,10 +221,10 @@ group_notice(struct notice *const *m, size_t n)
 {
 	const struct notice_fail *f0 = m[0]->fail;
 	struct notice *nt = xcalloc(1, sizeof *nt);
-	json_object *embed, *fields, *footer;
+	struct embed_field f[4];
+	struct embed_spec es;
 	time_t first = f0->finished, last = f0->finished;
-	char *s, *t, ts[32];
-	size_t chars = 0;
+	char *title, *desc, *ids, *s, tfirst[32], tlast[32];
 
 	nt->since = m[0]->since;
 	for (size_t i = 1; i < n; i++) {
@@ -263,46 +235,36 @@ group_notice(struct notice *const *m, size_t n)
 		if (m[i]->since < nt->since)
 			nt->since = m[i]->since;
 	}
-	embed = json_object_new_object();
 	/* "×N" always shows: the icon and type are cut before it. */
 	s = xasprintf("%s%s%s event failed", f0->icon,
 	    *f0->icon != '\0' ? " " : "", m[0]->type);
-	t = embed_text(s, strlen(s), EMBED_MAX_TITLE - GROUP_MORE_MAX);
+	title = embed_text(s, strlen(s), EMBED_MAX_TITLE - GROUP_MORE_MAX);
 	free(s);
-	s = xasprintf("%s ×%zu", t, n);
-	free(t);
-	json_object_object_add(embed, "title", json_object_new_string(s));
-	chars += u16(s);
-	free(s);
-	s = xasprintf("%s%s%s", f0->icon, *f0->icon != '\0' ? " " : "",
+	s = xasprintf("%s ×%zu", title, n);
+	free(title);
+	title = s;
+	desc = xasprintf("%s%s%s", f0->icon, *f0->icon != '\0' ? " " : "",
 	    *f0->title != '\0' ? f0->title : m[0]->type);
-	t = embed_text(s, strlen(s), EMBED_MAX_DESC);
-	free(s);
-	json_object_object_add(embed, "description", json_object_new_string(t));
-	chars += u16(t);
-	free(t);
-	json_object_object_add(embed, "color",
-	    json_object_new_int(EMBED_COLOR_FAIL));
-	fields = json_object_new_array();
-	s = embed_text(f0->error, strlen(f0->error), EMBED_MAX_FIELD_VALUE);
-	add_field(fields, "Error", s, &chars);
-	free(s);
-	embed_timestamp(first, ts, sizeof ts);
-	add_field(fields, "First", ts, &chars);
-	embed_timestamp(last, ts, sizeof ts);
-	add_field(fields, "Last", ts, &chars);
-	s = ids_value(m, n);
-	add_field(fields, GROUP_FIELD_IDS, s, &chars);
-	free(s);
-	json_object_object_add(embed, "fields", fields);
-	footer = json_object_new_object();
-	json_object_object_add(footer, "text", json_object_new_string(GROUP_FOOTER));
-	chars += u16(GROUP_FOOTER);
-	json_object_object_add(embed, "footer", footer);
-	json_object_object_add(embed, "timestamp", json_object_new_string(ts));
-	nt->json = embed_to_json(embed);
-	json_object_put(embed);
-	nt->chars = chars;
+	embed_timestamp(first, tfirst, sizeof tfirst);
+	embed_timestamp(last, tlast, sizeof tlast);
+	ids = ids_value(m, n);
+	f[0] = (struct embed_field){ "Error", f0->error, EMBED_INLINE_NO };
+	f[1] = (struct embed_field){ "First", tfirst, EMBED_INLINE_NO };
+	f[2] = (struct embed_field){ "Last", tlast, EMBED_INLINE_NO };
+	f[3] = (struct embed_field){ GROUP_FIELD_IDS, ids, EMBED_INLINE_NO };
+
+	memset(&es, 0, sizeof es);
+	es.title = title;
+	es.description = desc;
+	es.color = EMBED_COLOR_FAIL;
+	es.fields = f;
+	es.nfields = sizeof f / sizeof f[0];
+	es.footer = GROUP_FOOTER;
+	es.timestamp = last;
+	nt->json = embed_write(&es, &nt->chars);
+	free(title);
+	free(desc);
+	free(ids);
 	nt->count = (long)n;
 	nt->kind = NOTICE_GROUP;
 	str_copy(nt->type, m[0]->type, sizeof nt->type);

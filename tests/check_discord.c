@@ -2,15 +2,18 @@
  * check_discord.c -- tests for the pure parts of discord.c: webhook URL
  * parsing, normalising to API v10 and redaction; answer parsing (rate-limit
  * headers, the 429 body, Discord's error codes); the reaction to each
- * status; the wait before the next request; backoff bounds.
+ * status; the wait before the next request; backoff bounds; the exact
+ * payloads of --test-discord (discord-test.c), made by embed.c's writer.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <check.h>
+#include <json-c/json.h>
 
 #include "discord.h"
 #include "util.h"
+#include "webhook.h"
 
 #define TOKEN "AbC-123_xyz.tok"
 
@@ -283,6 +286,101 @@ START_TEST(test_backoff)
 }
 END_TEST
 
+#define T_NOW		1689431445	/* 2023-07-15T14:30:45Z */
+#define T_TS		"\"timestamp\":\"2023-07-15T14:30:45Z\""
+#define T_NONE		"\"allowed_mentions\":{\"parse\":[]}"
+#define T_TEXT		"\"content\":\"sipeatd test message 1/5: plain text. " \
+	"Notifications from sipeatd will appear in this channel.\""
+#define T_RICH		"{\"title\":\"\xf0\x9f\xa7\xaa sipeatd test: rich embed\"," \
+	"\"description\":\"If you can read this, the webhook accepts embeds " \
+	"with fields, a colour, a footer and a timestamp.\",\"color\":5793266," \
+	"\"fields\":[{\"name\":\"Version\",\"value\":\"sipeatd " PACKAGE_VERSION \
+	"\",\"inline\":true},{\"name\":\"Limits\",\"value\":\"10 embeds, 6000 " \
+	"characters per message\",\"inline\":true},{\"name\":\"Mentions\"," \
+	"\"value\":\"@everyone is not pinged (allowed_mentions)\",\"inline\":true}]," \
+	"\"footer\":{\"text\":\"sipeatd --test-discord\"}," T_TS "}"
+#define T_FAIL		"{\"title\":\"\xf0\x9f\xa5\xa4 request.created event failed\"," \
+	"\"description\":\"\xf0\x9f\xa5\xa4 New Drink Request\",\"color\":15158332," \
+	"\"fields\":[{\"name\":\"Customer Name\",\"value\":\"Jane Smith\"," \
+	"\"inline\":true},{\"name\":\"Drink Name\",\"value\":\"Cola Zero\"," \
+	"\"inline\":true},{\"name\":\"Machine ID\",\"value\":\"VM-001\"," \
+	"\"inline\":true},{\"name\":\"Machine Name\",\"value\":\"Lobby\"," \
+	"\"inline\":true},{\"name\":\"Error\",\"value\":\"Payment processing " \
+	"failed\",\"inline\":false},{\"name\":\"Event ID\",\"value\":" \
+	"\"test-request-1\",\"inline\":true}],\"footer\":{\"text\":" \
+	"\"\xe2\x9d\x8c Processing failed\"}," T_TS "}"
+
+/* The only embed of payload p: its title and its field names, joined. */
+static void
+assert_event(const char *p, const char *title, const char *names)
+{
+	json_object *o, *v, *e, *f;
+	char got[512] = "";
+
+	o = json_tokener_parse(p);
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_object_object_get_ex(o, "embeds", &v));
+	ck_assert_uint_eq(json_object_array_length(v), 1);
+	e = json_object_array_get_idx(v, 0);
+	ck_assert(json_object_object_get_ex(e, "title", &v));
+	ck_assert_str_eq(json_object_get_string(v), title);
+	ck_assert(json_object_object_get_ex(e, "fields", &f));
+	for (size_t i = 0; i < json_object_array_length(f); i++) {
+		ck_assert(json_object_object_get_ex(json_object_array_get_idx(f, i),
+		    "name", &v));
+		strcat(got, i > 0 ? "|" : "");
+		strcat(got, json_object_get_string(v));
+	}
+	ck_assert_str_eq(got, names);
+	json_object_put(o);
+}
+
+/* --test-discord's five messages, as the default webhook sends them. */
+START_TEST(test_test_payloads)
+{
+	struct webhook wh;
+	char *p[5], err[64];
+
+	webhook_init(&wh, "default");
+	wh.username = xstrdup("SipEat Test");
+	discord_test_payloads(p, &wh, T_NOW);
+	ck_assert_str_eq(p[0], "{\"username\":\"SipEat Test\"," T_TEXT "," T_NONE "}");
+	ck_assert_str_eq(p[1], "{\"username\":\"SipEat Test\",\"embeds\":[" T_RICH
+	    "]," T_NONE "}");
+	ck_assert_str_eq(p[3], "{\"username\":\"SipEat Test\",\"embeds\":[" T_FAIL
+	    "]," T_NONE "}");
+	assert_event(p[2], "\xf0\x9f\x93\x9d contact.created event processed",
+	    "Name|Email|Phone|Company Name|Message|Event ID");
+	assert_event(p[4], "\xf0\x9f\x8f\xad machine.created event processed",
+	    "Machine ID|Name|Location Address|Location Latitude|"
+	    "Location Longitude|Model|Event ID");
+	for (int i = 0; i < 5; i++)
+		free(p[i]);
+	webhook_clear(&wh);
+
+	/* A webhook's own name, mention (the failure only) and flags. */
+	webhook_init(&wh, "alerts");
+	wh.avatar_url = xstrdup("https://x.example/a.png");
+	ck_assert_int_eq(webhook_mention_parse("<@&555>", &wh.mention, err,
+	    sizeof err), 0);
+	wh.silent = WEBHOOK_SILENT_SUCCESSES;
+	discord_test_payloads(p, &wh, T_NOW);
+	ck_assert_str_eq(p[0], "{\"avatar_url\":\"https://x.example/a.png\","
+	    T_TEXT "," T_NONE ",\"flags\":4096}");
+	ck_assert_str_eq(p[3], "{\"avatar_url\":\"https://x.example/a.png\","
+	    "\"embeds\":[" T_FAIL "],\"content\":\"<@&555>\",\"allowed_mentions\":"
+	    "{\"parse\":[],\"roles\":[\"555\"]}}");
+	for (int i = 0; i < 5; i++) {
+		json_object *o = json_tokener_parse(p[i]);
+
+		ck_assert_ptr_nonnull(o);
+		json_object_put(o);
+		free(p[i]);
+	}
+	webhook_clear(&wh);
+}
+END_TEST
+
 Suite *
 suite_discord(void)
 {
@@ -300,6 +398,9 @@ suite_discord(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_backoff);
 	tcase_add_test(tc, test_advice);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("test-discord");
+	tcase_add_test(tc, test_test_payloads);
 	suite_add_tcase(s, tc);
 	return s;
 }

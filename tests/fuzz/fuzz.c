@@ -46,7 +46,7 @@ text(json_object *o, const char *key, size_t lo, size_t hi, int required)
 	return n;
 }
 
-void
+size_t
 fuzz_check_discord(const char *json, size_t tag)
 {
 	struct json_tokener	*tok;
@@ -62,6 +62,8 @@ fuzz_check_discord(const char *json, size_t tag)
 	FUZZ_ASSERT(json_tokener_get_parse_end(tok) == len);
 	json_tokener_free(tok);
 	FUZZ_ASSERT(json_object_is_type(e, json_type_object));
+	FUZZ_ASSERT(strcmp(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), json) == 0);
 
 	total += text(e, "title", 1, 256, 1);
 	total += text(e, "description", 1, 4096, 0);
@@ -78,4 +80,5 @@ fuzz_check_discord(const char *json, size_t tag)
 	}
 	FUZZ_ASSERT(total <= 6000);
 	json_object_put(e);
+	return total;
 }

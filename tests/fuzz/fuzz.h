@@ -15,11 +15,13 @@
 
 void	fuzz_assert(int ok, const char *what, const char *file, int line);
 /*
- * Checks one embed as compact JSON: valid UTF-8 and valid JSON; at most
- * 25 fields, each name 1..256 and value 1..1024 code points; title, the
- * description and the footer within their limits; at most 6000 code
- * points in all. Aborts on a breach. tag is printed with the report.
+ * Checks one embed as compact JSON: valid UTF-8 and valid JSON, exactly
+ * what json-c writes back for it (so plain compact JSON, escaped as JSON
+ * requires); at most 25 fields, each name 1..256 and value 1..1024 UTF-16
+ * units; title, the description and the footer within their limits; at
+ * most 6000 units in all. Aborts on a breach; returns the units counted
+ * (Discord's count). tag is printed with the report.
  */
-void	fuzz_check_discord(const char *json, size_t tag);
+size_t	fuzz_check_discord(const char *json, size_t tag);
 
 #endif
