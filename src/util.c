@@ -110,12 +110,67 @@ sleep_ms(int64_t ms)
 		;
 }
 
+/*
+ * No snprintf: stdio's setup costs ~600 instructions a call, more than
+ * the copy (callgrind, work W: notice_create() calls this per event).
+ */
 char *
 str_copy(char *dst, const char *src, size_t size)
 {
+	size_t len;
+
 	if (size == 0)
 		return dst;
-	snprintf(dst, size, "%s", src);
+	len = strnlen(src, size - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return dst;
+}
+
+/* Writes v in decimal at p (at least 20 bytes); returns its length. */
+static size_t
+fmt_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Writes v in decimal at p (at least 21 bytes); returns its length. */
+static size_t
+fmt_i64(char *p, int64_t v)
+{
+	if (v >= 0)
+		return fmt_u64(p, (uint64_t)v);
+	*p = '-';
+	return 1 + fmt_u64(p + 1, -(uint64_t)v);
+}
+
+char *
+str_msgid(char *dst, size_t size, const char *topic, int32_t partition,
+    int64_t offset)
+{
+	char nums[48];
+	size_t n = 0, len;
+
+	nums[n++] = '/';
+	n += fmt_i64(nums + n, partition);
+	nums[n++] = '/';
+	n += fmt_i64(nums + n, offset);
+	nums[n] = '\0';
+	if (size == 0)
+		return dst;
+	/* Cut as snprintf would: the whole text to size - 1 bytes. */
+	str_copy(dst, topic, size);
+	len = strlen(dst);
+	str_copy(dst + len, nums, size - len);
 	return dst;
 }
 
