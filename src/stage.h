@@ -76,6 +76,11 @@ struct stage {
 	int				 timeout_ms;	/* default 10000 */
 	int				 retries;	/* default 2 */
 	int				 retry_backoff_ms; /* default 200 */
+	/*
+	 * Its sipeatd_stage_duration_seconds series: the index metrics_init()
+	 * gives the name, set by handlers_build() (a hint metrics checks).
+	 */
+	size_t				 metric;
 	void				*priv;		/* the action's compiled state */
 };
 
