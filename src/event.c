@@ -201,11 +201,12 @@ tok_get(int *owned)
 
 /*
  * Runs json-c over exactly len bytes; the root or NULL with errstr set.
- * *keys: see event_fast_parse().
+ * *keys: see event_fast_parse(); *r: the root's members, found by the
+ * fast parser or looked up here.
  */
 static json_object *
-parse_json(const char *buf, size_t len, char **keys, char *errstr,
-    size_t errsz)
+parse_json(const char *buf, size_t len, char **keys,
+    struct event_fast_root *r, char *errstr, size_t errsz)
 {
 	struct json_tokener	*tok;
 	json_object		*root;
@@ -213,7 +214,7 @@ parse_json(const char *buf, size_t len, char **keys, char *errstr,
 	int			 owned;
 
 	/* Plain JSON, nearly every event, without the tokener. */
-	root = event_fast_parse(buf, len, keys);
+	root = event_fast_parse_root(buf, len, keys, r);
 	if (root != NULL)
 		return root;
 	tok = tok_get(&owned);
@@ -278,24 +279,30 @@ parse_json(const char *buf, size_t len, char **keys, char *errstr,
 	}
 	if (owned)
 		json_tokener_free(tok);
+	if (root != NULL && json_object_is_type(root, json_type_object)) {
+		r->found = (obj_get(root, "id", &r->id) ? EVENT_FAST_ID : 0) |
+		    (obj_get(root, "type", &r->type) ? EVENT_FAST_TYPE : 0) |
+		    (obj_get(root, "data", &r->data) ? EVENT_FAST_DATA : 0) |
+		    (obj_get(root, "timestamp", &r->timestamp) ?
+		    EVENT_FAST_TIMESTAMP : 0);
+	}
 	return root;
 }
 
 /*
- * Checks the optional "id": 0 if absent (or null); 1 if a valid string,
- * *id borrowed from root; 2 if an integer (Node and Java producers send
+ * Checks the optional "id", v (NULL when absent or null): 0 if absent; 1
+ * if a valid string, *id borrowed from v; 2 if an integer (Node and Java producers send
  * database keys as numbers), written in decimal to num (numsz bytes, at
  * least 24) with *id = num; -1 with errstr if not acceptable.
  */
 static int
-parse_id(json_object *root, const char **id, char *num, size_t numsz,
+parse_id(json_object *v, const char **id, char *num, size_t numsz,
     char *errstr, size_t errsz)
 {
-	json_object	*v;
 	const char	*s;
 	size_t		 len, i;
 
-	if (!obj_get(root, "id", &v) || v == NULL)
+	if (v == NULL)
 		return 0;
 	if (json_object_is_type(v, json_type_int)) {
 		/* json-c writes int64 and uint64 values exactly. */
@@ -365,7 +372,8 @@ format_ms(int64_t ms, char *buf, size_t bufsz)
 }
 
 /*
- * The optional "timestamp" as shown (SPEC section 2), never an error: a
+ * The optional "timestamp", v (NULL when absent or null), as shown (SPEC
+ * section 2), never an error: a
  * string as given (RFC 3339 or not); a number as milliseconds since the
  * epoch (Date.now()) in ISO 8601 UTC (format_ms()); a number outside years
  * 0-9999, NaN, or any other value as its JSON text. Returns NULL when
@@ -373,16 +381,15 @@ format_ms(int64_t ms, char *buf, size_t bufsz)
  * JSON string the caller owns; NULL when borrowed).
  */
 static const char *
-parse_timestamp(json_object *root, json_object **own)
+parse_timestamp(json_object *v, json_object **own)
 {
-	json_object	*v;
 	char		 buf[96];	/* room for any int in each field */
 	double		 d;
 	int64_t		 ms;
 	int		 ok = -1;
 
 	*own = NULL;
-	if (!obj_get(root, "timestamp", &v) || v == NULL)
+	if (v == NULL)
 		return NULL;
 	switch (json_object_get_type(v)) {
 	case json_type_string:
@@ -420,6 +427,7 @@ int
 event_parse(struct event *ev, const char *buf, size_t len,
     const char *fallback_id, char *errstr, size_t errsz)
 {
+	struct event_fast_root r = { 0 };
 	json_object	*v;
 	const char	*id = NULL;
 	int		 idok;
@@ -448,7 +456,7 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		seterr(errstr, errsz, "invalid UTF-8");
 		return -1;
 	}
-	ev->root = parse_json(buf, len, &ev->keys, errstr, errsz);
+	ev->root = parse_json(buf, len, &ev->keys, &r, errstr, errsz);
 	if (ev->root == NULL)
 		return parse_fail(ev);
 	if (!json_object_is_type(ev->root, json_type_object)) {
@@ -457,14 +465,15 @@ event_parse(struct event *ev, const char *buf, size_t len,
 	}
 
 	/* A valid envelope id names the invalid event too: take it first. */
-	idok = parse_id(ev->root, &id, num, sizeof num, iderr, sizeof iderr);
+	idok = parse_id(r.id, &id, num, sizeof num, iderr, sizeof iderr);
 	if (idok > 0)
 		copy_cut(ev->idbuf, sizeof ev->idbuf, id);
 
-	if (!obj_get(ev->root, "type", &v)) {
+	if (!(r.found & EVENT_FAST_TYPE)) {
 		seterr(errstr, errsz, "missing \"type\"");
 		return parse_fail(ev);
 	}
+	v = r.type;
 	if (v == NULL || !json_object_is_type(v, json_type_string)) {
 		seterr(errstr, errsz, "\"type\" is not a string");
 		return parse_fail(ev);
@@ -487,10 +496,11 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		}
 	}
 
-	if (!obj_get(ev->root, "data", &v)) {
+	if (!(r.found & EVENT_FAST_DATA)) {
 		seterr(errstr, errsz, "missing \"data\"");
 		return parse_fail(ev);
 	}
+	v = r.data;
 	if (v == NULL || !json_object_is_type(v, json_type_object)) {
 		seterr(errstr, errsz, "\"data\" is not an object");
 		return parse_fail(ev);
@@ -501,7 +511,7 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		seterr(errstr, errsz, "%s", iderr);
 		return parse_fail(ev);
 	}
-	ev->timestamp = parse_timestamp(ev->root, &ev->tsobj);
+	ev->timestamp = parse_timestamp(r.timestamp, &ev->tsobj);
 
 	if (idok == 1)
 		ev->id = id;

@@ -72,5 +72,20 @@ const char	*event_json(const struct event *ev);
  * root, never before.
  */
 json_object	*event_fast_parse(const char *buf, size_t len, char **keys);
+/*
+ * The same, noting the root's members that event_parse() reads as the
+ * parse meets them (no lookups after): each pointer borrowed from the
+ * tree (NULL for JSON null), its bit in found when the key is present.
+ */
+#define EVENT_FAST_ID		0x1
+#define EVENT_FAST_TYPE		0x2
+#define EVENT_FAST_DATA		0x4
+#define EVENT_FAST_TIMESTAMP	0x8
+struct event_fast_root {
+	json_object	*id, *type, *data, *timestamp;
+	unsigned	 found;
+};
+json_object	*event_fast_parse_root(const char *buf, size_t len, char **keys,
+		     struct event_fast_root *r);
 
 #endif
