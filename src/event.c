@@ -624,15 +624,89 @@ event_lookup(const struct event *ev, const char *path)
 	return cur;
 }
 
-/*
- * 1 if path exists and is not null, false, "", [] or {}; else 0. Note
- * that 0 is true: it is a value that was given. Owning thread.
- */
-int
-event_truthy(const struct event *ev, const char *path)
-{
-	json_object *v = event_lookup(ev, path);
+struct event_path_seg {
+	const char	*s;		/* into text */
+	size_t		 len;
+};
 
+struct event_path {
+	char			*text;
+	int			 none;	/* an empty segment: finds nothing */
+	int			 id;	/* "id": the fallback id object first */
+	int			 data;	/* starts with "data": at ev->data */
+	size_t			 nseg;
+	struct event_path_seg	*seg;
+};
+
+/* Splits path at its dots once. Main thread (configuration). */
+struct event_path *
+event_path_new(const char *path)
+{
+	struct event_path *p = xcalloc(1, sizeof *p);
+	const char *s, *dot;
+
+	p->text = xstrdup(path != NULL ? path : "");
+	p->none = p->text[0] == '\0';
+	p->id = strcmp(p->text, "id") == 0;
+	for (s = p->text; !p->none; s = dot + 1) {
+		dot = strchr(s, '.');
+		p->seg = xreallocarray(p->seg, p->nseg + 1, sizeof *p->seg);
+		p->seg[p->nseg].s = s;
+		p->seg[p->nseg].len = dot != NULL ? (size_t)(dot - s) : strlen(s);
+		if (p->seg[p->nseg++].len == 0)
+			p->none = 1;
+		if (dot == NULL)
+			break;
+	}
+	p->data = !p->none && p->seg[0].len == 4 &&
+	    memcmp(p->seg[0].s, "data", 4) == 0;
+	return p;
+}
+
+void
+event_path_free(struct event_path *p)
+{
+	if (p == NULL)
+		return;
+	free(p->seg);
+	free(p->text);
+	free(p);
+}
+
+const char *
+event_path_text(const struct event_path *p)
+{
+	return p->text;
+}
+
+/*
+ * event_lookup() of p's text, its splitting done (keep the two alike).
+ * Owning thread of ev.
+ */
+json_object *
+event_lookup_path(const struct event *ev, const struct event_path *p)
+{
+	json_object	*cur;
+	size_t		 i = 0;
+
+	if (ev->root == NULL || p->none)
+		return NULL;
+	if (p->id && ev->idobj != NULL)
+		return ev->idobj;
+	cur = ev->root;
+	if (p->data && ev->data != NULL) {
+		cur = ev->data;
+		i = 1;
+	}
+	for (; cur != NULL && i < p->nseg; i++)
+		cur = lookup_step(cur, p->seg[i].s, p->seg[i].len);
+	return cur;
+}
+
+/* Whether v, found at some path, counts as given (event_truthy()). */
+static int
+value_truthy(json_object *v)
+{
 	if (v == NULL)
 		return 0;
 	switch (json_object_get_type(v)) {
@@ -649,6 +723,23 @@ event_truthy(const struct event *ev, const char *path)
 	default:
 		return 1;
 	}
+}
+
+/*
+ * 1 if path exists and is not null, false, "", [] or {}; else 0. Note
+ * that 0 is true: it is a value that was given. Owning thread.
+ */
+int
+event_truthy(const struct event *ev, const char *path)
+{
+	return value_truthy(event_lookup(ev, path));
+}
+
+/* event_truthy() of a compiled path. Owning thread of ev. */
+int
+event_truthy_path(const struct event *ev, const struct event_path *p)
+{
+	return value_truthy(event_lookup_path(ev, p));
 }
 
 /*

@@ -4,6 +4,8 @@
  * fields of the three built-in types (templates: template.h).
  *
  * Threads: any; a struct event belongs to the worker that parsed it.
+ * event_path_new and event_path_free: main (configuration); a compiled
+ * path is read-only after, shared by every worker.
  */
 #ifndef SIPEAT_EVENT_H
 #define SIPEAT_EVENT_H
@@ -62,6 +64,20 @@ int		 event_check_required(const struct event *ev, char *errstr, size_t errsz);
 json_object	*event_lookup(const struct event *ev, const char *path);
 /* Path exists and is not null, false, "" , 0-length array or object. */
 int		 event_truthy(const struct event *ev, const char *path);
+/*
+ * A dotted path compiled once, at configuration time, for the stages
+ * (validate's fields, `when`): event_lookup_path() gives what
+ * event_lookup() gives for the same text, without splitting it per
+ * event. event_path_new() never fails (a path with an empty segment
+ * finds nothing); free with event_path_free() (NULL is fine).
+ */
+struct event_path;
+struct event_path *event_path_new(const char *path);
+void		 event_path_free(struct event_path *p);
+/* The text the path was made from. */
+const char	*event_path_text(const struct event_path *p);
+json_object	*event_lookup_path(const struct event *ev, const struct event_path *p);
+int		 event_truthy_path(const struct event *ev, const struct event_path *p);
 /* The envelope as compact JSON (owned by ev, valid until event_clear). */
 const char	*event_json(const struct event *ev);
 /*

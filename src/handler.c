@@ -330,7 +330,8 @@ handler_run_strategy(const struct handler *h, const struct event *ev,
 
 	for (i = 0; i < h->nstages; i++) {
 		st = h->stages[i];
-		if (st->when != NULL && !event_truthy(ev, st->when)) {
+		if (st->when_path != NULL &&
+		    !event_truthy_path(ev, st->when_path)) {
 			log_debug("handler", "%s %s: stage %s skipped: %s is "
 			    "empty or missing", h->type, ev->id, st->name,
 			    st->when);

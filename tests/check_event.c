@@ -558,6 +558,48 @@ START_TEST(test_lookup)
 }
 END_TEST
 
+/*
+ * A compiled path (event_path_new(), the stages' fields and `when`)
+ * finds exactly what event_lookup() finds with its text, and is truthy
+ * alike, on events with and without an envelope id.
+ */
+START_TEST(test_lookup_path)
+{
+	static const char *const paths[] = {
+		"data.location.address", "data.location.latitude",
+		"data.capacity", "type", "id", "timestamp", "data.tags.1",
+		"data.tags.2", "data.tags.x", "data.location.address.more",
+		"data.nope", "data.model", "data..name", "data.name.", ".data",
+		"", ".", "data", "data.", "dat", "datas", "data.name", "x.y",
+		"data.active", "data.zero", "data.empty", "data.tags.01",
+		"id.x", "data.location",
+	};
+	static const char *const docs[] = {
+		MACHINE,
+		"{\"type\":\"t\",\"data\":{\"name\":\"n\",\"tags\":[1,[2]]}}",
+		"{\"id\":12,\"type\":\"t\",\"data\":{},\"x\":{\"y\":null}}",
+	};
+	struct event ev;
+
+	for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+		ck_assert_int_eq(parse_str(&ev, docs[d], "t/0/1"), 0);
+		for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+			struct event_path *p = event_path_new(paths[i]);
+
+			ck_assert_str_eq(event_path_text(p), paths[i]);
+			ck_assert_msg(event_lookup_path(&ev, p) ==
+			    event_lookup(&ev, paths[i]), "%s in %s", paths[i],
+			    docs[d]);
+			ck_assert_int_eq(event_truthy_path(&ev, p),
+			    event_truthy(&ev, paths[i]));
+			event_path_free(p);
+		}
+		event_clear(&ev);
+	}
+	event_path_free(NULL);
+}
+END_TEST
+
 START_TEST(test_truthy)
 {
 	struct event ev;
@@ -880,6 +922,7 @@ suite_event(void)
 	tc = tcase_create("access");
 	tcase_add_test(tc, test_required_fields);
 	tcase_add_test(tc, test_lookup);
+	tcase_add_test(tc, test_lookup_path);
 	tcase_add_test(tc, test_truthy);
 	suite_add_tcase(s, tc);
 
