@@ -36,7 +36,6 @@ struct fast {
 	char		*keys;	/* every key, NUL-terminated, one block */
 	size_t		 nkeys;	/* bytes used in keys */
 	size_t		 keysz;
-	struct event_fast_root *root;	/* the root's members, or NULL */
 	char		 tmp[FAST_STR_MAX];	/* decoded escaped strings, keys */
 };
 
@@ -324,15 +323,46 @@ fast_number(struct fast *f)
 	return json_object_new_double_s(fast_double(start, q), text);
 }
 
+/*
+ * A key after its opening quote, copied NUL-terminated into f->keys, or
+ * NULL to leave the document to json-c. The keys go into one block that
+ * the event frees after the tree (JSON_C_OBJECT_ADD_CONSTANT_KEY): no
+ * strdup and free per key. A key takes klen + 1 bytes of a block of the
+ * input's size, and at least klen + 3 of the input.
+ */
+static char *
+fast_key(struct fast *f)
+{
+	const char	*k;
+	char		*key;
+	size_t		 klen;
+
+	if (fast_string(f, &k, &klen) == -1 || memchr(k, '\0', klen) != NULL)
+		return NULL;
+	if (f->keys == NULL) {
+		f->keysz = (size_t)(f->end - f->p) + klen + 3;
+		f->keys = malloc(f->keysz);
+		if (f->keys == NULL)
+			return NULL;
+	}
+	if (f->nkeys + klen + 1 > f->keysz)
+		return NULL;
+	key = f->keys + f->nkeys;
+	memcpy(key, k, klen);
+	key[klen] = '\0';
+	f->nkeys += klen + 1;
+	return key;
+}
+
 /* An object after its '{'; NULL to leave it to json-c. */
 static json_object *
 fast_object(struct fast *f)
 {
 	json_object	*o, *v;
-	const char	*k, *seen[FAST_SEEN];
+	const char	*seen[FAST_SEEN];
 	char		*key;
-	size_t		 klen, nseen = 0, i;
-	int		 ok, opts, root = f->root != NULL && f->depth == 1;
+	size_t		 nseen = 0, i;
+	int		 ok, opts;
 
 	o = json_object_new_object();
 	fast_ws(f);
@@ -344,27 +374,8 @@ fast_object(struct fast *f)
 		if (f->p >= f->end || *f->p != '"')
 			goto fail;
 		f->p++;
-		if (fast_string(f, &k, &klen) == -1 ||
-		    memchr(k, '\0', klen) != NULL)
+		if ((key = fast_key(f)) == NULL)
 			goto fail;
-		/*
-		 * The keys go into one block that the event frees after
-		 * the tree (JSON_C_OBJECT_ADD_CONSTANT_KEY): no strdup and
-		 * free per key. A key takes klen + 1 bytes of a block of
-		 * the input's size, and at least klen + 3 of the input.
-		 */
-		if (f->keys == NULL) {
-			f->keysz = (size_t)(f->end - f->p) + klen + 3;
-			f->keys = malloc(f->keysz);
-			if (f->keys == NULL)
-				goto fail;
-		}
-		if (f->nkeys + klen + 1 > f->keysz)
-			goto fail;
-		key = f->keys + f->nkeys;
-		memcpy(key, k, klen);
-		key[klen] = '\0';
-		f->nkeys += klen + 1;
 		fast_ws(f);
 		if (f->p >= f->end || *f->p != ':')
 			goto fail;
@@ -387,8 +398,6 @@ fast_object(struct fast *f)
 			}
 		}
 		json_object_object_add_ex(o, key, v, opts);
-		if (root)
-			fast_root_member(f->root, key, v);
 		fast_ws(f);
 		if (f->p < f->end && *f->p == ',') {
 			f->p++;
@@ -502,32 +511,132 @@ fast_value(struct fast *f, int *ok)
 }
 
 /*
+ * The envelope's members after its '{' (see event_fast_parse_members()):
+ * 1, 0 or -1 as it returns; on 0 and -1 *n is 0 and nothing is kept.
+ */
+static int
+fast_members(struct fast *f, struct event_member *m, size_t *n,
+    struct event_fast_root *r)
+{
+	json_object	*v;
+	char		*key;
+	size_t		 i;
+	int		 ok, rc = 0;
+
+	*n = 0;
+	fast_ws(f);
+	if (f->p < f->end && *f->p == '}')
+		return -1;	/* no member: not an envelope, the tree says why */
+	for (;;) {
+		if (f->p >= f->end || *f->p != '"')
+			goto fail;
+		f->p++;
+		if ((key = fast_key(f)) == NULL)
+			goto fail;
+		fast_ws(f);
+		if (f->p >= f->end || *f->p != ':')
+			goto fail;
+		f->p++;
+		v = fast_value(f, &ok);
+		if (!ok)
+			goto fail;
+		/* A repeated key keeps its place and takes the last value. */
+		for (i = 0; i < *n && strcmp(m[i].key, key) != 0; i++)
+			;
+		if (i < *n) {
+			json_object_put(m[i].v);
+			m[i].v = v;
+		} else if (*n == EVENT_MEMBERS) {
+			json_object_put(v);
+			rc = -1;
+			goto fail;
+		} else {
+			m[*n].key = key;
+			m[(*n)++].v = v;
+		}
+		fast_root_member(r, key, v);
+		fast_ws(f);
+		if (f->p < f->end && *f->p == ',') {
+			f->p++;
+			fast_ws(f);
+			continue;
+		}
+		if (f->p < f->end && *f->p == '}') {
+			f->p++;
+			return 1;
+		}
+		goto fail;
+	}
+fail:
+	for (i = 0; i < *n; i++)
+		json_object_put(m[i].v);
+	*n = 0;
+	return rc;
+}
+
+/*
+ * The envelope at buf as members, without a root object (event.h). The
+ * caller has checked the bytes (no NUL, valid UTF-8). *keys as for
+ * event_fast_parse(): free it after the members' values. Any thread.
+ */
+int
+event_fast_parse_members(const char *buf, size_t len, char **keys,
+    struct event_member *m, size_t *n, struct event_fast_root *r)
+{
+	struct fast	 f;
+	size_t		 i;
+	int		 rc;
+
+	*keys = NULL;
+	*n = 0;
+	memset(r, 0, sizeof *r);
+	f.p = buf;
+	f.end = buf + len;
+	f.depth = 1;		/* inside the root, as fast_value() counts */
+	f.keys = NULL;
+	f.nkeys = f.keysz = 0;
+	fast_ws(&f);
+	if (f.p >= f.end || *f.p != '{')
+		return 0;
+	f.p++;
+	rc = fast_members(&f, m, n, r);
+	if (rc == 1) {
+		fast_ws(&f);
+		if (f.p == f.end) {
+			*keys = f.keys;
+			return 1;
+		}
+		for (i = 0; i < *n; i++)
+			json_object_put(m[i].v);
+		*n = 0;
+		rc = 0;
+	}
+	free(f.keys);
+	memset(r, 0, sizeof *r);
+	return rc;
+}
+
+/*
  * The tree json-c would give for the len bytes at buf when they are a
  * plain JSON object (see the file comment), else NULL: then only json-c
  * may say whether and why they are invalid. The caller has checked the
  * bytes (no NUL, valid UTF-8). The tree's keys are in *keys, which the
  * caller frees after json_object_put() of the root (and which no part
- * of the tree may outlive); NULL when there are none. With r, also the
- * root's members event_parse() reads (borrowed from the tree). Any
- * thread.
+ * of the tree may outlive); NULL when there are none. Any thread.
  */
 json_object *
-event_fast_parse_root(const char *buf, size_t len, char **keys,
-    struct event_fast_root *r)
+event_fast_parse(const char *buf, size_t len, char **keys)
 {
 	struct fast	 f;
 	json_object	*root;
 	int		 ok;
 
 	*keys = NULL;
-	if (r != NULL)
-		memset(r, 0, sizeof *r);
 	f.p = buf;
 	f.end = buf + len;
 	f.depth = 0;
 	f.keys = NULL;
 	f.nkeys = f.keysz = 0;
-	f.root = r;
 	fast_ws(&f);
 	if (f.p >= f.end || *f.p != '{')
 		return NULL;
@@ -541,13 +650,5 @@ event_fast_parse_root(const char *buf, size_t len, char **keys,
 	}
 	json_object_put(root);
 	free(f.keys);
-	if (r != NULL)
-		memset(r, 0, sizeof *r);
 	return NULL;
-}
-
-json_object *
-event_fast_parse(const char *buf, size_t len, char **keys)
-{
-	return event_fast_parse_root(buf, len, keys, NULL);
 }

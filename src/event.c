@@ -40,8 +40,6 @@
 #include "utf8.h"
 #include "util.h"
 
-#define EVENT_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-
 static void SIPEAT_PRINTFLIKE(3, 4)
 seterr(char *errstr, size_t errsz, const char *fmt, ...)
 {
@@ -64,73 +62,26 @@ copy_cut(char *dst, size_t size, const char *src)
 	dst[len] = '\0';
 }
 
-#define LOOKUP_LINEAR	8	/* objects up to this size: no hashing */
-
-/*
- * json_object_object_get_ex() for a key of len bytes (not NUL-terminated):
- * 1 with *v (NULL for JSON null) when obj has it, else 0. A small object
- * (an envelope, an event's data) is searched in order: cheaper than
- * json-c's hash of the key, same answer (keys are unique in an object).
- */
-static int
-obj_find(json_object *obj, const char *key, size_t len, json_object **v)
-{
-	char	 small[128], *k;
-	int	 found;
-
-	if (json_object_object_length(obj) <= LOOKUP_LINEAR) {
-		json_object_object_foreach(obj, name, val) {
-			/* The first byte settles most mismatches. */
-			if (len == 0 ? name[0] == '\0' : name[0] == key[0] &&
-			    strncmp(name, key, len) == 0 && name[len] == '\0') {
-				*v = val;
-				return 1;
-			}
-		}
-		*v = NULL;
-		return 0;
-	}
-	if (len < sizeof small) {
-		memcpy(small, key, len);
-		small[len] = '\0';
-		k = small;
-	} else
-		k = xstrndup(key, len);
-	found = json_object_object_get_ex(obj, k, v);
-	if (k != small)
-		free(k);
-	return found;
-}
-
-/* obj_find() of a NUL-terminated key. */
+/* event_obj_find() of a NUL-terminated key. */
 static int
 obj_get(json_object *obj, const char *key, json_object **v)
 {
-	return obj_find(obj, key, strlen(key), v);
+	return event_obj_find(obj, key, strlen(key), v);
 }
 
-/* One step of a path: a key of an object, or an index of an array. */
-static json_object *
-lookup_step(json_object *cur, const char *seg, size_t len)
+/* Drops the envelope: its root, or its members while it has none. */
+static void
+put_envelope(struct event *ev)
 {
-	json_object	*v;
-	size_t		 i, idx = 0;
+	size_t i;
 
-	if (json_object_is_type(cur, json_type_array)) {
-		if (len == 0 || len > 9)
-			return NULL;
-		for (i = 0; i < len; i++) {
-			if (!isdigit((unsigned char)seg[i]))
-				return NULL;
-			idx = idx * 10 + (size_t)(seg[i] - '0');
-		}
-		if (idx >= json_object_array_length(cur))
-			return NULL;
-		return json_object_array_get_idx(cur, idx);
+	if (ev->root == NULL) {
+		for (i = 0; i < ev->nmembers; i++)
+			json_object_put(ev->members[i].v);
 	}
-	if (!json_object_is_type(cur, json_type_object))
-		return NULL;
-	return obj_find(cur, seg, len, &v) ? v : NULL;
+	json_object_put(ev->root);
+	ev->root = NULL;
+	ev->nmembers = 0;
 }
 
 /*
@@ -140,7 +91,7 @@ lookup_step(json_object *cur, const char *seg, size_t len)
 static int
 parse_fail(struct event *ev)
 {
-	json_object_put(ev->root);
+	put_envelope(ev);
 	json_object_put(ev->idobj);
 	json_object_put(ev->tsobj);
 	free(ev->keys);		/* after the tree: its keys */
@@ -199,24 +150,15 @@ tok_get(int *owned)
 	return tok;
 }
 
-/*
- * Runs json-c over exactly len bytes; the root or NULL with errstr set.
- * *keys: see event_fast_parse(); *r: the root's members, found by the
- * fast parser or looked up here.
- */
+/* Runs json-c over exactly len bytes: the root or NULL with errstr set. */
 static json_object *
-parse_json(const char *buf, size_t len, char **keys,
-    struct event_fast_root *r, char *errstr, size_t errsz)
+parse_tokener(const char *buf, size_t len, char *errstr, size_t errsz)
 {
 	struct json_tokener	*tok;
 	json_object		*root;
 	enum json_tokener_error	 jerr;
 	int			 owned;
 
-	/* Plain JSON, nearly every event, without the tokener. */
-	root = event_fast_parse_root(buf, len, keys, r);
-	if (root != NULL)
-		return root;
 	tok = tok_get(&owned);
 	if (tok == NULL) {
 		seterr(errstr, errsz, "not valid JSON: out of memory");
@@ -279,6 +221,24 @@ parse_json(const char *buf, size_t len, char **keys,
 	}
 	if (owned)
 		json_tokener_free(tok);
+	return root;
+}
+
+/*
+ * The envelope as one tree, when event_fast_parse_members() could not
+ * take it: the fast parser's tree for plain JSON with many members, else
+ * json-c's tokener. The root or NULL with errstr set. *keys: see
+ * event_fast_parse(); *r: the root's members, looked up here.
+ */
+static json_object *
+parse_json(const char *buf, size_t len, char **keys,
+    struct event_fast_root *r, char *errstr, size_t errsz)
+{
+	json_object *root;
+
+	root = event_fast_parse(buf, len, keys);
+	if (root == NULL)
+		root = parse_tokener(buf, len, errstr, errsz);
 	if (root != NULL && json_object_is_type(root, json_type_object)) {
 		r->found = (obj_get(root, "id", &r->id) ? EVENT_FAST_ID : 0) |
 		    (obj_get(root, "type", &r->type) ? EVENT_FAST_TYPE : 0) |
@@ -456,12 +416,19 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		seterr(errstr, errsz, "invalid UTF-8");
 		return -1;
 	}
-	ev->root = parse_json(buf, len, &ev->keys, &r, errstr, errsz);
-	if (ev->root == NULL)
-		return parse_fail(ev);
-	if (!json_object_is_type(ev->root, json_type_object)) {
-		seterr(errstr, errsz, "not a JSON object");
-		return parse_fail(ev);
+	/*
+	 * Plain JSON, nearly every event: the members, no tokener and no
+	 * root object (event.h).
+	 */
+	if (event_fast_parse_members(buf, len, &ev->keys, ev->members,
+	    &ev->nmembers, &r) != 1) {
+		ev->root = parse_json(buf, len, &ev->keys, &r, errstr, errsz);
+		if (ev->root == NULL)
+			return parse_fail(ev);
+		if (!json_object_is_type(ev->root, json_type_object)) {
+			seterr(errstr, errsz, "not a JSON object");
+			return parse_fail(ev);
+		}
 	}
 
 	/* A valid envelope id names the invalid event too: take it first. */
@@ -529,7 +496,7 @@ event_parse(struct event *ev, const char *buf, size_t len,
 void
 event_clear(struct event *ev)
 {
-	json_object_put(ev->root);
+	put_envelope(ev);
 	json_object_put(ev->idobj);
 	json_object_put(ev->tsobj);
 	free(ev->keys);		/* after the tree: its keys */
@@ -586,171 +553,3 @@ event_check_required(const struct event *ev, char *errstr, size_t errsz)
 	return 0;
 }
 
-/*
- * Value at a dotted path from the root, borrowed from ev (NULL if absent
- * or JSON null). "id" is always there: the envelope's or the fallback.
- * Owning thread (json-c objects are not thread-safe).
- */
-json_object *
-event_lookup(const struct event *ev, const char *path)
-{
-	json_object	*cur;
-	const char	*p, *dot;
-	size_t		 len;
-
-	if (ev->root == NULL || path == NULL || *path == '\0')
-		return NULL;
-	if (strcmp(path, "id") == 0 && ev->idobj != NULL)
-		return ev->idobj;
-	cur = ev->root;
-	p = path;
-	/* Nearly every path starts at "data", found once by event_parse(). */
-	if (ev->data != NULL && strncmp(path, "data", 4) == 0 &&
-	    (path[4] == '.' || path[4] == '\0')) {
-		if (path[4] == '\0')
-			return ev->data;
-		cur = ev->data;
-		p = path + 5;
-	}
-	for (; cur != NULL; p = dot + 1) {
-		dot = strchr(p, '.');
-		len = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		if (len == 0)
-			return NULL;
-		cur = lookup_step(cur, p, len);
-		if (dot == NULL)
-			break;
-	}
-	return cur;
-}
-
-struct event_path_seg {
-	const char	*s;		/* into text */
-	size_t		 len;
-};
-
-struct event_path {
-	char			*text;
-	int			 none;	/* an empty segment: finds nothing */
-	int			 id;	/* "id": the fallback id object first */
-	int			 data;	/* starts with "data": at ev->data */
-	size_t			 nseg;
-	struct event_path_seg	*seg;
-};
-
-/* Splits path at its dots once. Main thread (configuration). */
-struct event_path *
-event_path_new(const char *path)
-{
-	struct event_path *p = xcalloc(1, sizeof *p);
-	const char *s, *dot;
-
-	p->text = xstrdup(path != NULL ? path : "");
-	p->none = p->text[0] == '\0';
-	p->id = strcmp(p->text, "id") == 0;
-	for (s = p->text; !p->none; s = dot + 1) {
-		dot = strchr(s, '.');
-		p->seg = xreallocarray(p->seg, p->nseg + 1, sizeof *p->seg);
-		p->seg[p->nseg].s = s;
-		p->seg[p->nseg].len = dot != NULL ? (size_t)(dot - s) : strlen(s);
-		if (p->seg[p->nseg++].len == 0)
-			p->none = 1;
-		if (dot == NULL)
-			break;
-	}
-	p->data = !p->none && p->seg[0].len == 4 &&
-	    memcmp(p->seg[0].s, "data", 4) == 0;
-	return p;
-}
-
-void
-event_path_free(struct event_path *p)
-{
-	if (p == NULL)
-		return;
-	free(p->seg);
-	free(p->text);
-	free(p);
-}
-
-const char *
-event_path_text(const struct event_path *p)
-{
-	return p->text;
-}
-
-/*
- * event_lookup() of p's text, its splitting done (keep the two alike).
- * Owning thread of ev.
- */
-json_object *
-event_lookup_path(const struct event *ev, const struct event_path *p)
-{
-	json_object	*cur;
-	size_t		 i = 0;
-
-	if (ev->root == NULL || p->none)
-		return NULL;
-	if (p->id && ev->idobj != NULL)
-		return ev->idobj;
-	cur = ev->root;
-	if (p->data && ev->data != NULL) {
-		cur = ev->data;
-		i = 1;
-	}
-	for (; cur != NULL && i < p->nseg; i++)
-		cur = lookup_step(cur, p->seg[i].s, p->seg[i].len);
-	return cur;
-}
-
-/* Whether v, found at some path, counts as given (event_truthy()). */
-static int
-value_truthy(json_object *v)
-{
-	if (v == NULL)
-		return 0;
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		return 0;
-	case json_type_boolean:
-		return json_object_get_boolean(v) ? 1 : 0;
-	case json_type_string:
-		return json_object_get_string_len(v) > 0;
-	case json_type_array:
-		return json_object_array_length(v) > 0;
-	case json_type_object:
-		return json_object_object_length(v) > 0;
-	default:
-		return 1;
-	}
-}
-
-/*
- * 1 if path exists and is not null, false, "", [] or {}; else 0. Note
- * that 0 is true: it is a value that was given. Owning thread.
- */
-int
-event_truthy(const struct event *ev, const char *path)
-{
-	return value_truthy(event_lookup(ev, path));
-}
-
-/* event_truthy() of a compiled path. Owning thread of ev. */
-int
-event_truthy_path(const struct event *ev, const struct event_path *p)
-{
-	return value_truthy(event_lookup_path(ev, p));
-}
-
-/*
- * The envelope as compact JSON, with "/" unescaped. The buffer belongs to
- * the root object: valid until event_clear() or the next serialisation of
- * the root. NULL for a cleared event. Owning thread.
- */
-const char *
-event_json(const struct event *ev)
-{
-	if (ev->root == NULL)
-		return NULL;
-	return json_object_to_json_string_ext(ev->root, EVENT_JSON_FLAGS);
-}

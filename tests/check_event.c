@@ -600,6 +600,112 @@ START_TEST(test_lookup_path)
 }
 END_TEST
 
+/*
+ * The fast parser keeps an envelope as its members, without a root object
+ * (event.h): event_json() then builds the very envelope json-c would
+ * give, repeated keys, nesting and every member kept, and lookups of any
+ * member find what json-c's tree holds. An envelope with more members
+ * than EVENT_MEMBERS takes the tree, to the same effect.
+ */
+START_TEST(test_members_envelope)
+{
+	static const char *const docs[] = {
+		CONTACT, MACHINE,
+		"{\"a\":1,\"type\":\"t\",\"a\":{\"x\":[1,{\"y\":\"z\"}]},"
+		    "\"data\":{\"k\":\"v\"},\"source\":\"web/1\",\"n\":null}",
+		"{\"type\":\"t\",\"data\":{},\"m1\":1,\"m2\":2,\"m3\":3,"
+		    "\"m4\":4,\"m5\":5,\"m6\":6,\"m7\":7,\"m8\":8,\"m9\":9,"
+		    "\"m10\":10,\"m11\":{\"q\":[1]}}",
+	};
+	static const char *const paths[] = {
+		"type", "a", "a.x.1.y", "source", "n", "m11.q.0", "m9",
+		"data.k", "timestamp", "data.location.address", "id", "nope",
+	};
+	struct event ev;
+	char *keys;
+
+	for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+		json_object *j = json_tokener_parse(docs[d]);
+		json_object *jdata;
+		int members = d < 3;
+
+		ck_assert_ptr_nonnull(j);
+		ck_assert_int_eq(parse_str(&ev, docs[d], "t/0/1"), 0);
+		/* The first three take the members, the last the tree. */
+		ck_assert_int_eq(ev.root == NULL, members);
+		ck_assert_int_eq(ev.nmembers > 0, members);
+		for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+			json_object *want = j, *got = event_lookup(&ev, paths[i]);
+			struct event_path *p = event_path_new(paths[i]);
+			char *dup = xstrdup(paths[i]), *save, *seg;
+
+			for (seg = strtok_r(dup, ".", &save); seg != NULL &&
+			    want != NULL; seg = strtok_r(NULL, ".", &save)) {
+				if (json_object_is_type(want, json_type_array))
+					want = json_object_array_get_idx(want,
+					    (size_t)atoi(seg));
+				else if (!json_object_object_get_ex(want, seg, &want))
+					want = NULL;
+			}
+			free(dup);
+			ck_assert_ptr_eq(event_lookup_path(&ev, p), got);
+			event_path_free(p);
+			if (strcmp(paths[i], "id") == 0 && want == NULL)
+				continue;	/* the fallback id */
+			ck_assert_msg((want == NULL) == (got == NULL), "%s in %s",
+			    paths[i], docs[d]);
+			if (want != NULL)
+				ck_assert_str_eq(json_object_to_json_string(got),
+				    json_object_to_json_string(want));
+		}
+		ck_assert(json_object_object_get_ex(j, "data", &jdata));
+		ck_assert_str_eq(json_object_to_json_string(ev.data),
+		    json_object_to_json_string(jdata));
+		/* The whole envelope, twice: the root is made once. */
+		ck_assert_str_eq(event_json(&ev), json_object_to_json_string_ext(j,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		ck_assert_ptr_nonnull(ev.root);
+		ck_assert_str_eq(event_json(&ev), json_object_to_json_string_ext(j,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		ck_assert_ptr_eq(event_lookup(&ev, "data"), ev.data);
+		event_clear(&ev);
+		json_object_put(j);
+	}
+	/* Not plain JSON (an exponent): json-c's tree. */
+	ck_assert_int_eq(parse_str(&ev, "{\"type\":\"t\",\"data\":{\"e\":1e2}}",
+	    "t/0/1"), 0);
+	ck_assert_ptr_nonnull(ev.root);
+	ck_assert_uint_eq(ev.nmembers, 0);
+	event_clear(&ev);
+	/* event_fast_parse_members() leaves {} and too many to the tree. */
+	{
+		struct event_member m[EVENT_MEMBERS];
+		struct event_fast_root r;
+		size_t n = 99;
+
+		ck_assert_int_eq(event_fast_parse_members("{}", 2, &keys, m, &n,
+		    &r), -1);
+		ck_assert_uint_eq(n, 0);
+		ck_assert_int_eq(event_fast_parse_members(docs[3],
+		    strlen(docs[3]), &keys, m, &n, &r), -1);
+		ck_assert_int_eq(event_fast_parse_members("{\"a\":1e1}", 9,
+		    &keys, m, &n, &r), 0);
+		ck_assert_int_eq(event_fast_parse_members("{\"a\":1} x", 10,
+		    &keys, m, &n, &r), 0);
+		ck_assert_int_eq(event_fast_parse_members(docs[2],
+		    strlen(docs[2]), &keys, m, &n, &r), 1);
+		ck_assert_uint_eq(n, 5);
+		ck_assert_str_eq(m[0].key, "a");
+		ck_assert(json_object_is_type(m[0].v, json_type_object));
+		ck_assert_ptr_null(m[4].v);
+		ck_assert_uint_eq(r.found, EVENT_FAST_TYPE | EVENT_FAST_DATA);
+		for (size_t i = 0; i < n; i++)
+			json_object_put(m[i].v);
+		free(keys);
+	}
+}
+END_TEST
+
 START_TEST(test_truthy)
 {
 	struct event ev;
@@ -923,6 +1029,7 @@ suite_event(void)
 	tcase_add_test(tc, test_required_fields);
 	tcase_add_test(tc, test_lookup);
 	tcase_add_test(tc, test_lookup_path);
+	tcase_add_test(tc, test_members_envelope);
 	tcase_add_test(tc, test_truthy);
 	suite_add_tcase(s, tc);
 
