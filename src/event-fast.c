@@ -337,7 +337,11 @@ fast_key(struct fast *f)
 	char		*key;
 	size_t		 klen;
 
-	if (fast_string(f, &k, &klen) == -1 || memchr(k, '\0', klen) != NULL)
+	/*
+	 * No NUL can be in k: fast_string() leaves raw control bytes and
+	 * \u escapes (\u0000) to json-c.
+	 */
+	if (fast_string(f, &k, &klen) == -1)
 		return NULL;
 	if (f->keys == NULL) {
 		f->keysz = (size_t)(f->end - f->p) + klen + 3;

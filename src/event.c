@@ -505,11 +505,11 @@ event_clear(struct event *ev)
 
 /* Absent, null and "" all count as missing. */
 static int
-field_missing(json_object *data, const char *key)
+field_missing(json_object *data, const char *key, size_t len)
 {
 	json_object *v;
 
-	if (!obj_get(data, key, &v) || v == NULL)
+	if (!event_obj_find(data, key, len, &v) || v == NULL)
 		return 1;
 	if (json_object_is_type(v, json_type_string) &&
 	    json_object_get_string_len(v) == 0)
@@ -525,14 +525,20 @@ field_missing(json_object *data, const char *key)
 int
 event_check_required(const struct event *ev, char *errstr, size_t errsz)
 {
+#define F(s)	{ s, sizeof s - 1 }
 	static const struct {
 		const char	*type;
-		const char	*fields[4];
+		struct {
+			const char	*name;
+			size_t		 len;
+		}		 fields[4];
 	} required[] = {
-		{ "contact.created", { "name", "email", NULL } },
-		{ "request.created", { "customerName", "drinkName", "machineId", NULL } },
-		{ "machine.created", { "machineId", "name", NULL } },
+		{ "contact.created", { F("name"), F("email"), { NULL, 0 } } },
+		{ "request.created", { F("customerName"), F("drinkName"),
+		    F("machineId"), { NULL, 0 } } },
+		{ "machine.created", { F("machineId"), F("name"), { NULL, 0 } } },
 	};
+#undef F
 	size_t	i, j;
 
 	if (ev->type == NULL || ev->data == NULL) {
@@ -542,13 +548,15 @@ event_check_required(const struct event *ev, char *errstr, size_t errsz)
 	for (i = 0; i < sizeof required / sizeof required[0]; i++) {
 		if (strcmp(ev->type, required[i].type) != 0)
 			continue;
-		for (j = 0; required[i].fields[j] != NULL; j++) {
-			if (field_missing(ev->data, required[i].fields[j])) {
+		for (j = 0; required[i].fields[j].name != NULL; j++) {
+			if (field_missing(ev->data, required[i].fields[j].name,
+			    required[i].fields[j].len)) {
 				seterr(errstr, errsz, "missing required field data.%s",
-				    required[i].fields[j]);
+				    required[i].fields[j].name);
 				return -1;
 			}
 		}
+		break;	/* one type matches */
 	}
 	return 0;
 }
