@@ -3,12 +3,14 @@
  * (issue 11 item 3 took stdio off them): str_copy() cuts and terminates
  * like snprintf "%s", str_msgid() writes the fallback event id
  * "TOPIC/PARTITION/OFFSET" exactly as snprintf with PRId32/PRId64 did,
- * extremes and cuts included.
+ * extremes and cuts included; xasprintf() through its per-thread buffer.
  */
 #include <check.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -68,6 +70,60 @@ START_TEST(test_str_msgid)
 }
 END_TEST
 
+/* One xasprintf() of a text of len bytes (a run of 'x' and a tail). */
+static void
+check_fmt(size_t len)
+{
+	char *big = xmalloc(len + 1), *got;
+
+	memset(big, 'x', len);
+	big[len] = '\0';
+	if (len >= 3)
+		memcpy(big + len - 3, "end", 3);
+	got = xasprintf("%.*s", (int)len, big);
+	ck_assert_uint_eq(strlen(got), len);
+	ck_assert_str_eq(got, big);
+	free(got);
+	got = xasprintf("<%s|%d>", big, (int)len);
+	ck_assert_uint_eq(strlen(got), len + 3 + (size_t)snprintf(NULL, 0,
+	    "%d", (int)len));
+	ck_assert(strncmp(got + 1, big, len) == 0);
+	free(got);
+	free(big);
+}
+
+static void *
+fmt_thread(void *arg)
+{
+	static const size_t lens[] = { 0, 1, 100, 8191, 8192, 8193, 20000,
+	    300000, 5, 8191, 30000 };
+
+	(void)arg;
+	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+		check_fmt(lens[i]);
+	return NULL;
+}
+
+/*
+ * xasprintf() formats through a buffer kept per thread: texts shorter,
+ * as long as and longer than it ever was (it grows, up to a bound),
+ * on several threads at once, each its own.
+ */
+START_TEST(test_xasprintf)
+{
+	pthread_t t[3];
+	char *s = xasprintf("%s-%d", "a", 7);
+
+	ck_assert_str_eq(s, "a-7");
+	free(s);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, fmt_thread, NULL), 0);
+	fmt_thread(NULL);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+}
+END_TEST
+
 Suite *
 suite_util(void)
 {
@@ -76,6 +132,7 @@ suite_util(void)
 
 	tcase_add_test(tc, test_str_copy);
 	tcase_add_test(tc, test_str_msgid);
+	tcase_add_test(tc, test_xasprintf);
 	suite_add_tcase(s, tc);
 	return s;
 }
