@@ -409,7 +409,8 @@ fast_object(struct fast *f)
 		 */
 		opts = JSON_C_OBJECT_ADD_CONSTANT_KEY;
 		if (nseen < FAST_SEEN) {
-			for (i = 0; i < nseen && strcmp(seen[i], key) != 0; i++)
+			for (i = 0; i < nseen && (seen[i][0] != key[0] ||
+			    strcmp(seen[i], key) != 0); i++)
 				;
 			if (i == nseen) {
 				opts |= JSON_C_OBJECT_ADD_KEY_IS_NEW;
@@ -560,7 +561,8 @@ fast_members(struct fast *f, struct event_member *m, size_t *n,
 		if (!ok)
 			goto fail;
 		/* A repeated key keeps its place and takes the last value. */
-		for (i = 0; i < *n && strcmp(m[i].key, key) != 0; i++)
+		for (i = 0; i < *n && (m[i].key[0] != key[0] ||
+		    strcmp(m[i].key, key) != 0); i++)
 			;
 		if (i < *n) {
 			json_object_put(m[i].v);
