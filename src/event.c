@@ -40,8 +40,6 @@
 #include "utf8.h"
 #include "util.h"
 
-#define EVENT_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-
 static void SIPEAT_PRINTFLIKE(3, 4)
 seterr(char *errstr, size_t errsz, const char *fmt, ...)
 {
@@ -64,73 +62,26 @@ copy_cut(char *dst, size_t size, const char *src)
 	dst[len] = '\0';
 }
 
-#define LOOKUP_LINEAR	8	/* objects up to this size: no hashing */
-
-/*
- * json_object_object_get_ex() for a key of len bytes (not NUL-terminated):
- * 1 with *v (NULL for JSON null) when obj has it, else 0. A small object
- * (an envelope, an event's data) is searched in order: cheaper than
- * json-c's hash of the key, same answer (keys are unique in an object).
- */
-static int
-obj_find(json_object *obj, const char *key, size_t len, json_object **v)
-{
-	char	 small[128], *k;
-	int	 found;
-
-	if (json_object_object_length(obj) <= LOOKUP_LINEAR) {
-		json_object_object_foreach(obj, name, val) {
-			/* The first byte settles most mismatches. */
-			if (len == 0 ? name[0] == '\0' : name[0] == key[0] &&
-			    strncmp(name, key, len) == 0 && name[len] == '\0') {
-				*v = val;
-				return 1;
-			}
-		}
-		*v = NULL;
-		return 0;
-	}
-	if (len < sizeof small) {
-		memcpy(small, key, len);
-		small[len] = '\0';
-		k = small;
-	} else
-		k = xstrndup(key, len);
-	found = json_object_object_get_ex(obj, k, v);
-	if (k != small)
-		free(k);
-	return found;
-}
-
-/* obj_find() of a NUL-terminated key. */
+/* event_obj_find() of a NUL-terminated key. */
 static int
 obj_get(json_object *obj, const char *key, json_object **v)
 {
-	return obj_find(obj, key, strlen(key), v);
+	return event_obj_find(obj, key, strlen(key), v);
 }
 
-/* One step of a path: a key of an object, or an index of an array. */
-static json_object *
-lookup_step(json_object *cur, const char *seg, size_t len)
+/* Drops the envelope: its root, or its members while it has none. */
+static void
+put_envelope(struct event *ev)
 {
-	json_object	*v;
-	size_t		 i, idx = 0;
+	size_t i;
 
-	if (json_object_is_type(cur, json_type_array)) {
-		if (len == 0 || len > 9)
-			return NULL;
-		for (i = 0; i < len; i++) {
-			if (!isdigit((unsigned char)seg[i]))
-				return NULL;
-			idx = idx * 10 + (size_t)(seg[i] - '0');
-		}
-		if (idx >= json_object_array_length(cur))
-			return NULL;
-		return json_object_array_get_idx(cur, idx);
+	if (ev->root == NULL) {
+		for (i = 0; i < ev->nmembers; i++)
+			json_object_put(ev->members[i].v);
 	}
-	if (!json_object_is_type(cur, json_type_object))
-		return NULL;
-	return obj_find(cur, seg, len, &v) ? v : NULL;
+	json_object_put(ev->root);
+	ev->root = NULL;
+	ev->nmembers = 0;
 }
 
 /*
@@ -140,7 +91,7 @@ lookup_step(json_object *cur, const char *seg, size_t len)
 static int
 parse_fail(struct event *ev)
 {
-	json_object_put(ev->root);
+	put_envelope(ev);
 	json_object_put(ev->idobj);
 	json_object_put(ev->tsobj);
 	free(ev->keys);		/* after the tree: its keys */
@@ -199,23 +150,15 @@ tok_get(int *owned)
 	return tok;
 }
 
-/*
- * Runs json-c over exactly len bytes; the root or NULL with errstr set.
- * *keys: see event_fast_parse().
- */
+/* Runs json-c over exactly len bytes: the root or NULL with errstr set. */
 static json_object *
-parse_json(const char *buf, size_t len, char **keys, char *errstr,
-    size_t errsz)
+parse_tokener(const char *buf, size_t len, char *errstr, size_t errsz)
 {
 	struct json_tokener	*tok;
 	json_object		*root;
 	enum json_tokener_error	 jerr;
 	int			 owned;
 
-	/* Plain JSON, nearly every event, without the tokener. */
-	root = event_fast_parse(buf, len, keys);
-	if (root != NULL)
-		return root;
 	tok = tok_get(&owned);
 	if (tok == NULL) {
 		seterr(errstr, errsz, "not valid JSON: out of memory");
@@ -282,20 +225,44 @@ parse_json(const char *buf, size_t len, char **keys, char *errstr,
 }
 
 /*
- * Checks the optional "id": 0 if absent (or null); 1 if a valid string,
- * *id borrowed from root; 2 if an integer (Node and Java producers send
+ * The envelope as one tree, when event_fast_parse_members() could not
+ * take it: the fast parser's tree for plain JSON with many members, else
+ * json-c's tokener. The root or NULL with errstr set. *keys: see
+ * event_fast_parse(); *r: the root's members, looked up here.
+ */
+static json_object *
+parse_json(const char *buf, size_t len, char **keys,
+    struct event_fast_root *r, char *errstr, size_t errsz)
+{
+	json_object *root;
+
+	root = event_fast_parse(buf, len, keys);
+	if (root == NULL)
+		root = parse_tokener(buf, len, errstr, errsz);
+	if (root != NULL && json_object_is_type(root, json_type_object)) {
+		r->found = (obj_get(root, "id", &r->id) ? EVENT_FAST_ID : 0) |
+		    (obj_get(root, "type", &r->type) ? EVENT_FAST_TYPE : 0) |
+		    (obj_get(root, "data", &r->data) ? EVENT_FAST_DATA : 0) |
+		    (obj_get(root, "timestamp", &r->timestamp) ?
+		    EVENT_FAST_TIMESTAMP : 0);
+	}
+	return root;
+}
+
+/*
+ * Checks the optional "id", v (NULL when absent or null): 0 if absent; 1
+ * if a valid string, *id borrowed from v; 2 if an integer (Node and Java producers send
  * database keys as numbers), written in decimal to num (numsz bytes, at
  * least 24) with *id = num; -1 with errstr if not acceptable.
  */
 static int
-parse_id(json_object *root, const char **id, char *num, size_t numsz,
+parse_id(json_object *v, const char **id, char *num, size_t numsz,
     char *errstr, size_t errsz)
 {
-	json_object	*v;
 	const char	*s;
 	size_t		 len, i;
 
-	if (!obj_get(root, "id", &v) || v == NULL)
+	if (v == NULL)
 		return 0;
 	if (json_object_is_type(v, json_type_int)) {
 		/* json-c writes int64 and uint64 values exactly. */
@@ -365,7 +332,8 @@ format_ms(int64_t ms, char *buf, size_t bufsz)
 }
 
 /*
- * The optional "timestamp" as shown (SPEC section 2), never an error: a
+ * The optional "timestamp", v (NULL when absent or null), as shown (SPEC
+ * section 2), never an error: a
  * string as given (RFC 3339 or not); a number as milliseconds since the
  * epoch (Date.now()) in ISO 8601 UTC (format_ms()); a number outside years
  * 0-9999, NaN, or any other value as its JSON text. Returns NULL when
@@ -373,16 +341,15 @@ format_ms(int64_t ms, char *buf, size_t bufsz)
  * JSON string the caller owns; NULL when borrowed).
  */
 static const char *
-parse_timestamp(json_object *root, json_object **own)
+parse_timestamp(json_object *v, json_object **own)
 {
-	json_object	*v;
 	char		 buf[96];	/* room for any int in each field */
 	double		 d;
 	int64_t		 ms;
 	int		 ok = -1;
 
 	*own = NULL;
-	if (!obj_get(root, "timestamp", &v) || v == NULL)
+	if (v == NULL)
 		return NULL;
 	switch (json_object_get_type(v)) {
 	case json_type_string:
@@ -420,6 +387,7 @@ int
 event_parse(struct event *ev, const char *buf, size_t len,
     const char *fallback_id, char *errstr, size_t errsz)
 {
+	struct event_fast_root r = { 0 };
 	json_object	*v;
 	const char	*id = NULL;
 	int		 idok;
@@ -448,23 +416,31 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		seterr(errstr, errsz, "invalid UTF-8");
 		return -1;
 	}
-	ev->root = parse_json(buf, len, &ev->keys, errstr, errsz);
-	if (ev->root == NULL)
-		return parse_fail(ev);
-	if (!json_object_is_type(ev->root, json_type_object)) {
-		seterr(errstr, errsz, "not a JSON object");
-		return parse_fail(ev);
+	/*
+	 * Plain JSON, nearly every event: the members, no tokener and no
+	 * root object (event.h).
+	 */
+	if (event_fast_parse_members(buf, len, &ev->keys, ev->members,
+	    &ev->nmembers, &r) != 1) {
+		ev->root = parse_json(buf, len, &ev->keys, &r, errstr, errsz);
+		if (ev->root == NULL)
+			return parse_fail(ev);
+		if (!json_object_is_type(ev->root, json_type_object)) {
+			seterr(errstr, errsz, "not a JSON object");
+			return parse_fail(ev);
+		}
 	}
 
 	/* A valid envelope id names the invalid event too: take it first. */
-	idok = parse_id(ev->root, &id, num, sizeof num, iderr, sizeof iderr);
+	idok = parse_id(r.id, &id, num, sizeof num, iderr, sizeof iderr);
 	if (idok > 0)
 		copy_cut(ev->idbuf, sizeof ev->idbuf, id);
 
-	if (!obj_get(ev->root, "type", &v)) {
+	if (!(r.found & EVENT_FAST_TYPE)) {
 		seterr(errstr, errsz, "missing \"type\"");
 		return parse_fail(ev);
 	}
+	v = r.type;
 	if (v == NULL || !json_object_is_type(v, json_type_string)) {
 		seterr(errstr, errsz, "\"type\" is not a string");
 		return parse_fail(ev);
@@ -487,10 +463,11 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		}
 	}
 
-	if (!obj_get(ev->root, "data", &v)) {
+	if (!(r.found & EVENT_FAST_DATA)) {
 		seterr(errstr, errsz, "missing \"data\"");
 		return parse_fail(ev);
 	}
+	v = r.data;
 	if (v == NULL || !json_object_is_type(v, json_type_object)) {
 		seterr(errstr, errsz, "\"data\" is not an object");
 		return parse_fail(ev);
@@ -501,7 +478,7 @@ event_parse(struct event *ev, const char *buf, size_t len,
 		seterr(errstr, errsz, "%s", iderr);
 		return parse_fail(ev);
 	}
-	ev->timestamp = parse_timestamp(ev->root, &ev->tsobj);
+	ev->timestamp = parse_timestamp(r.timestamp, &ev->tsobj);
 
 	if (idok == 1)
 		ev->id = id;
@@ -519,7 +496,7 @@ event_parse(struct event *ev, const char *buf, size_t len,
 void
 event_clear(struct event *ev)
 {
-	json_object_put(ev->root);
+	put_envelope(ev);
 	json_object_put(ev->idobj);
 	json_object_put(ev->tsobj);
 	free(ev->keys);		/* after the tree: its keys */
@@ -528,11 +505,11 @@ event_clear(struct event *ev)
 
 /* Absent, null and "" all count as missing. */
 static int
-field_missing(json_object *data, const char *key)
+field_missing(json_object *data, const char *key, size_t len)
 {
 	json_object *v;
 
-	if (!obj_get(data, key, &v) || v == NULL)
+	if (!event_obj_find(data, key, len, &v) || v == NULL)
 		return 1;
 	if (json_object_is_type(v, json_type_string) &&
 	    json_object_get_string_len(v) == 0)
@@ -548,14 +525,20 @@ field_missing(json_object *data, const char *key)
 int
 event_check_required(const struct event *ev, char *errstr, size_t errsz)
 {
+#define F(s)	{ s, sizeof s - 1 }
 	static const struct {
 		const char	*type;
-		const char	*fields[4];
+		struct {
+			const char	*name;
+			size_t		 len;
+		}		 fields[4];
 	} required[] = {
-		{ "contact.created", { "name", "email", NULL } },
-		{ "request.created", { "customerName", "drinkName", "machineId", NULL } },
-		{ "machine.created", { "machineId", "name", NULL } },
+		{ "contact.created", { F("name"), F("email"), { NULL, 0 } } },
+		{ "request.created", { F("customerName"), F("drinkName"),
+		    F("machineId"), { NULL, 0 } } },
+		{ "machine.created", { F("machineId"), F("name"), { NULL, 0 } } },
 	};
+#undef F
 	size_t	i, j;
 
 	if (ev->type == NULL || ev->data == NULL) {
@@ -565,91 +548,16 @@ event_check_required(const struct event *ev, char *errstr, size_t errsz)
 	for (i = 0; i < sizeof required / sizeof required[0]; i++) {
 		if (strcmp(ev->type, required[i].type) != 0)
 			continue;
-		for (j = 0; required[i].fields[j] != NULL; j++) {
-			if (field_missing(ev->data, required[i].fields[j])) {
+		for (j = 0; required[i].fields[j].name != NULL; j++) {
+			if (field_missing(ev->data, required[i].fields[j].name,
+			    required[i].fields[j].len)) {
 				seterr(errstr, errsz, "missing required field data.%s",
-				    required[i].fields[j]);
+				    required[i].fields[j].name);
 				return -1;
 			}
 		}
+		break;	/* one type matches */
 	}
 	return 0;
 }
 
-/*
- * Value at a dotted path from the root, borrowed from ev (NULL if absent
- * or JSON null). "id" is always there: the envelope's or the fallback.
- * Owning thread (json-c objects are not thread-safe).
- */
-json_object *
-event_lookup(const struct event *ev, const char *path)
-{
-	json_object	*cur;
-	const char	*p, *dot;
-	size_t		 len;
-
-	if (ev->root == NULL || path == NULL || *path == '\0')
-		return NULL;
-	if (strcmp(path, "id") == 0 && ev->idobj != NULL)
-		return ev->idobj;
-	cur = ev->root;
-	p = path;
-	/* Nearly every path starts at "data", found once by event_parse(). */
-	if (ev->data != NULL && strncmp(path, "data", 4) == 0 &&
-	    (path[4] == '.' || path[4] == '\0')) {
-		if (path[4] == '\0')
-			return ev->data;
-		cur = ev->data;
-		p = path + 5;
-	}
-	for (; cur != NULL; p = dot + 1) {
-		dot = strchr(p, '.');
-		len = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		if (len == 0)
-			return NULL;
-		cur = lookup_step(cur, p, len);
-		if (dot == NULL)
-			break;
-	}
-	return cur;
-}
-
-/*
- * 1 if path exists and is not null, false, "", [] or {}; else 0. Note
- * that 0 is true: it is a value that was given. Owning thread.
- */
-int
-event_truthy(const struct event *ev, const char *path)
-{
-	json_object *v = event_lookup(ev, path);
-
-	if (v == NULL)
-		return 0;
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		return 0;
-	case json_type_boolean:
-		return json_object_get_boolean(v) ? 1 : 0;
-	case json_type_string:
-		return json_object_get_string_len(v) > 0;
-	case json_type_array:
-		return json_object_array_length(v) > 0;
-	case json_type_object:
-		return json_object_object_length(v) > 0;
-	default:
-		return 1;
-	}
-}
-
-/*
- * The envelope as compact JSON, with "/" unescaped. The buffer belongs to
- * the root object: valid until event_clear() or the next serialisation of
- * the root. NULL for a cleared event. Owning thread.
- */
-const char *
-event_json(const struct event *ev)
-{
-	if (ev->root == NULL)
-		return NULL;
-	return json_object_to_json_string_ext(ev->root, EVENT_JSON_FLAGS);
-}

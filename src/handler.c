@@ -146,6 +146,37 @@ handler_build_one(struct handler_build *b, struct handler *h,
 }
 
 /*
+ * Gives each stage and undo target its metrics series number (struct
+ * stage's metric): the order in which metrics_init() registers the
+ * names -- handler by handler, its stages then its undo targets, a name
+ * seen before keeping its number.
+ */
+static void
+handler_number_metrics(struct handlers *hs)
+{
+	const char **names = NULL;
+	size_t n = 0, i, j, k;
+
+	for (i = 0; i < hs->n; i++) {
+		struct handler *h = &hs->v[i];
+
+		for (j = 0; j < h->nstages + h->nundo; j++) {
+			struct stage *st = j < h->nstages ? h->stages[j] :
+			    h->undo_stages[j - h->nstages];
+
+			for (k = 0; k < n && strcmp(names[k], st->name) != 0; k++)
+				;
+			if (k == n) {
+				names = xreallocarray(names, n + 1, sizeof *names);
+				names[n++] = st->name;
+			}
+			st->metric = k;
+		}
+	}
+	free(names);
+}
+
+/*
  * Compiles every handler of cfg. Returns the handlers (free with
  * handlers_free()), or NULL when this found any error, each appended to d
  * with file and line. Startup only.
@@ -173,6 +204,7 @@ handlers_build(const struct config *cfg, struct diag *d)
 		handlers_free(hs);
 		return NULL;
 	}
+	handler_number_metrics(hs);
 	return hs;
 }
 
@@ -256,24 +288,32 @@ handler_errcat(char *err, size_t errsz, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Runs one stage with its retry policy and logs the outcome at debug. */
+/*
+ * Runs one stage with its retry policy, times it and logs the outcome at
+ * debug. *t is the clock at the stage's start (now_ns()) and becomes the
+ * clock at its end: one read per stage boundary, the end of one stage
+ * being the start of the next (clock_gettime() cost as much as a
+ * validate stage).
+ */
 static enum stage_status
 handler_stage(const struct handler *h, const struct stage *st,
     const struct event *ev, struct stage_ctx *ctx, char *reason,
-    size_t reasonsz)
+    size_t reasonsz, uint64_t *t)
 {
 	enum stage_status status;
-	uint64_t t0 = now_ns();	/* one clock read: metrics and the log */
+	uint64_t start = *t;
 
 	status = stage_run(st, ev, ctx, reason, reasonsz);
-	metrics_stage_observe(st->name, t0);	/* sipeatd_stage_duration_seconds */
+	*t = now_ns();
+	/* sipeatd_stage_duration_seconds */
+	metrics_stage_observe(st->metric, st->name, *t - start);
 	if (status == STAGE_OK) {
 		log_debug("handler", "%s %s: stage %s ok in %lld ms", h->type,
-		    ev->id, st->name, (long long)((now_ns() - t0) / 1000000));
+		    ev->id, st->name, (long long)((*t - start) / 1000000));
 	} else {
 		log_debug("handler", "%s %s: stage %s failed in %lld ms: %s",
 		    h->type, ev->id, st->name,
-		    (long long)((now_ns() - t0) / 1000000), reason);
+		    (long long)((*t - start) / 1000000), reason);
 	}
 	return status;
 }
@@ -285,17 +325,19 @@ handler_run_strategy(const struct handler *h, const struct event *ev,
 	const struct stage *st;
 	char reason[HANDLER_REASON_MAX];
 	size_t i;
+	uint64_t t = now_ns();
 	int failed = 0;
 
 	for (i = 0; i < h->nstages; i++) {
 		st = h->stages[i];
-		if (st->when != NULL && !event_truthy(ev, st->when)) {
+		if (st->when_path != NULL &&
+		    !event_truthy_path(ev, st->when_path)) {
 			log_debug("handler", "%s %s: stage %s skipped: %s is "
 			    "empty or missing", h->type, ev->id, st->name,
 			    st->when);
 			continue;
 		}
-		if (handler_stage(h, st, ev, ctx, reason, sizeof reason) ==
+		if (handler_stage(h, st, ev, ctx, reason, sizeof reason, &t) ==
 		    STAGE_OK)
 			continue;
 		handler_errcat(err, errsz, "%s%s: %s", failed ? "; " : "",
@@ -303,25 +345,6 @@ handler_run_strategy(const struct handler *h, const struct event *ev,
 		failed = 1;
 	}
 	return failed ? -1 : 0;
-}
-
-static int
-handler_run_chain(const struct handler *h, const struct event *ev,
-    struct stage_ctx *ctx, char *err, size_t errsz)
-{
-	const struct stage *st;
-	char reason[HANDLER_REASON_MAX];
-	size_t i;
-
-	for (i = 0; i < h->nstages; i++) {
-		st = h->stages[i];
-		if (handler_stage(h, st, ev, ctx, reason, sizeof reason) !=
-		    STAGE_OK) {
-			handler_errcat(err, errsz, "%s: %s", st->name, reason);
-			return -1;
-		}
-	}
-	return 0;
 }
 
 /*
@@ -353,22 +376,28 @@ handler_undo(const struct handler *h, size_t failed, const struct event *ev,
 	}
 }
 
+/*
+ * chain and command: the stages in order, the first failure stops them;
+ * a command then undoes what had succeeded.
+ */
 static int
-handler_run_command(const struct handler *h, const struct event *ev,
+handler_run_sequence(const struct handler *h, const struct event *ev,
     struct stage_ctx *ctx, char *err, size_t errsz)
 {
 	const struct stage *st;
 	char reason[HANDLER_REASON_MAX];
 	size_t i;
+	uint64_t t = now_ns();
 
 	for (i = 0; i < h->nstages; i++) {
 		st = h->stages[i];
-		if (handler_stage(h, st, ev, ctx, reason, sizeof reason) !=
-		    STAGE_OK) {
-			handler_errcat(err, errsz, "%s: %s", st->name, reason);
+		if (handler_stage(h, st, ev, ctx, reason, sizeof reason, &t) ==
+		    STAGE_OK)
+			continue;
+		handler_errcat(err, errsz, "%s: %s", st->name, reason);
+		if (h->pattern == PATTERN_COMMAND)
 			handler_undo(h, i, ev, ctx, err, errsz);
-			return -1;
-		}
+		return -1;
 	}
 	return 0;
 }
@@ -388,9 +417,8 @@ handler_run(const struct handler *h, const struct event *ev,
 	case PATTERN_STRATEGY:
 		return handler_run_strategy(h, ev, ctx, err, errsz);
 	case PATTERN_CHAIN:
-		return handler_run_chain(h, ev, ctx, err, errsz);
 	case PATTERN_COMMAND:
-		return handler_run_command(h, ev, ctx, err, errsz);
+		return handler_run_sequence(h, ev, ctx, err, errsz);
 	}
 	snprintf(err, errsz, "unknown pattern %d", (int)h->pattern);
 	return -1;

@@ -264,23 +264,25 @@ metrics_event(const char *type, enum metric_event_status status)
 }
 
 void
-metrics_stage_observe(const char *name, uint64_t start)
+metrics_stage_observe(size_t slot, const char *name, uint64_t ns)
 {
-	uint64_t ns = now_ns() - start;
 	double s = (double)ns / 1e9;
-	size_t b;
+	size_t b, i = slot;
 
-	for (size_t i = 0; i < nstages; i++) {
-		if (strcmp(stages[i].name, name) != 0)
-			continue;
-		for (b = 0; b < NBOUNDS && s > stage_bounds[b]; b++)
-			;
-		atomic_fetch_add_explicit(&stages[i].buckets[b], 1,
-		    memory_order_relaxed);
-		atomic_fetch_add_explicit(&stages[i].sum_ns, ns,
-		    memory_order_relaxed);
-		return;
+	/* The slot is checked, so that a stale one never miscounts. */
+	if (i >= nstages || strcmp(stages[i].name, name) != 0) {
+		for (i = 0; i < nstages; i++) {
+			if (strcmp(stages[i].name, name) == 0)
+				break;
+		}
+		if (i == nstages)
+			return;
 	}
+	for (b = 0; b < NBOUNDS && s > stage_bounds[b]; b++)
+		;
+	atomic_fetch_add_explicit(&stages[i].buckets[b], 1,
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&stages[i].sum_ns, ns, memory_order_relaxed);
 }
 
 void

@@ -154,11 +154,15 @@ void		 metrics_free(void);
 void		 metrics_event(const char *type, enum metric_event_status status);
 
 /*
- * Adds the time since start (from now_ns()) to the histogram of the
- * stage called name; a name unknown to metrics_init() is ignored. Any
- * thread, lock-free.
+ * Adds ns nanoseconds to the histogram of the stage called name, whose
+ * series is number slot (struct stage's metric: metrics_init() numbers
+ * the stage names of hs in order, first seen first, the undo targets of
+ * each handler after its stages); a wrong slot costs a search by name, a
+ * name unknown to metrics_init() is ignored. Any thread, lock-free, no
+ * clock read.
  */
-void		 metrics_stage_observe(const char *name, uint64_t start);
+void		 metrics_stage_observe(size_t slot, const char *name,
+		     uint64_t ns);
 
 /* Kafka health; consumer thread. ms: the effective session.timeout.ms. */
 void		 metrics_kafka_session_timeout(int ms);

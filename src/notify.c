@@ -40,12 +40,14 @@
  * sum is the number of events that matched it once the notifier stopped.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "digest.h"
 #include "discord.h"
 #include "embed.h"
@@ -95,7 +97,26 @@ struct notifier {
 	struct hook		*hooks;
 	size_t			 nhooks;
 	struct webhook		 nowhere;	/* the hook when none is given */
+	struct buf		 out;		/* --dry-run: printed, not yet written */
 };
+
+/*
+ * --dry-run's payloads (a few kB each) gather in n->out and go to o.out
+ * in one fwrite() per burst or per this many bytes: through stdio's 4 kB
+ * buffer each took 1.5 write(2)s (issue 11 item 3).
+ */
+#define NOTIFY_OUT_MAX	(64 * 1024)
+
+/* Writes what --dry-run printed and flushes o.out. The thread. */
+static void
+out_flush(struct notifier *n)
+{
+	if (n->out.len > 0) {
+		fwrite(n->out.p, 1, n->out.len, n->o.out);
+		n->out.len = 0;
+	}
+	fflush(n->o.out);
+}
 
 /* A dry run prints every embed, waiting for room rather than digesting. */
 static int
@@ -309,12 +330,13 @@ send_batch(struct notifier *n, struct hook *h)
 		return;
 	payload = webhook_payload(h->wh, embeds, ne, failures);
 	if (n->o.dry_run) {
-		fputs(payload, n->o.out);
-		fputc('\n', n->o.out);
+		buf_adds(&n->out, payload);
+		buf_addc(&n->out, '\n');
 		ncore_delivered(h->core);
 		/* One write per burst, not per payload (issue 11 item 3). */
-		if (!pending(n, h) && queue_depth(n->q) == 0)
-			fflush(n->o.out);
+		if ((!pending(n, h) && queue_depth(n->q) == 0) ||
+		    n->out.len >= NOTIFY_OUT_MAX)
+			out_flush(n);
 	} else if (discord_client_start_at(n->dc, h->slot, payload) != 0) {
 		log_error("notify", "webhook %s: cannot start a request", h->name);
 		discord_response_init(&r);
@@ -418,7 +440,7 @@ notifier_main(void *arg)
 	atomic_store(&n->running, 0);
 	queue_close(n->q);
 	if (n->o.dry_run)
-		fflush(n->o.out);
+		out_flush(n);
 	drain(n, 0);
 	for (size_t i = 0; i < n->nhooks; i++) {
 		struct hook *h = &n->hooks[i];
@@ -646,5 +668,6 @@ notifier_destroy(struct notifier *n)
 		pthread_mutex_destroy(&n->wdigest_lock);
 		pthread_mutex_destroy(&n->ovf_lock);
 	}
+	buf_free(&n->out);
 	free(n);
 }

@@ -147,8 +147,8 @@ run_job(struct worker *w, struct job *job)
 	size_t chars;
 	struct delivery *dv = NULL;
 
-	snprintf(fallback, sizeof fallback, "%s/%" PRId32 "/%" PRId64,
-	    rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset);
+	str_msgid(fallback, sizeof fallback, rd_kafka_topic_name(rkm->rkt),
+	    rkm->partition, rkm->offset);
 	if (rkm->len > pl->max_message_bytes)
 		snprintf(err, sizeof err,
 		    "message of %zu bytes is larger than message.max.bytes (%zu)",

@@ -22,6 +22,7 @@
 
 struct validate_match {
 	char		*path;
+	struct event_path *where;	/* path, compiled */
 	char		*pattern;	/* source text, for the error message */
 	regex_t		 re;
 	int		 literal;	/* no ERE metacharacter: a substring test */
@@ -29,6 +30,7 @@ struct validate_match {
 
 struct validate {
 	char			**require;
+	struct event_path	**require_path;	/* require, compiled */
 	size_t			  nrequire;
 	struct validate_match	 *match;
 	size_t			  nmatch;
@@ -44,11 +46,15 @@ validate_free(struct stage *st)
 
 	if (v == NULL)
 		return;
-	for (i = 0; i < v->nrequire; i++)
+	for (i = 0; i < v->nrequire; i++) {
 		free(v->require[i]);
+		event_path_free(v->require_path[i]);
+	}
 	free(v->require);
+	free(v->require_path);
 	for (i = 0; i < v->nmatch; i++) {
 		free(v->match[i].path);
+		event_path_free(v->match[i].where);
 		free(v->match[i].pattern);
 		regfree(&v->match[i].re);
 	}
@@ -71,7 +77,11 @@ validate_add_require(struct validate *v, const char *value)
 			break;
 		v->require = xreallocarray(v->require, v->nrequire + 1,
 		    sizeof *v->require);
-		v->require[v->nrequire++] = xstrndup(p, len);
+		v->require_path = xreallocarray(v->require_path,
+		    v->nrequire + 1, sizeof *v->require_path);
+		v->require[v->nrequire] = xstrndup(p, len);
+		v->require_path[v->nrequire] = event_path_new(v->require[v->nrequire]);
+		v->nrequire++;
 		p += len;
 	}
 }
@@ -107,6 +117,7 @@ validate_add_match(struct validate *v, const struct stage *st,
 		return -1;
 	}
 	m->path = xstrndup(p, len);
+	m->where = event_path_new(m->path);
 	m->pattern = xstrdup(pattern);
 	/*
 	 * A pattern without any ERE metacharacter matches exactly where it
@@ -167,7 +178,7 @@ validate_run(const struct stage *st, const struct event *ev,
 	(void)ctx;
 	for (i = 0; i < v->nrequire; i++) {
 		/* json-c's JSON null is a NULL object: one test, both. */
-		o = event_lookup(ev, v->require[i]);
+		o = event_lookup_path(ev, v->require_path[i]);
 		if (o == NULL || (json_object_is_type(o, json_type_string) &&
 		    json_object_get_string_len(o) == 0)) {
 			snprintf(err, errsz, "missing field %s", v->require[i]);
@@ -176,7 +187,7 @@ validate_run(const struct stage *st, const struct event *ev,
 	}
 	for (i = 0; i < v->nmatch; i++) {
 		m = &v->match[i];
-		o = event_lookup(ev, m->path);
+		o = event_lookup_path(ev, m->where);
 		if (o == NULL) {
 			snprintf(err, errsz, "missing field %s", m->path);
 			return STAGE_FAIL;

@@ -72,10 +72,16 @@ struct stage {
 	char				*name;
 	const struct stage_action	*action;
 	char				*when;		/* strategy only; NULL = always */
+	struct event_path		*when_path;	/* when, compiled */
 	struct stage			*undo;		/* command only; borrowed */
 	int				 timeout_ms;	/* default 10000 */
 	int				 retries;	/* default 2 */
 	int				 retry_backoff_ms; /* default 200 */
+	/*
+	 * Its sipeatd_stage_duration_seconds series: the index metrics_init()
+	 * gives the name, set by handlers_build() (a hint metrics checks).
+	 */
+	size_t				 metric;
 	void				*priv;		/* the action's compiled state */
 };
 

@@ -32,6 +32,12 @@ void	 sleep_ms(int64_t ms);
 /* Copies src into dst, cut to size - 1 bytes and always terminated
  * (snprintf "%s"); returns dst. size 0: nothing written. */
 char	*str_copy(char *dst, const char *src, size_t size);
+/*
+ * "TOPIC/PARTITION/OFFSET" (a message's fallback event id, SPEC 2) into
+ * dst, cut like str_copy(); returns dst. No stdio: runs per event.
+ */
+char	*str_msgid(char *dst, size_t size, const char *topic,
+	    int32_t partition, int64_t offset);
 /* The index of s among the n names, or -1: config words to enums. */
 int	 str_index(const char *s, const char *const *names, size_t n);
 /*

@@ -558,6 +558,154 @@ START_TEST(test_lookup)
 }
 END_TEST
 
+/*
+ * A compiled path (event_path_new(), the stages' fields and `when`)
+ * finds exactly what event_lookup() finds with its text, and is truthy
+ * alike, on events with and without an envelope id.
+ */
+START_TEST(test_lookup_path)
+{
+	static const char *const paths[] = {
+		"data.location.address", "data.location.latitude",
+		"data.capacity", "type", "id", "timestamp", "data.tags.1",
+		"data.tags.2", "data.tags.x", "data.location.address.more",
+		"data.nope", "data.model", "data..name", "data.name.", ".data",
+		"", ".", "data", "data.", "dat", "datas", "data.name", "x.y",
+		"data.active", "data.zero", "data.empty", "data.tags.01",
+		"id.x", "data.location",
+	};
+	static const char *const docs[] = {
+		MACHINE,
+		"{\"type\":\"t\",\"data\":{\"name\":\"n\",\"tags\":[1,[2]]}}",
+		"{\"id\":12,\"type\":\"t\",\"data\":{},\"x\":{\"y\":null}}",
+	};
+	struct event ev;
+
+	for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+		ck_assert_int_eq(parse_str(&ev, docs[d], "t/0/1"), 0);
+		for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+			struct event_path *p = event_path_new(paths[i]);
+
+			ck_assert_str_eq(event_path_text(p), paths[i]);
+			ck_assert_msg(event_lookup_path(&ev, p) ==
+			    event_lookup(&ev, paths[i]), "%s in %s", paths[i],
+			    docs[d]);
+			ck_assert_int_eq(event_truthy_path(&ev, p),
+			    event_truthy(&ev, paths[i]));
+			event_path_free(p);
+		}
+		event_clear(&ev);
+	}
+	event_path_free(NULL);
+}
+END_TEST
+
+/*
+ * The fast parser keeps an envelope as its members, without a root object
+ * (event.h): event_json() then builds the very envelope json-c would
+ * give, repeated keys, nesting and every member kept, and lookups of any
+ * member find what json-c's tree holds. An envelope with more members
+ * than EVENT_MEMBERS takes the tree, to the same effect.
+ */
+START_TEST(test_members_envelope)
+{
+	static const char *const docs[] = {
+		CONTACT, MACHINE,
+		"{\"a\":1,\"type\":\"t\",\"a\":{\"x\":[1,{\"y\":\"z\"}]},"
+		    "\"data\":{\"k\":\"v\"},\"source\":\"web/1\",\"n\":null}",
+		"{\"type\":\"t\",\"data\":{},\"m1\":1,\"m2\":2,\"m3\":3,"
+		    "\"m4\":4,\"m5\":5,\"m6\":6,\"m7\":7,\"m8\":8,\"m9\":9,"
+		    "\"m10\":10,\"m11\":{\"q\":[1]}}",
+	};
+	static const char *const paths[] = {
+		"type", "a", "a.x.1.y", "source", "n", "m11.q.0", "m9",
+		"data.k", "timestamp", "data.location.address", "id", "nope",
+	};
+	struct event ev;
+	char *keys;
+
+	for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+		json_object *j = json_tokener_parse(docs[d]);
+		json_object *jdata;
+		int members = d < 3;
+
+		ck_assert_ptr_nonnull(j);
+		ck_assert_int_eq(parse_str(&ev, docs[d], "t/0/1"), 0);
+		/* The first three take the members, the last the tree. */
+		ck_assert_int_eq(ev.root == NULL, members);
+		ck_assert_int_eq(ev.nmembers > 0, members);
+		for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+			json_object *want = j, *got = event_lookup(&ev, paths[i]);
+			struct event_path *p = event_path_new(paths[i]);
+			char *dup = xstrdup(paths[i]), *save, *seg;
+
+			for (seg = strtok_r(dup, ".", &save); seg != NULL &&
+			    want != NULL; seg = strtok_r(NULL, ".", &save)) {
+				if (json_object_is_type(want, json_type_array))
+					want = json_object_array_get_idx(want,
+					    (size_t)atoi(seg));
+				else if (!json_object_object_get_ex(want, seg, &want))
+					want = NULL;
+			}
+			free(dup);
+			ck_assert_ptr_eq(event_lookup_path(&ev, p), got);
+			event_path_free(p);
+			if (strcmp(paths[i], "id") == 0 && want == NULL)
+				continue;	/* the fallback id */
+			ck_assert_msg((want == NULL) == (got == NULL), "%s in %s",
+			    paths[i], docs[d]);
+			if (want != NULL)
+				ck_assert_str_eq(json_object_to_json_string(got),
+				    json_object_to_json_string(want));
+		}
+		ck_assert(json_object_object_get_ex(j, "data", &jdata));
+		ck_assert_str_eq(json_object_to_json_string(ev.data),
+		    json_object_to_json_string(jdata));
+		/* The whole envelope, twice: the root is made once. */
+		ck_assert_str_eq(event_json(&ev), json_object_to_json_string_ext(j,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		ck_assert_ptr_nonnull(ev.root);
+		ck_assert_str_eq(event_json(&ev), json_object_to_json_string_ext(j,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		ck_assert_ptr_eq(event_lookup(&ev, "data"), ev.data);
+		event_clear(&ev);
+		json_object_put(j);
+	}
+	/* Not plain JSON (an exponent): json-c's tree. */
+	ck_assert_int_eq(parse_str(&ev, "{\"type\":\"t\",\"data\":{\"e\":1e2}}",
+	    "t/0/1"), 0);
+	ck_assert_ptr_nonnull(ev.root);
+	ck_assert_uint_eq(ev.nmembers, 0);
+	event_clear(&ev);
+	/* event_fast_parse_members() leaves {} and too many to the tree. */
+	{
+		struct event_member m[EVENT_MEMBERS];
+		struct event_fast_root r;
+		size_t n = 99;
+
+		ck_assert_int_eq(event_fast_parse_members("{}", 2, &keys, m, &n,
+		    &r), -1);
+		ck_assert_uint_eq(n, 0);
+		ck_assert_int_eq(event_fast_parse_members(docs[3],
+		    strlen(docs[3]), &keys, m, &n, &r), -1);
+		ck_assert_int_eq(event_fast_parse_members("{\"a\":1e1}", 9,
+		    &keys, m, &n, &r), 0);
+		ck_assert_int_eq(event_fast_parse_members("{\"a\":1} x", 10,
+		    &keys, m, &n, &r), 0);
+		ck_assert_int_eq(event_fast_parse_members(docs[2],
+		    strlen(docs[2]), &keys, m, &n, &r), 1);
+		ck_assert_uint_eq(n, 5);
+		ck_assert_str_eq(m[0].key, "a");
+		ck_assert(json_object_is_type(m[0].v, json_type_object));
+		ck_assert_ptr_null(m[4].v);
+		ck_assert_uint_eq(r.found, EVENT_FAST_TYPE | EVENT_FAST_DATA);
+		for (size_t i = 0; i < n; i++)
+			json_object_put(m[i].v);
+		free(keys);
+	}
+}
+END_TEST
+
 START_TEST(test_truthy)
 {
 	struct event ev;
@@ -691,6 +839,11 @@ fast_sig(json_object *o, char *out, size_t size)
 	snprintf(out + n, size - n, "%d:%s;", (int)json_object_get_type(o),
 	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* A double's value too: json-c serializes the text it kept. */
+	if (json_object_is_type(o, json_type_double)) {
+		n = strlen(out);
+		snprintf(out + n, size - n, "D%a;", json_object_get_double(o));
+	}
 	if (json_object_is_type(o, json_type_object)) {
 		json_object_object_foreach(o, k, v) {
 			n = strlen(out);
@@ -712,6 +865,10 @@ START_TEST(test_fast_parse_matches_jsonc)
 	static const char *const docs[] = {
 		"{}", " { } ", "{\"a\":1}", "{\"a\":-1,\"b\":0,\"c\":-0}",
 		"{\"p\":2.50,\"q\":1.0,\"r\":-0.0,\"s\":0.1,\"t\":40.701}",
+		"{\"d\":[0.3,-2.675,1.005,9007199254740.993,0.000001,"
+		    "123456789012345.6,1234567890123456.7,0.1234567890123456789,"
+		    "0.0000000000000000000001,0.00000000000000000000001,"
+		    "100.000000000000000000001,179.99999999999997]}",
 		"{\"e\":1e5}", "{\"e\":1E-5}", "{\"e\":1e400}",
 		"{\"i\":123456789012345678,\"j\":-123456789012345678}",
 		"{\"i\":1234567890123456789}", "{\"i\":18446744073709551615}",
@@ -720,7 +877,7 @@ START_TEST(test_fast_parse_matches_jsonc)
 		"{\"a\":1,\"a\":2,\"b\":3}", "{\"a\":{\"b\":1},\"a\":[1]}",
 		"{\"s\":\"x\\\"y\\\\z\\/w\\b\\f\\n\\r\\t\"}",
 		"{\"s\":\"\\u00e9\\ud83d\\ude00\"}", "{\"s\":\"\\u0000\"}",
-		"{\"k\\n\":1}", "{\"\":\"\"}", "{\"n\":null,\"t\":true,\"f\":false}",
+		"{\"k\\n\":1}", "{\"k\\u0000x\":1}", "{\"\":\"\"}", "{\"n\":null,\"t\":true,\"f\":false}",
 		"{\"a\":[],\"b\":[1,\"2\",[3,{}],null,true]}",
 		"{\"a\":[1,]}", "{\"a\":1,}", "{'a':1}", "{\"a\":NaN}",
 		"{\"a\":Infinity}", "{\"a\":nul}", "{\"a\":tru}", "{\"a\":True}",
@@ -760,6 +917,17 @@ START_TEST(test_fast_parse_matches_jsonc)
 		json_object_put(f);
 		free(keys);
 	}
+	/* The numbers above were compared: the fast path took them. */
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		json_object *f;
+
+		if (strncmp(docs[i], "{\"d\":[0.3,", 11) != 0)
+			continue;
+		f = event_fast_parse(docs[i], strlen(docs[i]), &keys);
+		ck_assert_ptr_nonnull(f);
+		json_object_put(f);
+		free(keys);
+	}
 	/* The common case does take the fast path. */
 	json_object *f = event_fast_parse(docs[sizeof docs / sizeof docs[0] - 1],
 	    strlen(docs[sizeof docs / sizeof docs[0] - 1]), &keys);
@@ -767,6 +935,67 @@ START_TEST(test_fast_parse_matches_jsonc)
 	ck_assert_ptr_nonnull(keys);
 	json_object_put(f);
 	free(keys);
+}
+END_TEST
+
+/*
+ * The envelope's members as the fast parser notes them (no lookups after
+ * the parse) are the ones json-c's tree holds: the last of a repeated
+ * key, never a nested object's member of the same name. Each document
+ * is parsed as it is (fast path) and with an exponent added, which only
+ * json-c reads.
+ */
+START_TEST(test_root_members)
+{
+	static const char *const docs[] = {
+		"{\"type\":\"x\",\"type\":\"contact.created\",\"data\":{},"
+		    "\"data\":{\"a\":1},\"id\":\"a\",\"id\":\"b\"",
+		"{\"data\":{\"type\":\"inner\",\"id\":\"i\",\"timestamp\":1},"
+		    "\"type\":\"t\"",
+		"{\"id\":7,\"timestamp\":null,\"type\":\"t\",\"data\":{}",
+		"{\"id\":null,\"timestamp\":\"x\",\"timestamp\":1689431445123,"
+		    "\"type\":\"t\",\"data\":{\"type\":1}",
+		"{\"i\":1,\"ty\":2,\"typ\":3,\"types\":4,\"datas\":{},"
+		    "\"type\":\"t\",\"data\":{}",
+		"{\"type\":\"t\"",
+		"{\"data\":{}",
+		"{\"type\":1,\"data\":{}",
+		"{\"type\":\"t\",\"data\":[]",
+		"{\"id\":{},\"type\":\"t\",\"data\":{}",
+	};
+	char fast[512], slow[512], e1[256], e2[256];
+
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		struct event a, b;
+		char *keys;
+		json_object *f;
+		int r1, r2;
+
+		snprintf(fast, sizeof fast, "%s}", docs[i]);
+		snprintf(slow, sizeof slow, "%s,\"zz\":1e0}", docs[i]);
+		/* The first does take the fast path, the second not. */
+		f = event_fast_parse(fast, strlen(fast), &keys);
+		ck_assert_ptr_nonnull(f);
+		json_object_put(f);
+		free(keys);
+		ck_assert_ptr_null(event_fast_parse(slow, strlen(slow), &keys));
+		r1 = event_parse(&a, fast, strlen(fast), "t/0/1", e1, sizeof e1);
+		r2 = event_parse(&b, slow, strlen(slow), "t/0/1", e2, sizeof e2);
+		ck_assert_int_eq(r1, r2);
+		ck_assert_str_eq(a.id, b.id);
+		if (r1 != 0) {
+			ck_assert_str_eq(e1, e2);
+			continue;
+		}
+		ck_assert_str_eq(a.type, b.type);
+		ck_assert_str_eq(a.timestamp != NULL ? a.timestamp : "-",
+		    b.timestamp != NULL ? b.timestamp : "-");
+		ck_assert_str_eq(json_object_to_json_string(a.data),
+		    json_object_to_json_string(b.data));
+		ck_assert_ptr_eq(a.data, event_lookup(&a, "data"));
+		event_clear(&a);
+		event_clear(&b);
+	}
 }
 END_TEST
 
@@ -793,11 +1022,14 @@ suite_event(void)
 	tcase_add_test(tc, test_timestamp_formats);
 	tcase_add_test(tc, test_nul_in_value_kept);
 	tcase_add_test(tc, test_fast_parse_matches_jsonc);
+	tcase_add_test(tc, test_root_members);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("access");
 	tcase_add_test(tc, test_required_fields);
 	tcase_add_test(tc, test_lookup);
+	tcase_add_test(tc, test_lookup_path);
+	tcase_add_test(tc, test_members_envelope);
 	tcase_add_test(tc, test_truthy);
 	suite_add_tcase(s, tc);
 

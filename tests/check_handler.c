@@ -21,6 +21,7 @@
 #include "config.h"
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -601,6 +602,94 @@ START_TEST(test_shared_stage)
 END_TEST
 
 /*
+ * The count of sipeatd_stage_duration_seconds for stage name in text, and
+ * in *pos the series' place among the stage series (from 0); -1 if none.
+ */
+static long
+stage_count(const char *text, const char *name, size_t *pos)
+{
+	static const char fam[] = "sipeatd_stage_duration_seconds_count{stage=\"";
+	const char *p = text;
+	size_t i = 0, len = strlen(name);
+
+	while ((p = strstr(p, fam)) != NULL) {
+		p += sizeof fam - 1;
+		if (strncmp(p, name, len) == 0 && p[len] == '"') {
+			*pos = i;
+			return strtol(p + len + 2, NULL, 10);
+		}
+		i++;
+	}
+	return -1;
+}
+
+/*
+ * handlers_build() numbers every stage's metrics series as metrics_init()
+ * registers them (no search by name per stage run), a stage shared by two
+ * handlers keeps one series, each run counts once under its own stage,
+ * and a wrong number never miscounts.
+ */
+START_TEST(test_stage_metrics)
+{
+	struct config *cfg;
+	struct handlers *hs;
+	char err[512], *text;
+	size_t i, j, pos, len;
+
+	hs = build(&cfg,
+	    "[handler contact.created]\n"
+	    "pattern = strategy\n"
+	    "stages = a b\n"
+	    "[handler request.created]\n"
+	    "pattern = chain\n"
+	    "stages = b c\n"
+	    "[handler machine.created]\n"
+	    "pattern = command\n"
+	    "stages = d\n"
+	    "[stage a]\naction = validate\nrequire = data.x\n"
+	    "[stage b]\naction = validate\nrequire = data.x\n"
+	    "[stage c]\naction = validate\nrequire = data.x\n"
+	    "[stage d]\naction = validate\nrequire = data.x\nundo = u\n"
+	    "[stage u]\naction = log\n");
+	metrics_init(hs, NULL);
+	ck_assert_int_eq(run_event(hs, "{\"type\":\"contact.created\","
+	    "\"data\":{\"x\":1}}", err, sizeof err), 0);
+	ck_assert_int_eq(run_event(hs, "{\"type\":\"request.created\","
+	    "\"data\":{\"x\":1}}", err, sizeof err), 0);
+	ck_assert_int_eq(run_event(hs, "{\"type\":\"machine.created\","
+	    "\"data\":{\"x\":1}}", err, sizeof err), 0);
+	/* A wrong or stale number: found by name; an unknown name: ignored. */
+	metrics_stage_observe(99, "c", 1000);
+	metrics_stage_observe(0, "c", 1000);
+	metrics_stage_observe(0, "nowhere", 1000);
+	text = metrics_render(&len);
+	for (i = 0; i < hs->n; i++) {
+		const struct handler *h = &hs->v[i];
+
+		for (j = 0; j < h->nstages + h->nundo; j++) {
+			const struct stage *st = j < h->nstages ?
+			    h->stages[j] : h->undo_stages[j - h->nstages];
+
+			ck_assert_int_ge(stage_count(text, st->name, &pos), 0);
+			ck_assert_uint_eq(st->metric, pos);
+		}
+	}
+	ck_assert_int_eq(stage_count(text, "a", &pos), 1);
+	ck_assert_int_eq(stage_count(text, "b", &pos), 2);
+	ck_assert_int_eq(stage_count(text, "c", &pos), 3);
+	ck_assert_uint_eq(pos, 2);
+	ck_assert_int_eq(stage_count(text, "d", &pos), 1);
+	ck_assert_int_eq(stage_count(text, "u", &pos), 0);
+	ck_assert_uint_eq(pos, 4);
+	ck_assert_int_eq(stage_count(text, "nowhere", &pos), -1);
+	free(text);
+	metrics_free();
+	handlers_free(hs);
+	config_free(cfg);
+}
+END_TEST
+
+/*
  * conf/demo.conf loads and builds without a problem, and its scripts
  * behave as documented (run from the source directory, like `make demo`).
  */
@@ -687,6 +776,7 @@ suite_handler(void)
 	tcase_add_test(tc, test_command_undo_fails);
 	tcase_add_test(tc, test_command_first_fails);
 	tcase_add_test(tc, test_shared_stage);
+	tcase_add_test(tc, test_stage_metrics);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("actions");

@@ -684,6 +684,70 @@ START_TEST(test_dry_run_never_digests)
 }
 END_TEST
 
+/* A stream that counts its write(2)s, as stdout would make them. */
+struct counted {
+	size_t	 writes;
+	size_t	 bytes;
+	size_t	 lines;
+	size_t	 ids;		/* "Event ID" fields seen */
+	char	 tail[16];	/* for a field cut between two writes */
+};
+
+static ssize_t
+counted_write(void *cookie, const char *p, size_t n)
+{
+	struct counted *c = cookie;
+	char *s = xmalloc(sizeof c->tail + n + 1), *q;
+	size_t t = strlen(c->tail);
+
+	memcpy(s, c->tail, t);
+	memcpy(s + t, p, n);
+	s[t + n] = '\0';
+	for (q = s; (q = strstr(q, "Event ID")) != NULL; q++)
+		c->ids++;
+	/* Keep the last bytes, less than a whole "Event ID". */
+	t += n;
+	str_copy(c->tail, s + (t > 7 ? t - 7 : 0), sizeof c->tail);
+	free(s);
+	for (size_t i = 0; i < n; i++)
+		c->lines += p[i] == '\n';
+	c->writes++;
+	c->bytes += n;
+	return (ssize_t)n;
+}
+
+/*
+ * A dry run writes its payloads a burst at a time, not a payload at a
+ * time (issue 11 item 3): through an unbuffered stream every fputs() was
+ * a write, two per payload.
+ */
+START_TEST(test_dry_run_writes_bursts)
+{
+	cookie_io_functions_t io = { .write = counted_write };
+	struct counted c = { 0 };
+	struct notifier *n;
+	FILE *out;
+	char id[32];
+
+	out = fopencookie(&c, "w", io);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(setvbuf(out, NULL, _IONBF, 0), 0);
+	n = dry_notifier_printing(out, 1000);
+	for (int i = 0; i < 200; i++) {
+		snprintf(id, sizeof id, "ok-%d", i);
+		submit(n, "contact.created", id, 1);
+	}
+	flush(n);
+	fclose(out);
+	ck_assert_uint_eq(SENT(), 200);
+	ck_assert_uint_eq(c.ids, 200);
+	ck_assert_uint_ge(c.lines, 20);	/* at most 10 embeds a payload */
+	/* 20 payloads of ~3 kB: one or two bursts, not 40 writes. */
+	ck_assert_msg(c.writes <= 4, "%zu writes for %zu payloads (%zu bytes)",
+	    c.writes, c.lines, c.bytes);
+}
+END_TEST
+
 /* digest.c alone: rows, "other types", merging. */
 START_TEST(test_digest_pure)
 {
@@ -791,6 +855,7 @@ suite_notify(void)
 	tcase_add_test(tc, test_concurrent_submit);
 	tcase_add_test(tc, test_concurrent_submit_grouped);
 	tcase_add_test(tc, test_dry_run_never_digests);
+	tcase_add_test(tc, test_dry_run_writes_bursts);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pure");
 	tcase_add_test(tc, test_digest_pure);
