@@ -373,6 +373,48 @@ fast_key(struct fast *f)
 	return key;
 }
 
+/*
+ * One member, "key": value, from its opening quote on; -1 when it is not
+ * one the fast path takes.
+ */
+static int
+fast_member(struct fast *f, char **key, json_object **v)
+{
+	int	 ok;
+
+	if (f->p >= f->end || *f->p != '"')
+		return -1;
+	f->p++;
+	if ((*key = fast_key(f)) == NULL)
+		return -1;
+	fast_ws(f);
+	if (f->p >= f->end || *f->p != ':')
+		return -1;
+	f->p++;
+	*v = fast_value(f, &ok);
+	return ok ? 0 : -1;
+}
+
+/*
+ * After a member or an element: 1 past a ',', 0 past close (the end of
+ * the object or array), -1 on anything else.
+ */
+static int
+fast_next(struct fast *f, char close)
+{
+	fast_ws(f);
+	if (f->p < f->end && *f->p == ',') {
+		f->p++;
+		fast_ws(f);
+		return 1;
+	}
+	if (f->p < f->end && *f->p == close) {
+		f->p++;
+		return 0;
+	}
+	return -1;
+}
+
 /* An object after its '{'; NULL to leave it to json-c. */
 static json_object *
 fast_object(struct fast *f)
@@ -381,7 +423,7 @@ fast_object(struct fast *f)
 	const char	*seen[FAST_SEEN];
 	char		*key;
 	size_t		 nseen = 0, i;
-	int		 ok, opts;
+	int		 more, opts;
 
 	o = json_object_new_object();
 	fast_ws(f);
@@ -390,17 +432,7 @@ fast_object(struct fast *f)
 		return o;
 	}
 	for (;;) {
-		if (f->p >= f->end || *f->p != '"')
-			goto fail;
-		f->p++;
-		if ((key = fast_key(f)) == NULL)
-			goto fail;
-		fast_ws(f);
-		if (f->p >= f->end || *f->p != ':')
-			goto fail;
-		f->p++;
-		v = fast_value(f, &ok);
-		if (!ok)
+		if (fast_member(f, &key, &v) == -1)
 			goto fail;
 		/*
 		 * A key that is new in this object spares json-c its
@@ -418,16 +450,10 @@ fast_object(struct fast *f)
 			}
 		}
 		json_object_object_add_ex(o, key, v, opts);
-		fast_ws(f);
-		if (f->p < f->end && *f->p == ',') {
-			f->p++;
-			fast_ws(f);
+		if ((more = fast_next(f, '}')) == 1)
 			continue;
-		}
-		if (f->p < f->end && *f->p == '}') {
-			f->p++;
+		if (more == 0)
 			return o;
-		}
 		goto fail;
 	}
 fail:
@@ -440,7 +466,7 @@ static json_object *
 fast_array(struct fast *f)
 {
 	json_object	*a, *v;
-	int		 ok;
+	int		 ok, more;
 
 	a = json_object_new_array();
 	fast_ws(f);
@@ -453,15 +479,10 @@ fast_array(struct fast *f)
 		if (!ok)
 			goto fail;
 		json_object_array_add(a, v);
-		fast_ws(f);
-		if (f->p < f->end && *f->p == ',') {
-			f->p++;
+		if ((more = fast_next(f, ']')) == 1)
 			continue;
-		}
-		if (f->p < f->end && *f->p == ']') {
-			f->p++;
+		if (more == 0)
 			return a;
-		}
 		goto fail;
 	}
 fail:
@@ -541,24 +562,14 @@ fast_members(struct fast *f, struct event_member *m, size_t *n,
 	json_object	*v;
 	char		*key;
 	size_t		 i;
-	int		 ok, rc = 0;
+	int		 more, rc = 0;
 
 	*n = 0;
 	fast_ws(f);
 	if (f->p < f->end && *f->p == '}')
 		return -1;	/* no member: not an envelope, the tree says why */
 	for (;;) {
-		if (f->p >= f->end || *f->p != '"')
-			goto fail;
-		f->p++;
-		if ((key = fast_key(f)) == NULL)
-			goto fail;
-		fast_ws(f);
-		if (f->p >= f->end || *f->p != ':')
-			goto fail;
-		f->p++;
-		v = fast_value(f, &ok);
-		if (!ok)
+		if (fast_member(f, &key, &v) == -1)
 			goto fail;
 		/* A repeated key keeps its place and takes the last value. */
 		for (i = 0; i < *n && (m[i].key[0] != key[0] ||
@@ -576,16 +587,10 @@ fast_members(struct fast *f, struct event_member *m, size_t *n,
 			m[(*n)++].v = v;
 		}
 		fast_root_member(r, key, v);
-		fast_ws(f);
-		if (f->p < f->end && *f->p == ',') {
-			f->p++;
-			fast_ws(f);
+		if ((more = fast_next(f, '}')) == 1)
 			continue;
-		}
-		if (f->p < f->end && *f->p == '}') {
-			f->p++;
+		if (more == 0)
 			return 1;
-		}
 		goto fail;
 	}
 fail:
