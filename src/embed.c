@@ -162,7 +162,11 @@ layout_fit(struct layout *l)
 static void
 layout_init(struct layout *l)
 {
-	memset(l, 0, offsetof(struct layout, arena));
+	/* Fields are read only below nfields: not 2 kB of zeros each. */
+	memset(&l->title, 0, sizeof l->title);
+	memset(&l->description, 0, sizeof l->description);
+	memset(&l->footer, 0, sizeof l->footer);
+	l->nfields = 0;
 	earena_init(&l->arena);
 }
 
