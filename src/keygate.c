@@ -96,13 +96,14 @@ keygate_round(uint64_t h, uint64_t w)
 static uint64_t
 keygate_hash(uint64_t seed, const void *key, size_t len)
 {
-	const unsigned char	*p = key, *end = p + len;
+	const unsigned char	*p = key;	/* NULL when len is 0 */
 	uint64_t		 h, w;
 	uint32_t		 lo, hi;
+	size_t			 i;
 
 	h = seed ^ ((uint64_t)len * KEYGATE_P1);
-	for (; end - p > 8; p += 8) {
-		memcpy(&w, p, 8);
+	for (i = 0; len - i > 8; i += 8) {
+		memcpy(&w, p + i, 8);
 		h = keygate_round(h, w);
 	}
 	/*
@@ -113,11 +114,11 @@ keygate_hash(uint64_t seed, const void *key, size_t len)
 	 * in above, so keys that differ still differ here.
 	 */
 	if (len >= 8) {
-		memcpy(&w, end - 8, 8);
+		memcpy(&w, p + len - 8, 8);
 		h = keygate_round(h, w);
 	} else if (len >= 4) {
 		memcpy(&lo, p, 4);
-		memcpy(&hi, end - 4, 4);
+		memcpy(&hi, p + len - 4, 4);
 		h = keygate_round(h, (uint64_t)lo | (uint64_t)hi << 32);
 	} else if (len > 0)
 		h = keygate_round(h, (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 |
