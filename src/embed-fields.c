@@ -173,12 +173,13 @@ embed_humanize(const char *key)
  * through json-c.
  */
 static const char *
-value_text(json_object *v, char *num, size_t numsz, size_t *len)
+value_text(json_object *v, enum json_type t, char *num, size_t numsz,
+    size_t *len)
 {
 	const char	*s;
 	int64_t		 i;
 
-	switch (json_object_get_type(v)) {
+	switch (t) {
 	case json_type_string:
 		*len = (size_t)json_object_get_string_len(v);
 		return json_object_get_string(v);
@@ -205,10 +206,13 @@ value_text(json_object *v, char *num, size_t numsz, size_t *len)
 	return s;
 }
 
-/* Adds one field named name (in the arena) with v's text. */
+/*
+ * Adds one field named name (in the arena) with v's text; t is v's type
+ * (json_type_null for NULL), asked once by the caller.
+ */
 static void
 collect_add(struct earena *a, struct collect *c, const char *name,
-    size_t nlen, json_object *v)
+    size_t nlen, json_object *v, enum json_type t)
 {
 	const char	*text;
 	char		 num[32];
@@ -219,19 +223,16 @@ collect_add(struct earena *a, struct collect *c, const char *name,
 	c->total++;
 	if (c->kept == c->max)
 		return;
-	if (v == NULL || json_object_is_type(v, json_type_null))
+	if (t == json_type_null)
 		text = "";
-	else if (json_object_is_type(v, json_type_array) &&
-	    json_object_array_length(v) == 0)
+	else if (t == json_type_array && json_object_array_length(v) == 0)
 		text = "";	/* empty values are "—" (SPEC section 4) */
-	else if (json_object_is_type(v, json_type_object) &&
-	    json_object_object_length(v) == 0)
+	else if (t == json_type_object && json_object_object_length(v) == 0)
 		text = "";
 	else {
-		text = value_text(v, num, sizeof num, &len);
+		text = value_text(v, t, num, sizeof num, &len);
 		/* Only a json-c string is sure to outlive the layout. */
-		stable = json_object_is_type(v, json_type_string) ||
-		    json_object_is_type(v, json_type_boolean);
+		stable = t == json_type_string || t == json_type_boolean;
 	}
 	f = &c->fields[c->kept];
 	embed_estr(a, &f->name, name, nlen, EMBED_MAX_FIELD_NAME, 1);
@@ -240,12 +241,15 @@ collect_add(struct earena *a, struct collect *c, const char *name,
 	c->kept++;
 }
 
-/* Whether embed_flatten() descends into v rather than showing it whole. */
+/*
+ * Whether embed_flatten() descends into v (of type t) rather than showing
+ * it whole.
+ */
 static int
-flatten_into(json_object *v, int depth)
+flatten_into(json_object *v, enum json_type t, int depth)
 {
-	return v != NULL && json_object_is_type(v, json_type_object) &&
-	    json_object_object_length(v) > 0 && depth < EMBED_FLATTEN_MAX;
+	return t == json_type_object && json_object_object_length(v) > 0 &&
+	    depth < EMBED_FLATTEN_MAX;
 }
 
 /* The fields embed_flatten() would add for obj, counted only. */
@@ -256,7 +260,7 @@ flatten_count(json_object *obj, int depth)
 
 	json_object_object_foreach(obj, key, v) {
 		(void)key;
-		if (flatten_into(v, depth))
+		if (flatten_into(v, json_object_get_type(v), depth))
 			n += flatten_count(v, depth + 1);
 		else
 			n++;
@@ -274,13 +278,16 @@ void
 embed_flatten(struct earena *a, struct collect *c, json_object *obj,
     const char *prefix, size_t plen, int depth)
 {
-	char	*name;
-	size_t	 klen, hlen, len;
+	char		*name;
+	size_t		 klen, hlen, len;
+	enum json_type	 t;
 
 	json_object_object_foreach(obj, key, v) {
+		/* NULL (JSON null) is json_type_null. */
+		t = json_object_get_type(v);
 		if (c->kept == c->max) {
 			/* Nothing more is shown: only the count matters. */
-			c->total += flatten_into(v, depth) ?
+			c->total += flatten_into(v, t, depth) ?
 			    flatten_count(v, depth + 1) : 1;
 			continue;
 		}
@@ -300,9 +307,9 @@ embed_flatten(struct earena *a, struct collect *c, json_object *obj,
 			name = earena_alloc(a, 2 * klen + 1);
 			len = humanize_memo(name, key, klen);
 		}
-		if (flatten_into(v, depth))
+		if (flatten_into(v, t, depth))
 			embed_flatten(a, c, v, name, len, depth + 1);
 		else
-			collect_add(a, c, name, len, v);
+			collect_add(a, c, name, len, v, t);
 	}
 }

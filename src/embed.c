@@ -162,7 +162,11 @@ layout_fit(struct layout *l)
 static void
 layout_init(struct layout *l)
 {
-	memset(l, 0, offsetof(struct layout, arena));
+	/* Fields are read only below nfields: not 2 kB of zeros each. */
+	memset(&l->title, 0, sizeof l->title);
+	memset(&l->description, 0, sizeof l->description);
+	memset(&l->footer, 0, sizeof l->footer);
+	l->nfields = 0;
 	earena_init(&l->arena);
 }
 
@@ -205,7 +209,8 @@ jbuf_grow(struct jbuf *b, size_t n)
 	cap = b->cap != 0 ? b->cap : 256;
 	while (b->len + n + 1 > cap)
 		cap *= 2;
-	b->p = xrealloc(b->p, cap);
+	/* The first block by malloc: jemalloc's realloc(NULL) costs more. */
+	b->p = b->p != NULL ? xrealloc(b->p, cap) : xmalloc(cap);
 	b->cap = cap;
 }
 
@@ -333,6 +338,24 @@ jbuf_estr(struct jbuf *b, const struct estr *e)
 #define JBUF_ESTR(b, e) jbuf_estr((b), &(e))
 
 /*
+ * Appends color in decimal. An embed has one of a few colors: each thread
+ * keeps the text of the last one (embed_fmt_i64() divides per digit).
+ */
+static void
+jbuf_color(struct jbuf *b, int color)
+{
+	static _Thread_local int	 last;
+	static _Thread_local size_t	 lastlen;	/* 0: none yet */
+	static _Thread_local char	 text[24];
+
+	if (lastlen == 0 || color != last) {
+		lastlen = embed_fmt_i64(text, color);
+		last = color;
+	}
+	jbuf_add(b, text, lastlen);
+}
+
+/*
  * Writes a fitted layout as compact JSON, frees the strings and returns
  * the text (caller frees).
  */
@@ -340,7 +363,7 @@ static char *
 layout_write(struct layout *l, int color, time_t t)
 {
 	struct jbuf	 b = { NULL, 0, 0 };
-	char		 ts[32], num[24];
+	char		 ts[32];
 	size_t		 i, hint;
 
 	/* One allocation in the common case: the strings plus the syntax. */
@@ -356,7 +379,7 @@ layout_write(struct layout *l, int color, time_t t)
 		JBUF_ESTR(&b, l->description);
 	}
 	JBUF_LIT(&b, ",\"color\":");
-	jbuf_add(&b, num, embed_fmt_i64(num, color));
+	jbuf_color(&b, color);
 	JBUF_LIT(&b, ",\"fields\":[");
 	for (i = 0; i < l->nfields; i++) {
 		if (i > 0)
@@ -376,10 +399,11 @@ layout_write(struct layout *l, int color, time_t t)
 		JBUF_ESTR(&b, l->footer);
 		JBUF_LIT(&b, "}");
 	}
+	/* Digits, '-', ':', 'T' and 'Z': nothing to escape. */
 	embed_timestamp(t, ts, sizeof ts);
-	JBUF_LIT(&b, ",\"timestamp\":");
-	jbuf_string(&b, ts, strlen(ts));
-	JBUF_LIT(&b, "}");
+	JBUF_LIT(&b, ",\"timestamp\":\"");
+	jbuf_add(&b, ts, strlen(ts));
+	JBUF_LIT(&b, "\"}");
 	layout_free(l);
 	return b.p;
 }
@@ -390,6 +414,24 @@ clean_str(struct earena *a, struct estr *e, const char *s, size_t max,
     int stable)
 {
 	embed_estr(a, e, s, s != NULL ? strlen(s) : 0, max, stable);
+}
+
+/*
+ * clean_str() for a constant string (stable, borrowed): the same for
+ * every event, so each thread counts it once. *kept is the caller's
+ * thread-local copy, kept->s NULL until made.
+ */
+static void
+const_str(struct earena *a, struct estr *e, struct estr *kept, const char *s,
+    size_t max)
+{
+	if (kept->s != s) {
+		clean_str(a, e, s, max, 1);
+		if (e->s != s)
+			return;	/* not kept as it is (cannot happen) */
+		*kept = *e;
+	}
+	*e = *kept;
 }
 
 /*
@@ -421,24 +463,27 @@ layout_event(struct layout *l, const struct embed_event *in)
 	const char	*type = in->type != NULL ? in->type : "invalid";
 	const char	*verb = in->success ? "processed" : "failed";
 	size_t		 ntail = 0, keep, i;
+	static _Thread_local struct estr kfoot[2], kerror, kid;
 
 	layout_init(l);
 	embed_with_icon(a, &l->title, EMBED_MAX_TITLE, in->icon, type, " event ",
 	    verb);
 	embed_with_icon(a, &l->description, EMBED_MAX_DESC, in->icon,
 	    in->title != NULL ? in->title : type, "", "");
-	clean_str(a, &l->footer, in->success ? "✅ Successfully processed" :
-	    "❌ Processing failed", EMBED_MAX_FOOTER, 1);
+	const_str(a, &l->footer, &kfoot[in->success != 0], in->success ?
+	    "✅ Successfully processed" : "❌ Processing failed",
+	    EMBED_MAX_FOOTER);
 
 	/* in's strings outlive the layout: borrowed when clean. */
 	if (!in->success) {
-		clean_str(a, &tail[ntail].name, "Error", EMBED_MAX_FIELD_NAME, 1);
+		const_str(a, &tail[ntail].name, &kerror, "Error",
+		    EMBED_MAX_FIELD_NAME);
 		clean_str(a, &tail[ntail].value, in->error,
 		    EMBED_MAX_FIELD_VALUE, 1);
 		tail[ntail].inline_below = 0;	/* the error never sits inline */
 		ntail++;
 	}
-	clean_str(a, &tail[ntail].name, "Event ID", EMBED_MAX_FIELD_NAME, 1);
+	const_str(a, &tail[ntail].name, &kid, "Event ID", EMBED_MAX_FIELD_NAME);
 	clean_str(a, &tail[ntail].value, in->event_id, EMBED_MAX_FIELD_VALUE, 1);
 	tail[ntail].inline_below = EMBED_INLINE_BELOW;
 	ntail++;
@@ -605,25 +650,39 @@ payload_head_cached(struct jbuf *b, const char *username,
 }
 
 char *
-embed_payload_json(const char *const *embeds, size_t n, const char *username,
-    const char *avatar_url)
+embed_payload_json_tail(const char *const *embeds, size_t n,
+    const char *username, const char *avatar_url, const char *tail,
+    size_t tlen)
 {
 	struct jbuf	b = { NULL, 0, 0 };
-	size_t		len = 64 + sizeof PAYLOAD_TAIL;
+	size_t		lens[16], len = 64 + tlen, i, el;
 
-	for (size_t i = 0; i < n; i++)
-		len += strlen(embeds[i]) + 1;
+	for (i = 0; i < n; i++) {
+		el = strlen(embeds[i]);
+		if (i < sizeof lens / sizeof lens[0])
+			lens[i] = el;
+		len += el + 1;
+	}
 	jbuf_reserve(&b, len);
 	payload_head_cached(&b, username, avatar_url);
 	JBUF_LIT(&b, "\"embeds\":[");
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		if (i > 0)
 			JBUF_LIT(&b, ",");
-		jbuf_add(&b, embeds[i], strlen(embeds[i]));
+		jbuf_add(&b, embeds[i], i < sizeof lens / sizeof lens[0] ?
+		    lens[i] : strlen(embeds[i]));
 	}
 	JBUF_LIT(&b, "],");
-	JBUF_LIT(&b, PAYLOAD_TAIL);
+	jbuf_add(&b, tail, tlen);
 	return b.p;
+}
+
+char *
+embed_payload_json(const char *const *embeds, size_t n, const char *username,
+    const char *avatar_url)
+{
+	return embed_payload_json_tail(embeds, n, username, avatar_url,
+	    PAYLOAD_TAIL, sizeof PAYLOAD_TAIL - 1);
 }
 
 char *

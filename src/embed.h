@@ -102,6 +102,14 @@ char		*embed_write(const struct embed_spec *in, size_t *chars);
 char		*embed_payload_json(const char *const *embeds, size_t n,
 		     const char *username, const char *avatar_url);
 /*
+ * embed_payload_json() with tail (tlen bytes) in place of its last
+ * member and closing brace: the payload is written once, straight into
+ * its one buffer (webhook_payload()). tail must be JSON members and "}".
+ */
+char		*embed_payload_json_tail(const char *const *embeds, size_t n,
+		     const char *username, const char *avatar_url,
+		     const char *tail, size_t tlen);
+/*
  * A plain-text message, the same envelope with "content" (cut to
  * Discord's 2000) in place of "embeds". Caller frees.
  */

@@ -67,10 +67,21 @@ struct type_series {
 	_Atomic unsigned long	 n[METRIC_EVENT_STATUSES];
 };
 
-struct stage_hist {
-	char			*name;
+/*
+ * One stage's histogram as one thread adds to it. Every stage has
+ * STAGE_SHARDS of them, one per observing thread (a worker takes the next
+ * shard the first time it observes, modulo STAGE_SHARDS): the workers'
+ * adds then stay in their own cache lines instead of bouncing one line
+ * between cores per stage run. The render sums the shards.
+ */
+#define STAGE_SHARDS	8
+struct stage_shard {
 	_Atomic uint64_t	 buckets[NBOUNDS + 1];	/* the last: above every bound */
 	_Atomic uint64_t	 sum_ns;
+};
+
+struct stage_hist {
+	char			*name;
 };
 
 struct lag_entry {
@@ -84,6 +95,14 @@ static struct type_series	*types;
 static size_t			 ntypes;
 static struct stage_hist	*stages;
 static size_t			 nstages;
+/*
+ * STAGE_SHARDS blocks of nstages histograms, each block starting on its
+ * own cache line (shard_stride bytes apart): made by metrics_init().
+ */
+static char			*shard_mem;
+static void			*shard_raw;	/* what to free */
+static size_t			 shard_stride;
+static _Atomic unsigned		 shard_next;
 static const struct queue	*depth_queue;
 static struct metrics_webhook	*hooks;		/* metrics_webhooks_init() */
 static size_t			 nhooks;
@@ -116,6 +135,27 @@ add_stage(const char *name)
 
 static void free_series(void);
 
+/* The shards of every stage, zeroed; a block per shard, cache-aligned. */
+static void
+shards_make(void)
+{
+	size_t	 size;
+
+	shard_stride = (nstages * sizeof(struct stage_shard) + 63) / 64 * 64;
+	if (shard_stride == 0)
+		shard_stride = 64;
+	size = STAGE_SHARDS * shard_stride;
+	shard_raw = xcalloc(1, size + 63);
+	shard_mem = (char *)shard_raw + (64 - (uintptr_t)shard_raw % 64) % 64;
+}
+
+/* Stage i's histogram in shard k. */
+static struct stage_shard *
+shard_of(size_t k, size_t i)
+{
+	return (struct stage_shard *)(void *)(shard_mem + k * shard_stride) + i;
+}
+
 void
 metrics_init(const struct handlers *hs, const struct queue *q)
 {
@@ -133,6 +173,7 @@ metrics_init(const struct handlers *hs, const struct queue *q)
 			add_stage(h->undo_stages[j]->name);
 	}
 	types[ntypes++].type = xstrdup("unknown");
+	shards_make();
 	depth_queue = q;
 	start_time = (int64_t)time(NULL);
 }
@@ -233,6 +274,9 @@ free_series(void)
 	free(stages);
 	stages = NULL;
 	nstages = 0;
+	free(shard_raw);
+	shard_raw = NULL;
+	shard_mem = NULL;
 	depth_queue = NULL;
 	pthread_mutex_lock(&lag_lock);
 	for (size_t i = 0; i < nlags; i++)
@@ -266,6 +310,8 @@ metrics_event(const char *type, enum metric_event_status status)
 void
 metrics_stage_observe(size_t slot, const char *name, uint64_t ns)
 {
+	static _Thread_local unsigned shard;	/* 0: none yet, else k + 1 */
+	struct stage_shard *sh;
 	double s = (double)ns / 1e9;
 	size_t b, i = slot;
 
@@ -280,9 +326,12 @@ metrics_stage_observe(size_t slot, const char *name, uint64_t ns)
 	}
 	for (b = 0; b < NBOUNDS && s > stage_bounds[b]; b++)
 		;
-	atomic_fetch_add_explicit(&stages[i].buckets[b], 1,
-	    memory_order_relaxed);
-	atomic_fetch_add_explicit(&stages[i].sum_ns, ns, memory_order_relaxed);
+	if (shard == 0)
+		shard = atomic_fetch_add_explicit(&shard_next, 1,
+		    memory_order_relaxed) % STAGE_SHARDS + 1;
+	sh = shard_of(shard - 1, i);
+	atomic_fetch_add_explicit(&sh->buckets[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sh->sum_ns, ns, memory_order_relaxed);
 }
 
 void
@@ -570,11 +619,16 @@ render_stages(struct buf *b, const struct family *f)
 {
 	for (size_t i = 0; i < nstages; i++) {
 		struct stage_hist *h = &stages[i];
-		uint64_t cum = 0;
+		uint64_t cum = 0, sum_ns = 0;
 
-		for (size_t k = 0; k <= NBOUNDS; k++) {
-			cum += atomic_load_explicit(&h->buckets[k],
+		for (size_t sk = 0; sk < STAGE_SHARDS; sk++)
+			sum_ns += atomic_load_explicit(&shard_of(sk, i)->sum_ns,
 			    memory_order_relaxed);
+		for (size_t k = 0; k <= NBOUNDS; k++) {
+			for (size_t sk = 0; sk < STAGE_SHARDS; sk++)
+				cum += atomic_load_explicit(
+				    &shard_of(sk, i)->buckets[k],
+				    memory_order_relaxed);
 			sample_open(b, f->name, "_bucket", "stage", h->name);
 			if (k < NBOUNDS)
 				buf_printf(b, ",le=\"%g\"} %" PRIu64 "\n",
@@ -583,8 +637,7 @@ render_stages(struct buf *b, const struct family *f)
 				buf_printf(b, ",le=\"+Inf\"} %" PRIu64 "\n", cum);
 		}
 		sample_open(b, f->name, "_sum", "stage", h->name);
-		buf_printf(b, "} %.9f\n", (double)atomic_load_explicit(
-		    &h->sum_ns, memory_order_relaxed) / 1e9);
+		buf_printf(b, "} %.9f\n", (double)sum_ns / 1e9);
 		sample_open(b, f->name, "_count", "stage", h->name);
 		buf_printf(b, "} %" PRIu64 "\n", cum);
 	}

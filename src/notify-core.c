@@ -96,10 +96,19 @@ struct ncore {
 struct notice *
 notice_create(char *json, size_t chars, const struct notify_event *ev)
 {
-	struct notice *nt = xcalloc(1, sizeof *nt);
+	size_t len = strlen(json);
+	struct notice *nt = xmalloc(sizeof *nt + len + 1);
 	struct notice_fail *f;
 
-	nt->json = json;
+	/*
+	 * One block, the embed behind the struct: the worker frees json
+	 * itself (its own allocator cache, cheap) and only this block
+	 * crosses to the notifier, which frees it in one call.
+	 */
+	memset(nt, 0, sizeof *nt);
+	nt->json = (char *)(nt + 1);
+	memcpy(nt->json, json, len + 1);
+	free(json);
 	/* No embed is larger (embed.c); never let a bad count stall a batch. */
 	nt->chars = chars <= EMBED_MAX_TOTAL ? chars : EMBED_MAX_TOTAL;
 	nt->count = 1;
@@ -132,7 +141,8 @@ notice_free(struct notice *nt)
 		free(nt->fail->error);
 		free(nt->fail);
 	}
-	free(nt->json);
+	if (nt->json != (char *)(nt + 1))
+		free(nt->json);	/* a digest's, an overflow's or a group's */
 	free(nt);
 }
 

@@ -78,8 +78,9 @@ struct notice {
 };
 
 /*
- * A notice for one event's own embed: takes json (chars: its count),
- * copies what it needs of ev. Any thread.
+ * A notice for one event's own embed: takes json (chars: its count; it
+ * is copied into the notice's own block and freed here, on the caller's
+ * thread), copies what it needs of ev. Any thread.
  */
 struct notice	*notice_create(char *json, size_t chars,
 		    const struct notify_event *ev);

@@ -139,14 +139,15 @@ run_job(struct worker *w, struct job *job)
 	const struct handler *h = NULL;
 	struct embed_event ee = { 0 };
 	struct notify_event ne = { 0 };
-	struct event ev = { 0 };
-	char err[ERR_MAX] = "", fallback[EVENT_ID_MAX];
+	struct event ev;	/* event_parse() clears it; used once parsed */
+	char err[ERR_MAX], fallback[EVENT_ID_MAX];
 	json_object *shown = NULL;
 	char *embed;
 	int parsed = 0, ok = 0, invalid = 1;
 	size_t chars;
 	struct delivery *dv = NULL;
 
+	err[0] = '\0';	/* only the string is read: no 1 kB zero-fill */
 	str_msgid(fallback, sizeof fallback, rd_kafka_topic_name(rkm->rkt),
 	    rkm->partition, rkm->offset);
 	if (rkm->len > pl->max_message_bytes)

@@ -219,18 +219,23 @@ char *
 webhook_payload(const struct webhook *wh, const char *const *embeds, size_t n,
     int has_failure)
 {
-	static const char tail[] = "\"allowed_mentions\":{\"parse\":[]}}";
-	char *base, *extras, *out;
-	size_t len, tl = sizeof tail - 1;
-
-	base = embed_payload_json(embeds, n, wh->username, wh->avatar_url);
-	len = strlen(base);
 	/* embed.h: allowed_mentions is the envelope's last member. */
-	if (len < tl || strcmp(base + len - tl, tail) != 0)
-		abort();
+	static const char tail[] = "\"allowed_mentions\":{\"parse\":[]}}";
+	char *extras, *out;
+	size_t len;
+
+	/* The common case, no mention and no flags: the default tail. */
+	if (!has_mention(wh, has_failure) && wh->silent != WEBHOOK_SILENT_YES &&
+	    !(wh->silent == WEBHOOK_SILENT_SUCCESSES && !has_failure))
+		return embed_payload_json_tail(embeds, n, wh->username,
+		    wh->avatar_url, tail, sizeof tail - 1);
 	extras = webhook_extras(wh, has_failure);
-	out = xasprintf("%.*s%s}", (int)(len - tl), base, extras);
+	len = strlen(extras);
+	extras = xrealloc(extras, len + 2);
+	extras[len] = '}';
+	extras[len + 1] = '\0';
+	out = embed_payload_json_tail(embeds, n, wh->username, wh->avatar_url,
+	    extras, len + 1);
 	free(extras);
-	free(base);
 	return out;
 }

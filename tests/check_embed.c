@@ -1714,6 +1714,57 @@ START_TEST(test_build_json_escapes)
 }
 END_TEST
 
+/*
+ * One special byte (or character) at every position of values of 1 to 20
+ * bytes: embed_estr()'s word checks, the tail word above all, see each.
+ */
+START_TEST(test_special_every_position)
+{
+	static const char *const specials[] = { "\"", "\\", "\x01", "\x7f",
+	    ACUTE };
+	static const char *const shown[] = { "\"", "\\", "\xef\xbf\xbd",
+	    "\xef\xbf\xbd", ACUTE };
+	struct embed_event in;
+	json_object *data, *e, *f, *v;
+	char val[32], want[32], *got;
+	size_t chars, len, pos, k, sl;
+
+	for (k = 0; k < sizeof specials / sizeof specials[0]; k++) {
+		sl = strlen(specials[k]);
+		for (len = sl; len <= 20; len++) {
+			for (pos = 0; pos + sl <= len; pos++) {
+				memset(val, 'a', len);
+				memcpy(val + pos, specials[k], sl);
+				val[len] = '\0';
+				memset(want, 'a', pos);
+				snprintf(want + pos, sizeof want - pos, "%s%s",
+				    shown[k], val + pos + sl);
+				data = json_object_new_object();
+				json_object_object_add(data, "k",
+				    json_object_new_string(val));
+				memset(&in, 0, sizeof in);
+				in.type = "t";
+				in.success = 1;
+				in.event_id = "x";
+				in.data = data;
+				in.finished = 1689431445;
+				got = embed_build_json(&in, &chars);
+				e = oracle(got, chars);
+				ck_assert(json_object_object_get_ex(e, "fields", &f));
+				v = json_object_object_get(
+				    json_object_array_get_idx(f, 0), "value");
+				ck_assert_msg(strcmp(json_object_get_string(v),
+				    want) == 0, "%zu at %zu of %zu: %s", k, pos,
+				    len, got);
+				json_object_put(e);
+				free(got);
+				json_object_put(data);
+			}
+		}
+	}
+}
+END_TEST
+
 Suite *
 suite_embed(void)
 {
@@ -1758,6 +1809,7 @@ suite_embed(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_build_json_oracle);
 	tcase_add_test(tc, test_build_json_escapes);
+	tcase_add_test(tc, test_special_every_position);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -75,6 +75,38 @@ START_TEST(test_basic)
 }
 END_TEST
 
+/*
+ * Keys of 1 to 24 bytes that differ in one byte, at every position: each
+ * its own key (the hash reads the last bytes with overlapping loads), and
+ * the same bytes in another buffer the same key.
+ */
+START_TEST(test_every_length_and_position)
+{
+	struct keygate		*g = keygate_create(4);
+	static struct keygate_node n[24 * 25], again;
+	char			 key[24], copy[24];
+	size_t			 len, pos, k = 0, keys = 0;
+
+	for (len = 1; len <= 24; len++) {
+		for (pos = 0; pos <= len; pos++) {
+			memset(key, 'k', len);
+			if (pos < len)
+				key[pos] = 'K';	/* pos == len: all 'k' */
+			ck_assert_int_eq(keygate_admit(g, key, len, &n[k++]), 1);
+			keys++;
+			memcpy(copy, key, len);
+			ck_assert_int_eq(keygate_admit(g, copy, len, &again), 0);
+			ck_assert_ptr_eq(keygate_release(g, key, len), &again);
+			ck_assert_ptr_null(keygate_release(g, copy, len));
+			keys--;
+		}
+	}
+	ck_assert_uint_eq(keygate_keys(g), keys);
+	ck_assert_uint_eq(keygate_parked(g), 0);
+	keygate_destroy(g);
+}
+END_TEST
+
 START_TEST(test_binary_keys)
 {
 	struct keygate		*g = keygate_create(4);
@@ -449,6 +481,7 @@ suite_keygate(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_basic);
 	tcase_add_test(tc, test_binary_keys);
+	tcase_add_test(tc, test_every_length_and_position);
 	tcase_add_test(tc, test_fifo);
 	tcase_add_test(tc, test_many_keys);
 	tcase_add_test(tc, test_destroy_busy);

@@ -533,6 +533,8 @@ bumper(void *arg)
 		metrics_webhook_inc(w, M_PAYLOADS);
 		metrics_webhook_add(w, M_EMBEDS_SENT, 2);
 		metrics_event("order", METRIC_EVENT_OK);
+		/* 1 ms, in the le="0.001" bucket: one shard per thread. */
+		metrics_stage_observe(0, "check", 1000000);
 	}
 	return NULL;
 }
@@ -541,7 +543,9 @@ bumper(void *arg)
 START_TEST(test_concurrent)
 {
 	static const char *const names[] = { "a", "b" };
-	struct handler hv[] = { { .type = "order" } };
+	struct stage check = { .name = "check" };
+	struct stage *st[] = { &check };
+	struct handler hv[] = { { .type = "order", .stages = st, .nstages = 1 } };
 	struct handlers hs = { hv, 1 };
 	pthread_t t[BUMPERS];
 	char line[128];
@@ -568,6 +572,19 @@ START_TEST(test_concurrent)
 	ck_assert(has_line(text, line));
 	snprintf(line, sizeof line, "sipeatd_discord_embeds_total{webhook=\"a\","
 	    "outcome=\"sent\"} %d", BUMPERS / 2 * 2 * BUMPS);
+	ck_assert(has_line(text, line));
+	/* The stage histogram: every thread's shard summed. */
+	snprintf(line, sizeof line, "sipeatd_stage_duration_seconds_bucket{"
+	    "stage=\"check\",le=\"0.0005\"} 0");
+	ck_assert(has_line(text, line));
+	snprintf(line, sizeof line, "sipeatd_stage_duration_seconds_bucket{"
+	    "stage=\"check\",le=\"0.001\"} %d", BUMPERS * BUMPS);
+	ck_assert(has_line(text, line));
+	snprintf(line, sizeof line, "sipeatd_stage_duration_seconds_count{"
+	    "stage=\"check\"} %d", BUMPERS * BUMPS);
+	ck_assert(has_line(text, line));
+	snprintf(line, sizeof line, "sipeatd_stage_duration_seconds_sum{"
+	    "stage=\"check\"} %d.000000000", BUMPERS * BUMPS / 1000);
 	ck_assert(has_line(text, line));
 	free(text);
 	metrics_free();
