@@ -34,6 +34,8 @@ int		 queue_try_pop(struct queue *q, void **item);
 /*
  * Blocking forms. timeout_ms < 0 waits forever. Return 0 on success, -1 on
  * timeout, or when the queue is closed (pop: closed and empty; push: closed).
+ * A pusher that had to sleep on a full queue is woken once pops bring it
+ * down to half full (hysteresis: it then pushes a run without sleeping).
  */
 int		 queue_push_wait(struct queue *q, void *item, int timeout_ms);
 int		 queue_pop_wait(struct queue *q, void **item, int timeout_ms);

@@ -312,6 +312,46 @@ START_TEST(test_push_wait_blocks_while_full)
 }
 END_TEST
 
+/*
+ * Hysteresis: a pusher asleep on a full queue of 8 is not woken by the
+ * first pops, only by the one that leaves the queue half full; it then
+ * finds room for a run. Waking at every free slot made the consumer thread
+ * sleep and wake every item or two (bench/pipeline).
+ */
+START_TEST(test_push_wait_wakes_at_half)
+{
+	struct queue	*q = queue_create(8);
+	struct waiter	 w;
+	pthread_t	 t;
+	void		*item;
+	uintptr_t	 i;
+
+	for (i = 1; i <= 8; i++)
+		ck_assert_int_eq(queue_try_push(q, ITEM(i)), 0);
+	waiter_start(&t, &w, q, 1, ITEM(9), -1);
+	sleep_ms(200);
+	ck_assert_int_eq(atomic_load(&w.done), 0);
+	for (i = 1; i <= 3; i++) {
+		ck_assert_int_eq(queue_try_pop(q, &item), 0);
+		ck_assert_uint_eq(VALUE(item), i);
+	}
+	/* Five left, room for three: still asleep. */
+	sleep_ms(200);
+	ck_assert_int_eq(atomic_load(&w.done), 0);
+	ck_assert_int_eq(queue_try_pop(q, &item), 0);
+	ck_assert_uint_eq(VALUE(item), 4);
+	/* Four left: woken, and pushed. */
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(w.rc, 0);
+	for (i = 5; i <= 9; i++) {
+		ck_assert_int_eq(queue_try_pop(q, &item), 0);
+		ck_assert_uint_eq(VALUE(item), i);
+	}
+	ck_assert_int_eq(queue_try_pop(q, &item), -1);
+	queue_destroy(q);
+}
+END_TEST
+
 /* Stress: items are 1..STRESS_ITEMS; a bitmap records each arrival. */
 #define STRESS_ITEMS	2000000
 #define STRESS_MAXPROD	4
@@ -597,6 +637,7 @@ suite_queue(void)
 	tcase_add_test(tc, test_close_wakes_popper);
 	tcase_add_test(tc, test_close_wakes_pusher);
 	tcase_add_test(tc, test_push_wait_blocks_while_full);
+	tcase_add_test(tc, test_push_wait_wakes_at_half);
 	suite_add_tcase(s, tc);
 
 	/* Generous: ThreadSanitizer slows these down about tenfold. */
