@@ -269,19 +269,24 @@ queue_event_wait(struct queue_event *ev, uint32_t epoch,
 	queue_event_take_pending(ev);
 }
 
-/* Called after a successful push or pop: wakes one waiter, if any. */
-static void
-queue_event_notify(struct queue_event *ev)
+/*
+ * Called after a successful push or pop: whether anyone waits on ev. The
+ * fence orders our cell seq store before the read of waiters: it pairs
+ * with the fences in queue_event_prepare and queue_event_take_pending (see
+ * DESIGN). With nobody waiting this fence and one load are the whole cost
+ * of the blocking layer.
+ */
+static int
+queue_event_waited(struct queue_event *ev)
 {
-	/*
-	 * Orders our cell seq store before the reads of waiters and
-	 * pending: pairs with the fences in queue_event_prepare and
-	 * queue_event_take_pending (see DESIGN). With nobody waiting this
-	 * fence and one load are the whole cost of the blocking layer.
-	 */
 	queue_event_fence(ev);
-	if (atomic_load_explicit(&ev->waiters, memory_order_relaxed) == 0)
-		return;
+	return atomic_load_explicit(&ev->waiters, memory_order_relaxed) != 0;
+}
+
+/* Wakes one waiter of ev, unless a wake-up is already in flight. */
+static void
+queue_event_wake(struct queue_event *ev)
+{
 	/*
 	 * A woken thread has not run yet: it will see our push when it
 	 * clears pending, so skip the system call.
@@ -294,6 +299,14 @@ queue_event_notify(struct queue_event *ev)
 	/* Release: whoever reads the new epoch also sees pending set. */
 	atomic_fetch_add_explicit(&ev->epoch, 1, memory_order_release);
 	queue_futex_wake(&ev->epoch, 1);
+}
+
+/* Called after a successful push or pop: wakes one waiter, if any. */
+static void
+queue_event_notify(struct queue_event *ev)
+{
+	if (queue_event_waited(ev))
+		queue_event_wake(ev);
 }
 
 static void
@@ -490,10 +503,13 @@ queue_try_pop(struct queue *q, void **item)
 		return -1;
 	/*
 	 * Hysteresis (see DESIGN): a pusher blocked on a full queue is woken
-	 * once the queue is down to half, not at the first free slot.
+	 * once the queue is down to half, not at the first free slot. The
+	 * depth is read only when someone waits: enqueue_pos is the
+	 * producer's hot line.
 	 */
-	if (queue_depth(q) <= (q->mask + 1) / 2)
-		queue_event_notify(&q->not_full);
+	if (queue_event_waited(&q->not_full) &&
+	    queue_depth(q) <= (q->mask + 1) / 2)
+		queue_event_wake(&q->not_full);
 	return 0;
 }
 
