@@ -345,12 +345,14 @@ START_TEST(test_tempfail_retried)
 	gap[0] = (t[1] - t[0]) / 1000000;
 	gap[1] = (t[2] - t[1]) / 1000000;
 	gap[2] = (t[3] - t[2]) / 1000000;
-	/* 100, 200, 400 ms, each plus up to 20% jitter and spawn time. */
+	/*
+	 * 100, 200, 400 ms, each plus up to 20% jitter and spawn time. The
+	 * lower bounds show the doubling; comparing one gap with the next
+	 * failed on a loaded machine, where one spawn took 160 ms longer.
+	 */
 	ck_assert_int_ge(gap[0], 100);
 	ck_assert_int_ge(gap[1], 200);
 	ck_assert_int_ge(gap[2], 400);
-	ck_assert_int_gt(gap[1], gap[0]);
-	ck_assert_int_gt(gap[2], gap[1]);
 	ck_assert_int_lt(gap[2], 1000);
 	stage_free(st);
 	free(cmd);
