@@ -135,7 +135,12 @@ push_try(void *arg, struct job *job)
 	return queue_try_push(c->o.pl->queue, job);
 }
 
-/* pending_push_fn: into the queue, waiting briefly for room. */
+/*
+ * pending_push_fn: into the queue, waiting briefly for room. Once asleep
+ * on a full queue this thread is woken when the workers have emptied half
+ * of it (queue.h), and then pushes a run: waking at every free slot cost
+ * two context switches per item or two.
+ */
 static int
 push_wait(void *arg, struct job *job)
 {
