@@ -686,14 +686,22 @@ embed_payload_json(const char *const *embeds, size_t n, const char *username,
 }
 
 char *
-embed_payload_text(const char *content, const char *username,
-    const char *avatar_url)
+embed_payload_text_tail(const char *content, const char *username,
+    const char *avatar_url, const char *tail, size_t tlen)
 {
 	struct jbuf b = { NULL, 0, 0 };
 
 	payload_head(&b, username, avatar_url);
 	jbuf_member(&b, "\"content\":", content != NULL ? content : "",
 	    EMBED_MAX_CONTENT);
-	JBUF_LIT(&b, PAYLOAD_TAIL);
+	jbuf_add(&b, tail, tlen);
 	return b.p;
+}
+
+char *
+embed_payload_text(const char *content, const char *username,
+    const char *avatar_url)
+{
+	return embed_payload_text_tail(content, username, avatar_url,
+	    PAYLOAD_TAIL, sizeof PAYLOAD_TAIL - 1);
 }

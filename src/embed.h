@@ -115,6 +115,10 @@ char		*embed_payload_json_tail(const char *const *embeds, size_t n,
  */
 char		*embed_payload_text(const char *content, const char *username,
 		     const char *avatar_url);
+/* embed_payload_text() with tail in place, as embed_payload_json_tail(). */
+char		*embed_payload_text_tail(const char *content,
+		     const char *username, const char *avatar_url,
+		     const char *tail, size_t tlen);
 
 /* "companyName" -> "Company Name", "machineId" -> "Machine ID". Caller frees. */
 char		*embed_humanize(const char *key);

@@ -184,34 +184,47 @@ webhook_content_chars(const struct webhook *wh, int has_failure)
 	}
 }
 
-char *
-webhook_extras(const struct webhook *wh, int has_failure)
+/* Whether a message of this kind goes out silently (flags 4096). */
+static int
+is_silent(const struct webhook *wh, int has_failure)
 {
-	struct buf b = BUF_INIT;
+	return wh->silent == WEBHOOK_SILENT_YES ||
+	    (wh->silent == WEBHOOK_SILENT_SUCCESSES && !has_failure);
+}
+
+/* Appends webhook_extras()'s members to b. */
+static void
+extras_write(struct buf *b, const struct webhook *wh, int has_failure)
+{
 	const struct webhook_mention *m = &wh->mention;
-	int silent;
 
 	if (has_mention(wh, has_failure)) {
 		switch (m->kind) {
 		case WEBHOOK_MENTION_ROLE:
-			buf_printf(&b, "\"content\":\"<@&%s>\",\"allowed_mentions\":"
+			buf_printf(b, "\"content\":\"<@&%s>\",\"allowed_mentions\":"
 			    "{\"parse\":[],\"roles\":[\"%s\"]}", m->id, m->id);
 			break;
 		case WEBHOOK_MENTION_USER:
-			buf_printf(&b, "\"content\":\"<@%s>\",\"allowed_mentions\":"
+			buf_printf(b, "\"content\":\"<@%s>\",\"allowed_mentions\":"
 			    "{\"parse\":[],\"users\":[\"%s\"]}", m->id, m->id);
 			break;
 		default:
-			buf_adds(&b, "\"content\":\"@here\",\"allowed_mentions\":"
+			buf_adds(b, "\"content\":\"@here\",\"allowed_mentions\":"
 			    "{\"parse\":[\"everyone\"]}");
 			break;
 		}
 	} else
-		buf_adds(&b, "\"allowed_mentions\":{\"parse\":[]}");
-	silent = wh->silent == WEBHOOK_SILENT_YES ||
-	    (wh->silent == WEBHOOK_SILENT_SUCCESSES && !has_failure);
-	if (silent)
-		buf_printf(&b, ",\"flags\":%d", SUPPRESS_NOTIFICATIONS);
+		buf_adds(b, "\"allowed_mentions\":{\"parse\":[]}");
+	if (is_silent(wh, has_failure))
+		buf_printf(b, ",\"flags\":%d", SUPPRESS_NOTIFICATIONS);
+}
+
+char *
+webhook_extras(const struct webhook *wh, int has_failure)
+{
+	struct buf b = BUF_INIT;
+
+	extras_write(&b, wh, has_failure);
 	return buf_take(&b);
 }
 
@@ -219,23 +232,32 @@ char *
 webhook_payload(const struct webhook *wh, const char *const *embeds, size_t n,
     int has_failure)
 {
-	/* embed.h: allowed_mentions is the envelope's last member. */
-	static const char tail[] = "\"allowed_mentions\":{\"parse\":[]}}";
-	char *extras, *out;
-	size_t len;
+	struct buf tail = BUF_INIT;
+	char *out;
 
-	/* The common case, no mention and no flags: the default tail. */
-	if (!has_mention(wh, has_failure) && wh->silent != WEBHOOK_SILENT_YES &&
-	    !(wh->silent == WEBHOOK_SILENT_SUCCESSES && !has_failure))
-		return embed_payload_json_tail(embeds, n, wh->username,
-		    wh->avatar_url, tail, sizeof tail - 1);
-	extras = webhook_extras(wh, has_failure);
-	len = strlen(extras);
-	extras = xrealloc(extras, len + 2);
-	extras[len] = '}';
-	extras[len + 1] = '\0';
+	/* The common case, no mention and no flags: embed.c's own tail. */
+	if (!has_mention(wh, has_failure) && !is_silent(wh, has_failure))
+		return embed_payload_json(embeds, n, wh->username,
+		    wh->avatar_url);
+	extras_write(&tail, wh, has_failure);
+	buf_addc(&tail, '}');
 	out = embed_payload_json_tail(embeds, n, wh->username, wh->avatar_url,
-	    extras, len + 1);
-	free(extras);
+	    tail.p, tail.len);
+	buf_free(&tail);
+	return out;
+}
+
+char *
+webhook_payload_text(const struct webhook *wh, const char *content,
+    int has_failure)
+{
+	struct buf tail = BUF_INIT;
+	char *out;
+
+	extras_write(&tail, wh, has_failure);
+	buf_addc(&tail, '}');
+	out = embed_payload_text_tail(content, wh->username, wh->avatar_url,
+	    tail.p, tail.len);
+	buf_free(&tail);
 	return out;
 }

@@ -21,8 +21,9 @@
  *   webhooks_resolve, webhooks_free (webhook-list.c): main, before other
  *     threads start
  *   webhook_mention_parse, webhook_events_parse, webhook_silent_parse,
- *   webhook_matches, webhook_extras, webhook_payload: any (pure; the
- *     notifier for the last three)
+ *   webhook_matches, webhook_extras, webhook_payload,
+ *     webhook_payload_text: any (pure; the notifier for the first three,
+ *     main's --test-discord for the last)
  */
 #ifndef SIPEAT_WEBHOOK_H
 #define SIPEAT_WEBHOOK_H
@@ -127,6 +128,12 @@ size_t	 webhook_content_chars(const struct webhook *wh, int has_failure);
  */
 char	*webhook_payload(const struct webhook *wh, const char *const *embeds,
 	     size_t n, int has_failure);
+/*
+ * A plain-text message: username and avatar_url of wh, "content" (cut to
+ * Discord's 2000), then webhook_extras(). Caller frees.
+ */
+char	*webhook_payload_text(const struct webhook *wh, const char *content,
+	     int has_failure);
 
 struct config;
 struct diag;
