@@ -146,37 +146,6 @@ handler_build_one(struct handler_build *b, struct handler *h,
 }
 
 /*
- * Gives each stage and undo target its metrics series number (struct
- * stage's metric): the order in which metrics_init() registers the
- * names -- handler by handler, its stages then its undo targets, a name
- * seen before keeping its number.
- */
-static void
-handler_number_metrics(struct handlers *hs)
-{
-	const char **names = NULL;
-	size_t n = 0, i, j, k;
-
-	for (i = 0; i < hs->n; i++) {
-		struct handler *h = &hs->v[i];
-
-		for (j = 0; j < h->nstages + h->nundo; j++) {
-			struct stage *st = j < h->nstages ? h->stages[j] :
-			    h->undo_stages[j - h->nstages];
-
-			for (k = 0; k < n && strcmp(names[k], st->name) != 0; k++)
-				;
-			if (k == n) {
-				names = xreallocarray(names, n + 1, sizeof *names);
-				names[n++] = st->name;
-			}
-			st->metric = k;
-		}
-	}
-	free(names);
-}
-
-/*
  * Compiles every handler of cfg. Returns the handlers (free with
  * handlers_free()), or NULL when this found any error, each appended to d
  * with file and line. Startup only.
@@ -204,7 +173,6 @@ handlers_build(const struct config *cfg, struct diag *d)
 		handlers_free(hs);
 		return NULL;
 	}
-	handler_number_metrics(hs);
 	return hs;
 }
 

@@ -121,16 +121,18 @@ static pthread_mutex_t		 group_lock = PTHREAD_MUTEX_INITIALIZER;
 static char			 group_reason[512];
 
 
-static void
+/* The series of the stage called name, added if new: its number. */
+static size_t
 add_stage(const char *name)
 {
 	for (size_t i = 0; i < nstages; i++) {
 		if (strcmp(stages[i].name, name) == 0)
-			return;
+			return i;
 	}
 	stages = xreallocarray(stages, nstages + 1, sizeof *stages);
 	memset(&stages[nstages], 0, sizeof stages[nstages]);
-	stages[nstages++].name = xstrdup(name);
+	stages[nstages].name = xstrdup(name);
+	return nstages++;
 }
 
 static void free_series(void);
@@ -167,10 +169,12 @@ metrics_init(const struct handlers *hs, const struct queue *q)
 		const struct handler *h = &hs->v[i];
 
 		types[ntypes++].type = xstrdup(h->type);
+		/* Each stage learns its series: no search per run. */
 		for (size_t j = 0; j < h->nstages; j++)
-			add_stage(h->stages[j]->name);
+			h->stages[j]->metric = add_stage(h->stages[j]->name);
 		for (size_t j = 0; j < h->nundo; j++)
-			add_stage(h->undo_stages[j]->name);
+			h->undo_stages[j]->metric =
+			    add_stage(h->undo_stages[j]->name);
 	}
 	types[ntypes++].type = xstrdup("unknown");
 	shards_make();

@@ -112,9 +112,11 @@ struct queue;
 /*
  * Fixes the label sets: one sipeatd_events_total series per handler type
  * and status (plus type="unknown" for invalid events), one histogram per
- * stage name (stages and undo targets). q, borrowed, gives
- * sipeatd_queue_depth (0 when NULL). Main thread, once, before any worker starts; hs may
- * be NULL. Names are copied. Webhooks registered before are kept.
+ * stage name (stages and undo targets), whose number it writes into
+ * each stage (struct stage's metric, for metrics_stage_observe()). q,
+ * borrowed, gives sipeatd_queue_depth (0 when NULL). Main thread, once,
+ * before any worker starts; hs may be NULL. Names are copied. Webhooks
+ * registered before are kept.
  */
 void		 metrics_init(const struct handlers *hs, const struct queue *q);
 /*
@@ -155,9 +157,8 @@ void		 metrics_event(const char *type, enum metric_event_status status);
 
 /*
  * Adds ns nanoseconds to the histogram of the stage called name, whose
- * series is number slot (struct stage's metric: metrics_init() numbers
- * the stage names of hs in order, first seen first, the undo targets of
- * each handler after its stages); a wrong slot costs a search by name, a
+ * series is number slot (struct stage's metric, which metrics_init()
+ * sets); a wrong slot costs a search by name, a
  * name unknown to metrics_init() is ignored. Any thread, lock-free, no
  * clock read.
  */

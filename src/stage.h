@@ -78,8 +78,9 @@ struct stage {
 	int				 retries;	/* default 2 */
 	int				 retry_backoff_ms; /* default 200 */
 	/*
-	 * Its sipeatd_stage_duration_seconds series: the index metrics_init()
-	 * gives the name, set by handlers_build() (a hint metrics checks).
+	 * Its sipeatd_stage_duration_seconds series: the number
+	 * metrics_init() gives the name and writes here (a hint metrics
+	 * checks; 0 until then).
 	 */
 	size_t				 metric;
 	void				*priv;		/* the action's compiled state */

@@ -624,8 +624,8 @@ stage_count(const char *text, const char *name, size_t *pos)
 }
 
 /*
- * handlers_build() numbers every stage's metrics series as metrics_init()
- * registers them (no search by name per stage run), a stage shared by two
+ * metrics_init() gives every stage the number of its metrics series (no
+ * search by name per stage run), a stage shared by two
  * handlers keeps one series, each run counts once under its own stage,
  * and a wrong number never miscounts.
  */
