@@ -101,6 +101,21 @@ member(const struct event *ev, const char *key, size_t len, json_object **v)
 	return 0;
 }
 
+/*
+ * A path's first segment (len bytes): "data", found once by
+ * event_parse(), or a member of the envelope. 1 with *v, or 0.
+ */
+static int
+first_member(const struct event *ev, const char *seg, size_t len,
+    json_object **v)
+{
+	if (len == 4 && ev->data != NULL && memcmp(seg, "data", 4) == 0) {
+		*v = ev->data;
+		return 1;
+	}
+	return member(ev, seg, len, v);
+}
+
 /* Whether ev holds a parsed envelope. */
 static int
 parsed(const struct event *ev)
@@ -124,12 +139,9 @@ event_lookup(const struct event *ev, const char *path)
 		return NULL;
 	if (strcmp(path, "id") == 0 && ev->idobj != NULL)
 		return ev->idobj;
-	/* Nearly every path starts at "data", found once by event_parse(). */
 	dot = strchr(path, '.');
 	len = dot != NULL ? (size_t)(dot - path) : strlen(path);
-	if (len == 4 && ev->data != NULL && memcmp(path, "data", 4) == 0)
-		cur = ev->data;
-	else if (len == 0 || !member(ev, path, len, &cur))
+	if (len == 0 || !first_member(ev, path, len, &cur))
 		return NULL;
 	for (p = dot; cur != NULL && p != NULL; p = dot) {
 		p++;
@@ -151,7 +163,6 @@ struct event_path {
 	char			*text;
 	int			 none;	/* an empty segment: finds nothing */
 	int			 id;	/* "id": the fallback id object first */
-	int			 data;	/* starts with "data": at ev->data */
 	size_t			 nseg;
 	struct event_path_seg	*seg;
 };
@@ -176,8 +187,6 @@ event_path_new(const char *path)
 		if (dot == NULL)
 			break;
 	}
-	p->data = !p->none && p->seg[0].len == 4 &&
-	    memcmp(p->seg[0].s, "data", 4) == 0;
 	return p;
 }
 
@@ -211,9 +220,7 @@ event_lookup_path(const struct event *ev, const struct event_path *p)
 		return NULL;
 	if (p->id && ev->idobj != NULL)
 		return ev->idobj;
-	if (p->data && ev->data != NULL)
-		cur = ev->data;
-	else if (!member(ev, p->seg[0].s, p->seg[0].len, &cur))
+	if (!first_member(ev, p->seg[0].s, p->seg[0].len, &cur))
 		return NULL;
 	for (i = 1; cur != NULL && i < p->nseg; i++)
 		cur = lookup_step(cur, p->seg[i].s, p->seg[i].len);
@@ -261,8 +268,9 @@ event_truthy_path(const struct event *ev, const struct event_path *p)
 
 /*
  * The envelope as compact JSON, with "/" unescaped, its root object made
- * from the members on the first call. The buffer belongs to the root object: valid until event_clear() or the next serialisation of
- * the root. NULL for a cleared event. Owning thread.
+ * from the members on the first call. The buffer belongs to the root
+ * object: valid until event_clear() or the next serialisation of the
+ * root. NULL for a cleared event. Owning thread.
  */
 const char *
 event_json(const struct event *ev)
