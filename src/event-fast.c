@@ -551,6 +551,38 @@ fast_value(struct fast *f, int *ok)
 	return v;
 }
 
+/* Drops n members' values. */
+static void
+members_put(struct event_member *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_object_put(m[i].v);
+}
+
+/*
+ * Starts f over the len bytes at buf, depth deep: 1 when, past any white
+ * space, a '{' opens a document, else 0 (json-c decides).
+ */
+static int
+fast_start(struct fast *f, const char *buf, size_t len, int depth)
+{
+	f->p = buf;
+	f->end = buf + len;
+	f->depth = depth;
+	f->keys = NULL;
+	f->nkeys = f->keysz = 0;
+	fast_ws(f);
+	return f->p < f->end && *f->p == '{';
+}
+
+/* Whether only white space follows the document. */
+static int
+fast_at_end(struct fast *f)
+{
+	fast_ws(f);
+	return f->p == f->end;
+}
+
 /*
  * The envelope's members after its '{' (see event_fast_parse_members()):
  * 1, 0 or -1 as it returns; on 0 and -1 *n is 0 and nothing is kept.
@@ -594,8 +626,7 @@ fast_members(struct fast *f, struct event_member *m, size_t *n,
 		goto fail;
 	}
 fail:
-	for (i = 0; i < *n; i++)
-		json_object_put(m[i].v);
+	members_put(m, *n);
 	*n = 0;
 	return rc;
 }
@@ -610,30 +641,22 @@ event_fast_parse_members(const char *buf, size_t len, char **keys,
     struct event_member *m, size_t *n, struct event_fast_root *r)
 {
 	struct fast	 f;
-	size_t		 i;
 	int		 rc;
 
 	*keys = NULL;
 	*n = 0;
 	memset(r, 0, sizeof *r);
-	f.p = buf;
-	f.end = buf + len;
-	f.depth = 1;		/* inside the root, as fast_value() counts */
-	f.keys = NULL;
-	f.nkeys = f.keysz = 0;
-	fast_ws(&f);
-	if (f.p >= f.end || *f.p != '{')
+	/* Depth 1: inside the root, as fast_value() counts. */
+	if (!fast_start(&f, buf, len, 1))
 		return 0;
 	f.p++;
 	rc = fast_members(&f, m, n, r);
 	if (rc == 1) {
-		fast_ws(&f);
-		if (f.p == f.end) {
+		if (fast_at_end(&f)) {
 			*keys = f.keys;
 			return 1;
 		}
-		for (i = 0; i < *n; i++)
-			json_object_put(m[i].v);
+		members_put(m, *n);
 		*n = 0;
 		rc = 0;
 	}
@@ -658,21 +681,12 @@ event_fast_parse(const char *buf, size_t len, char **keys)
 	int		 ok;
 
 	*keys = NULL;
-	f.p = buf;
-	f.end = buf + len;
-	f.depth = 0;
-	f.keys = NULL;
-	f.nkeys = f.keysz = 0;
-	fast_ws(&f);
-	if (f.p >= f.end || *f.p != '{')
+	if (!fast_start(&f, buf, len, 0))
 		return NULL;
 	root = fast_value(&f, &ok);
-	if (root != NULL) {
-		fast_ws(&f);
-		if (f.p == f.end) {
-			*keys = f.keys;
-			return root;
-		}
+	if (root != NULL && fast_at_end(&f)) {
+		*keys = f.keys;
+		return root;
 	}
 	json_object_put(root);
 	free(f.keys);
