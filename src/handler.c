@@ -298,11 +298,10 @@ handler_run_strategy(const struct handler *h, const struct event *ev,
 
 	for (i = 0; i < h->nstages; i++) {
 		st = h->stages[i];
-		if (st->when_path != NULL &&
-		    !event_truthy_path(ev, st->when_path)) {
+		if (st->when != NULL && !event_truthy_path(ev, st->when)) {
 			log_debug("handler", "%s %s: stage %s skipped: %s is "
 			    "empty or missing", h->type, ev->id, st->name,
-			    st->when);
+			    event_path_text(st->when));
 			continue;
 		}
 		if (handler_stage(h, st, ev, ctx, reason, sizeof reason, &t) ==

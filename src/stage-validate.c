@@ -21,16 +21,14 @@
 #include "util.h"
 
 struct validate_match {
-	char		*path;
-	struct event_path *where;	/* path, compiled */
+	struct event_path *where;	/* the field (event_path_text(): its path) */
 	char		*pattern;	/* source text, for the error message */
 	regex_t		 re;
 	int		 literal;	/* no ERE metacharacter: a substring test */
 };
 
 struct validate {
-	char			**require;
-	struct event_path	**require_path;	/* require, compiled */
+	struct event_path	**require;	/* compiled paths */
 	size_t			  nrequire;
 	struct validate_match	 *match;
 	size_t			  nmatch;
@@ -46,14 +44,10 @@ validate_free(struct stage *st)
 
 	if (v == NULL)
 		return;
-	for (i = 0; i < v->nrequire; i++) {
-		free(v->require[i]);
-		event_path_free(v->require_path[i]);
-	}
+	for (i = 0; i < v->nrequire; i++)
+		event_path_free(v->require[i]);
 	free(v->require);
-	free(v->require_path);
 	for (i = 0; i < v->nmatch; i++) {
-		free(v->match[i].path);
 		event_path_free(v->match[i].where);
 		free(v->match[i].pattern);
 		regfree(&v->match[i].re);
@@ -68,6 +62,7 @@ static void
 validate_add_require(struct validate *v, const char *value)
 {
 	const char *p = value;
+	char *path;
 	size_t len;
 
 	for (;;) {
@@ -77,11 +72,9 @@ validate_add_require(struct validate *v, const char *value)
 			break;
 		v->require = xreallocarray(v->require, v->nrequire + 1,
 		    sizeof *v->require);
-		v->require_path = xreallocarray(v->require_path,
-		    v->nrequire + 1, sizeof *v->require_path);
-		v->require[v->nrequire] = xstrndup(p, len);
-		v->require_path[v->nrequire] = event_path_new(v->require[v->nrequire]);
-		v->nrequire++;
+		path = xstrndup(p, len);
+		v->require[v->nrequire++] = event_path_new(path);
+		free(path);
 		p += len;
 	}
 }
@@ -93,7 +86,7 @@ validate_add_match(struct validate *v, const struct stage *st,
 {
 	struct validate_match *m;
 	const char *p = value, *pattern;
-	char errbuf[256];
+	char errbuf[256], *path;
 	size_t len;
 	int rc;
 
@@ -116,8 +109,9 @@ validate_add_match(struct validate *v, const struct stage *st,
 		    "\"%s\": %s", st->name, pattern, errbuf);
 		return -1;
 	}
-	m->path = xstrndup(p, len);
-	m->where = event_path_new(m->path);
+	path = xstrndup(p, len);
+	m->where = event_path_new(path);
+	free(path);
 	m->pattern = xstrdup(pattern);
 	/*
 	 * A pattern without any ERE metacharacter matches exactly where it
@@ -178,10 +172,11 @@ validate_run(const struct stage *st, const struct event *ev,
 	(void)ctx;
 	for (i = 0; i < v->nrequire; i++) {
 		/* json-c's JSON null is a NULL object: one test, both. */
-		o = event_lookup_path(ev, v->require_path[i]);
+		o = event_lookup_path(ev, v->require[i]);
 		if (o == NULL || (json_object_is_type(o, json_type_string) &&
 		    json_object_get_string_len(o) == 0)) {
-			snprintf(err, errsz, "missing field %s", v->require[i]);
+			snprintf(err, errsz, "missing field %s",
+			    event_path_text(v->require[i]));
 			return STAGE_FAIL;
 		}
 	}
@@ -189,7 +184,8 @@ validate_run(const struct stage *st, const struct event *ev,
 		m = &v->match[i];
 		o = event_lookup_path(ev, m->where);
 		if (o == NULL) {
-			snprintf(err, errsz, "missing field %s", m->path);
+			snprintf(err, errsz, "missing field %s",
+			    event_path_text(m->where));
 			return STAGE_FAIL;
 		}
 		if (json_object_is_type(o, json_type_string))
@@ -200,7 +196,7 @@ validate_run(const struct stage *st, const struct event *ev,
 		if (m->literal ? strstr(text, m->pattern) == NULL :
 		    regexec(&m->re, text, 0, NULL, 0) != 0) {
 			snprintf(err, errsz, "field %s does not match %s",
-			    m->path, m->pattern);
+			    event_path_text(m->where), m->pattern);
 			return STAGE_FAIL;
 		}
 	}

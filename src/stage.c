@@ -213,10 +213,8 @@ stage_compile(const struct stage_conf *sc, enum handler_pattern pattern,
 		} else if (when[0] == '\0' || strpbrk(when, " \t") != NULL) {
 			diag_add(d, file, line, "stage \"%s\": when must be "
 			    "one field path, such as data.email", sc->name);
-		} else {
-			st->when = xstrdup(when);
-			st->when_path = event_path_new(when);
-		}
+		} else
+			st->when = event_path_new(when);
 	}
 
 	undo = stage_conf_get(sc, "undo", &line);
@@ -277,8 +275,7 @@ stage_free(struct stage *st)
 	if (st->action != NULL && st->action->free != NULL &&
 	    st->priv != NULL)
 		st->action->free(st);
-	free(st->when);
-	event_path_free(st->when_path);
+	event_path_free(st->when);
 	free(st->name);
 	free(st);
 }

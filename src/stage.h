@@ -71,8 +71,7 @@ struct stage_action {
 struct stage {
 	char				*name;
 	const struct stage_action	*action;
-	char				*when;		/* strategy only; NULL = always */
-	struct event_path		*when_path;	/* when, compiled */
+	struct event_path		*when;		/* strategy only; NULL = always */
 	struct stage			*undo;		/* command only; borrowed */
 	int				 timeout_ms;	/* default 10000 */
 	int				 retries;	/* default 2 */
