@@ -257,33 +257,6 @@ word_special(uint64_t w)
 }
 
 /*
- * A word holding the bytes of p[0..len) that the 8-byte steps of
- * embed_estr() left over (len % 8 of them), and maybe some of the others
- * again: the last 8 bytes when len >= 8, else overlapping loads, the rest
- * 'a'. word_special() asks "any", so a byte seen twice changes nothing,
- * and fixed-size loads beat a copy of len % 8 bytes.
- */
-static inline uint64_t
-tail_word(const unsigned char *p, size_t len)
-{
-	uint64_t	w;
-	uint32_t	lo, hi;
-
-	if (len >= sizeof w) {
-		memcpy(&w, p + len - sizeof w, sizeof w);
-		return w;
-	}
-	if (len >= sizeof lo) {
-		memcpy(&lo, p, sizeof lo);
-		memcpy(&hi, p + len - sizeof hi, sizeof hi);
-		return (uint64_t)lo | (uint64_t)hi << 32;
-	}
-	/* 1 to 3 bytes: the first, the middle and the last. */
-	return UINT64_C(0x6161616161000000) | (uint64_t)p[0] |
-	    (uint64_t)p[len / 2] << 8 | (uint64_t)p[len - 1] << 16;
-}
-
-/*
  * embed_clean_n() without a copy for the common case: one pass checks
  * that s is not blank, holds no byte or character embed_text() would
  * replace and fits in max, counting as it goes; anything else goes the
@@ -312,7 +285,13 @@ embed_estr(struct earena *a, struct estr *e, const char *s, size_t len,
 		if (word_special(w))
 			goto bytes;
 	}
-	if (i < len && word_special(tail_word(p, len)))
+	/*
+	 * The bytes the 8-byte steps left; word_special() asks "any", so a
+	 * byte seen twice changes nothing, and the unused high bytes of a
+	 * short string are 'a'.
+	 */
+	if (i < len && word_special(load_tail64(p, len) |
+	    (len < 4 ? UINT64_C(0x6161616161000000) : 0)))
 		goto bytes;
 	if (len > max)
 		goto slow;

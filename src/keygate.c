@@ -98,7 +98,6 @@ keygate_hash(uint64_t seed, const void *key, size_t len)
 {
 	const unsigned char	*p = key;	/* NULL when len is 0 */
 	uint64_t		 h, w;
-	uint32_t		 lo, hi;
 	size_t			 i;
 
 	h = seed ^ ((uint64_t)len * KEYGATE_P1);
@@ -106,23 +105,9 @@ keygate_hash(uint64_t seed, const void *key, size_t len)
 		memcpy(&w, p + i, 8);
 		h = keygate_round(h, w);
 	}
-	/*
-	 * The last 1 to 8 bytes in fixed-size loads (a copy of len % 8 bytes
-	 * is a byte loop): the last 8 bytes of a longer key, overlapping
-	 * what went before; else overlapping halves; else the first, middle
-	 * and last byte. Each covers every remaining byte and len is mixed
-	 * in above, so keys that differ still differ here.
-	 */
-	if (len >= 8) {
-		memcpy(&w, p + len - 8, 8);
-		h = keygate_round(h, w);
-	} else if (len >= 4) {
-		memcpy(&lo, p, 4);
-		memcpy(&hi, p + len - 4, 4);
-		h = keygate_round(h, (uint64_t)lo | (uint64_t)hi << 32);
-	} else if (len > 0)
-		h = keygate_round(h, (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 |
-		    (uint64_t)p[len - 1] << 16);
+	/* The last 1 to 8 bytes (len is mixed in above). */
+	if (len > 0)
+		h = keygate_round(h, load_tail64(p, len));
 
 	/* murmur3 fmix64: every input bit reaches every output bit. */
 	h ^= h >> 33;

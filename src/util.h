@@ -10,8 +10,37 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SIPEAT_PRINTFLIKE(a, b) __attribute__((format(printf, a, b)))
+
+/*
+ * The tail of p[0..len), len >= 1, as one word for a loop that took 8
+ * bytes at a time, by fixed-size loads (a copy of len % 8 bytes is a byte
+ * loop): the last 8 bytes when len >= 8, overlapping what went before;
+ * else the first 4 and the last 4, overlapping; else the first, middle
+ * and last byte in the low three bytes, the rest 0. Every byte of a
+ * shorter p is in the word, some maybe twice. The key gate's hash and
+ * embed_estr()'s scan (embed-text.c) use it.
+ */
+static inline uint64_t
+load_tail64(const unsigned char *p, size_t len)
+{
+	uint64_t	w;
+	uint32_t	lo, hi;
+
+	if (len >= sizeof w) {
+		memcpy(&w, p + len - sizeof w, sizeof w);
+		return w;
+	}
+	if (len >= sizeof lo) {
+		memcpy(&lo, p, sizeof lo);
+		memcpy(&hi, p + len - sizeof hi, sizeof hi);
+		return (uint64_t)lo | (uint64_t)hi << 32;
+	}
+	return (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 |
+	    (uint64_t)p[len - 1] << 16;
+}
 
 void	*xmalloc(size_t size);
 void	*xcalloc(size_t nmemb, size_t size);
