@@ -24,7 +24,7 @@
  *   job_next, job_set_next: the job's owner, for the one link the pending
  *   list (consumer thread) and the completion stack (after
  *   job_stack_take) thread jobs on
- *   job_stack_push: any; job_stack_take: the consumer thread only
+ *   job_stack_take: the consumer thread only
  */
 #ifndef SIPEAT_JOB_H
 #define SIPEAT_JOB_H
